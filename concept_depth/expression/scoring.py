@@ -1,0 +1,73 @@
+"""Pure functions from answer-token logits to answers, accuracies and pass@n.
+
+Definitions (N prompts, labels y in {0, 1}):
+
+- p1 = p(class 1) = P(ids of word 1) / (P(ids of word 0) + P(ids of word 1)), the model's
+  next-token probabilities summed over each word's tokens and renormalised over the two
+  words (the softmax normaliser cancels, so only the answer columns are needed).
+- answer: class 1 when p1 > 0.5 (greedy / argmax answer); *answer accuracy* is its mean
+  correctness.
+- p_correct = p1 if y = 1 else 1 - p1: the chance that one answer *sampled* from the
+  two-way distribution is right.
+- pass@n = mean over prompts of 1 - (1 - p_correct)^n: the chance that at least one of n
+  independent sampled answers is right (exact, no sampling noise). pass@1 = mean p_correct,
+  the expected accuracy of a sampled answer; it equals answer accuracy only when every
+  p_correct is 0 or 1. pass@n rises to the share of prompts with p_correct > 0.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+def _logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    m = np.max(x, axis=axis, keepdims=True)
+    return (m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))).squeeze(axis)
+
+
+def two_way_p1(answer_logits: np.ndarray, n_class0: int) -> np.ndarray:
+    """p(class 1) from answer-token logits.
+
+    answer_logits: [..., K] logits of the class-0 tokens (first ``n_class0`` columns) then the
+    class-1 tokens -> [...] float64 in [0, 1].
+    """
+    z = np.asarray(answer_logits, dtype=np.float64)
+    lse0 = _logsumexp(z[..., :n_class0])
+    lse1 = _logsumexp(z[..., n_class0:])
+    return 1.0 / (1.0 + np.exp(lse0 - lse1))
+
+
+def answer_mass(answer_logits: np.ndarray, full_lse: np.ndarray) -> np.ndarray:
+    """Share of the full next-token probability on the answer tokens. [N, K], [N] -> [N]."""
+    return np.exp(_logsumexp(np.asarray(answer_logits, dtype=np.float64)) - np.asarray(full_lse, dtype=np.float64))
+
+
+def predictions(p1: np.ndarray) -> np.ndarray:
+    """Greedy answers: 1 where p1 > 0.5 (ties go to class 0). [...] -> [...] int."""
+    return (np.asarray(p1) > 0.5).astype(np.int64)
+
+
+def answer_accuracy(p1: np.ndarray, labels: np.ndarray) -> float:
+    """Mean correctness of the greedy answers. p1: [N], labels: [N]."""
+    return float(np.mean(predictions(p1) == np.asarray(labels)))
+
+
+def p_correct(p1: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Probability that a sampled answer is right. [N], [N] -> [N]."""
+    p1 = np.asarray(p1, dtype=np.float64)
+    return np.where(np.asarray(labels) == 1, p1, 1.0 - p1)
+
+
+def pass_at_n(p_right: np.ndarray, ns: Sequence[int]) -> list[float]:
+    """Exact pass@n for each n: mean of 1 - (1 - p_correct)^n over prompts."""
+    p_right = np.asarray(p_right, dtype=np.float64)
+    return [float(np.mean(1.0 - (1.0 - p_right) ** int(n))) for n in ns]
+
+
+def layer_accuracies(lens_p1: np.ndarray, labels: np.ndarray) -> tuple[list[float], list[float]]:
+    """Per-layer greedy accuracy and pass@1. lens_p1: [N, L+1], labels: [N] -> two lists of L+1."""
+    acc = [answer_accuracy(lens_p1[:, j], labels) for j in range(lens_p1.shape[1])]
+    p1 = [float(np.mean(p_correct(lens_p1[:, j], labels))) for j in range(lens_p1.shape[1])]
+    return acc, p1
