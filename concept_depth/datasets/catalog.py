@@ -1,0 +1,58 @@
+"""What the app and the CLI show about each dataset (no file is read here)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .registry import ENTRIES, DatasetEntry, get_entry
+from .sources import find_local
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One dataset as listed to users.
+
+    available : the file is found locally (data dir or cache) or none is needed.
+    class_caps : (class 0, class 1) caps applied in file order, None = all samples.
+    sizes : (class 0, class 1) sample counts as the paper uses them (None if unknown in advance).
+    prompt_order : ``before`` / ``after`` / ``around``: where the prompt sits relative to the text.
+    files : the file names it reads (put them in $CONCEPT_DEPTH_DATA_DIR to work offline).
+    """
+
+    name: str
+    category: str
+    description: str
+    source: str
+    builtin: bool
+    available: bool
+    class_caps: tuple[int, int] | None
+    variants: tuple[str, ...]
+    default_prompt: str
+    answer_words: tuple[str, str]
+    label_names: tuple[str, str]
+    sizes: tuple[int, int] | None = None
+    prompt_order: str = "before"
+    files: tuple[str, ...] = ()
+
+
+def _info(entry: DatasetEntry, data_dir=None, cache_dir=None) -> DatasetInfo:
+    available = entry.builtin or all(find_local(f, data_dir, cache_dir) is not None for f in entry.files)
+    return DatasetInfo(
+        name=entry.name, category=entry.category, description=entry.description, source=entry.source,
+        builtin=entry.builtin, available=available, class_caps=entry.class_caps, variants=entry.variants,
+        default_prompt=entry.template, answer_words=entry.answer_words, label_names=entry.label_names,
+        sizes=entry.expected_counts, prompt_order=entry.prompt_order, files=tuple(f.filename for f in entry.files),
+    )
+
+
+def dataset_catalog(*, data_dir: str | os.PathLike | None = None,
+                    cache_dir: str | os.PathLike | None = None) -> list[DatasetInfo]:
+    """Every registered dataset: the paper's nine, then the built-in generated ones."""
+    return [_info(e, data_dir, cache_dir) for e in ENTRIES]
+
+
+def get_dataset_info(name: str, *, data_dir: str | os.PathLike | None = None,
+                     cache_dir: str | os.PathLike | None = None) -> DatasetInfo:
+    """The DatasetInfo of ``name`` (case-insensitive); BadInputError listing the names if unknown."""
+    return _info(get_entry(name), data_dir, cache_dir)
