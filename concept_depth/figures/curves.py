@@ -1,0 +1,118 @@
+"""Layer curves: probe Acc / F1 / AUC against layer, for one run or several overlaid."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import plotly.graph_objects as go
+
+from ..results import RunResult
+from .theme import DASHES, SYMBOLS, color, paper_theme
+
+METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "auc": "ROC-AUC"}
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def x_values(run: RunResult, x: str) -> list[float]:
+    """Layer numbers (``x="layer"``) or relative depth layer / n_layers (``x="relative"``)."""
+    if x == "relative":
+        n = run.n_layers or max(run.layer_numbers) or 1
+        return [layer / n for layer in run.layer_numbers]
+    if x != "layer":
+        raise ValueError(f"x must be 'layer' or 'relative', got {x!r}")
+    return [float(layer) for layer in run.layer_numbers]
+
+
+def _x_of(run: RunResult, layer: int, x: str) -> float:
+    return layer / (run.n_layers or 1) if x == "relative" else float(layer)
+
+
+def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str] = ("accuracy", "f1", "auc"),
+                 x: str = "layer", show_bands: bool = True, show_control: bool = True,
+                 show_points: bool = True, show_chance: bool = True, title: str | None = None) -> go.Figure:
+    """Probe scores against layer.
+
+    Parameters
+    ----------
+    runs : one RunResult or several (overlaid; colour = run, dash = metric).
+    metrics : any of ``accuracy``, ``f1``, ``auc``.
+    x : ``layer`` (layer number) or ``relative`` (layer / n_layers, so models of different depth line up).
+    show_bands : ±1 standard deviation band (only where the run has ``*_std``, i.e. k-fold).
+    show_control : the control-task accuracy (shuffled labels) as a dashed grey-ish curve.
+    show_points : markers at the jumping and converging points (of the accuracy curve).
+    """
+    runs = [runs] if isinstance(runs, RunResult) else list(runs)
+    for m in metrics:
+        if m not in METRIC_NAMES:
+            raise ValueError(f"unknown metric {m!r}; choose from {sorted(METRIC_NAMES)}")
+    fig = go.Figure()
+    single = len(runs) == 1
+    for ri, run in enumerate(runs):
+        xs = x_values(run, x)
+        for mi, metric in enumerate(metrics):
+            c = color(mi if single else ri)
+            name = METRIC_NAMES[metric] if single else f"{run.label} · {METRIC_NAMES[metric]}"
+            group = f"run{ri}-{metric}"
+            ys = run.metric(metric)
+            stds = run.metric(f"{metric}_std")
+            if show_bands and any(s is not None for s in stds):
+                upper = [y + s for y, s in zip(ys, stds)]
+                lower = [y - s for y, s in zip(ys, stds)]
+                fig.add_trace(go.Scatter(x=xs, y=upper, mode="lines", line=dict(width=0), hoverinfo="skip",
+                                         showlegend=False, legendgroup=group, name=f"{name} +1 sd",
+                                         meta={"role": "band-upper"}))
+                fig.add_trace(go.Scatter(x=xs, y=lower, mode="lines", line=dict(width=0), fill="tonexty",
+                                         fillcolor=_rgba(c, 0.18), hoverinfo="skip", showlegend=False,
+                                         legendgroup=group, name=f"{name} ±1 sd", meta={"role": "band"}))
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, mode="lines+markers", name=name, legendgroup=group,
+                line=dict(color=c, width=2.2, dash=DASHES[mi % len(DASHES)] if not single else "solid"),
+                marker=dict(size=5, symbol=SYMBOLS[mi % len(SYMBOLS)], color=c),
+                customdata=run.layer_numbers, meta={"role": "metric", "metric": metric, "run": run.key},
+                hovertemplate="layer %{customdata}<br>" + METRIC_NAMES[metric] + " %{y:.3f}<extra>" + name + "</extra>",
+            ))
+        controls = run.metric("control_accuracy")
+        if show_control and any(v is not None for v in controls):
+            c = "#666666" if single else color(ri)
+            fig.add_trace(go.Scatter(
+                x=xs, y=controls, mode="lines", name="control task (shuffled labels)" if single else f"{run.label} · control",
+                line=dict(color=c, width=1.6, dash="dash"), meta={"role": "control", "run": run.key},
+                hovertemplate="layer %{x}<br>control accuracy %{y:.3f}<extra></extra>",
+            ))
+        if show_points:
+            acc = dict(zip(run.layer_numbers, run.metric("accuracy")))
+            for field, label, symbol in (("jumping_point", "jumping point", "triangle-up"),
+                                          ("converging_point", "converging point", "diamond")):
+                layer = getattr(run.depth, field)
+                if layer is None or layer not in acc:
+                    continue
+                c = "#000000" if single else color(ri)
+                fig.add_trace(go.Scatter(
+                    x=[_x_of(run, layer, x)], y=[acc[layer]], mode="markers+text" if single else "markers",
+                    name=f"{label} (layer {layer})" if single else f"{run.label} · {label} ({layer})",
+                    marker=dict(symbol=symbol, size=14, color="white", line=dict(color=c, width=2.5)),
+                    text=[f"{label.split()[0]} {layer}"], textposition="bottom center",
+                    meta={"role": field, "layer": layer, "run": run.key},
+                    hovertemplate=f"{label}: layer {layer}<br>accuracy %{{y:.3f}}<extra></extra>",
+                ))
+    if show_chance and runs:
+        chance = runs[0].depth.chance
+        if chance:
+            fig.add_hline(y=chance, line=dict(color="#999999", width=1, dash="dot"),
+                          annotation_text=f"chance {chance:.2f}", annotation_position="bottom right")
+    x_title = "relative depth (layer / layers)" if x == "relative" else "layer"
+    if runs and x == "layer":
+        hook = runs[0].spec.get("hook", "residual")
+        x_title = "layer (0 = embeddings)" if hook == "residual" else "layer (block index)"
+    if title is None and runs:
+        title = runs[0].label if single else "Probe scores by layer"
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title="score (held-out)",
+                      hovermode="closest", legend=dict(orientation="v"))
+    lows = [v for r in runs for m in metrics for v in r.metric(m) if v is not None]
+    fig.update_yaxes(range=[min([0.4] + lows) - 0.02, 1.02])
+    return paper_theme(fig)

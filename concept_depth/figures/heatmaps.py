@@ -1,0 +1,94 @@
+"""Heatmaps of a depth metric over model × dataset (datasets ordered by category)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..results import RunResult
+from .theme import SEQUENTIAL, paper_theme
+
+CATEGORY_ORDER = ("factual", "emotional", "inferential", "custom")
+VALUES = {
+    "jumping_point": "jumping point",
+    "converging_point": "converging point",
+    "peak_accuracy": "peak accuracy",
+    "peak_layer": "peak layer",
+}
+
+
+def dataset_order(runs: Sequence[RunResult]) -> list[str]:
+    """Datasets ordered factual, emotional, inferential, custom (other categories last), then by name."""
+    cats: dict[str, str] = {}
+    for r in runs:
+        cats.setdefault(str(r.spec.get("dataset")), str(r.spec.get("category") or "custom"))
+
+    def rank(name: str) -> tuple[int, str]:
+        cat = cats[name]
+        return (CATEGORY_ORDER.index(cat) if cat in CATEGORY_ORDER else len(CATEGORY_ORDER), name.lower())
+
+    return sorted(cats, key=rank)
+
+
+def model_name(run: RunResult) -> str:
+    return str(run.spec.get("model_label") or run.spec.get("model"))
+
+
+def depth_value(run: RunResult, value: str, relative: bool) -> float | None:
+    """One run's cell value; layer metrics optionally divided by the model depth."""
+    v = getattr(run.depth, value)
+    if v is None:
+        return None
+    if relative and value != "peak_accuracy":
+        return run.depth.relative(v) if run.depth.n_layers else v / (run.n_layers or 1)
+    return float(v)
+
+
+def depth_heatmap(runs: Sequence[RunResult], *, value: str = "jumping_point", relative: bool = True,
+                  title: str | None = None) -> go.Figure:
+    """Model × dataset heatmap of ``value`` (jumping_point, converging_point, peak_accuracy, peak_layer).
+
+    When several runs share a model and dataset the first one given wins (pass newest first,
+    and filter by bit width / noise beforehand). Empty cells: no run; "–": concept not acquired.
+    """
+    if value not in VALUES:
+        raise ValueError(f"value must be one of {sorted(VALUES)}")
+    datasets = dataset_order(runs)
+    models = sorted({model_name(r) for r in runs})
+    z = np.full((len(models), len(datasets)), np.nan)
+    text = [["" for _ in datasets] for _ in models]
+    seen: set[tuple[int, int]] = set()
+    for r in runs:
+        i, j = models.index(model_name(r)), datasets.index(str(r.spec.get("dataset")))
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        v = depth_value(r, value, relative)
+        if v is None:
+            text[i][j] = "–"
+        else:
+            z[i, j] = v
+            raw = getattr(r.depth, value)
+            text[i][j] = f"{v:.2f}" if value == "peak_accuracy" else (f"{v:.2f} ({raw})" if relative else f"{raw}")
+    cats = {str(r.spec.get("dataset")): str(r.spec.get("category") or "custom") for r in runs}
+    x_labels = [f"{d}<br><sub>{cats[d]}</sub>" for d in datasets]
+    is_layer = value != "peak_accuracy"
+    unit = "relative depth" if (relative and is_layer) else ("layer" if is_layer else "accuracy")
+    zmin, zmax = ((0.0, 1.0) if (relative and is_layer) or not is_layer else (None, None))
+    if not is_layer:
+        zmin = 0.5
+    fig = go.Figure(go.Heatmap(
+        z=z, x=x_labels, y=models, text=text, texttemplate="%{text}", colorscale=SEQUENTIAL,
+        reversescale=is_layer, zmin=zmin, zmax=zmax, colorbar=dict(title=unit), hoverongaps=False,
+        hovertemplate="%{y}<br>%{x}<br>" + VALUES[value] + ": %{text}<extra></extra>",
+        meta={"role": "heatmap", "value": value, "datasets": datasets, "models": models},
+    ))
+    fig.update_layout(title=title or f"{VALUES[value].capitalize()} by model and dataset"
+                      + (" (layer / layers)" if relative and is_layer else ""),
+                      xaxis_title="dataset (ordered by category)", yaxis_title="model")
+    paper_theme(fig)
+    fig.update_xaxes(showgrid=False)
+    fig.update_yaxes(showgrid=False, autorange="reversed")
+    return fig

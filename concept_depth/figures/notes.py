@@ -1,0 +1,84 @@
+"""Short "what this shows" notes for each figure, written for a newcomer."""
+
+from __future__ import annotations
+
+from ..results import RunResult
+
+HOOK_TEXT = {
+    "residual": "the residual stream (layer 0 = token embeddings, layer l = output of block l)",
+    "post_attention_layernorm": "the reference code's hook, the output of `post_attention_layernorm` in block l "
+                                "(in Llama/Qwen the normalised input of the MLP, not the block output)",
+}
+PROTOCOL_TEXT = {
+    "paper": "the paper's protocol: one 60/40 train/test split (seed 42, not stratified), "
+             "logistic regression with scikit-learn defaults, no scaling; scores are on the 40 % held out",
+    "cv": "stratified k-fold cross-validation with standardisation inside each fold; "
+          "curves are the mean over folds and the bands ±1 standard deviation",
+}
+
+
+def run_context(run: RunResult | None) -> str:
+    """One paragraph: which hook, pooling, protocol, probe and how many samples produced ``run``."""
+    if run is None:
+        return ""
+    s = run.spec
+    hook = HOOK_TEXT.get(s.get("hook", "residual"), str(s.get("hook")))
+    proto = PROTOCOL_TEXT.get(s.get("protocol", "paper"), str(s.get("protocol")))
+    probe = {"lr": "logistic regression", "rf": "random forest"}.get(s.get("probe", "lr"), s.get("probe"))
+    pooling = "the last token" if s.get("pooling", "last") == "last" else "the mean over tokens"
+    return (f"This run read {hook}, taking {pooling} of each prompt, for {run.n_samples} samples; "
+            f"the probe is {probe} under {proto}. Chance is {run.depth.chance:.2f} "
+            f"(the share of the larger class).")
+
+
+_NOTES = {
+    "curves": (
+        "Each layer's vectors are given to a separate linear probe that tries to predict the label. "
+        "The curve shows how well it does on samples it did not train on: accuracy, F1 of class 1, and "
+        "ROC-AUC from the predicted probabilities. A high score means the concept can be read off that "
+        "layer with a straight line. The **jumping point** (▲) is the first layer whose accuracy rises past "
+        "a set fraction of the way from chance to the peak; the **converging point** (◆) is where accuracy "
+        "stops improving by more than a small epsilon. The dashed **control** curve is the same probe trained "
+        "on shuffled labels: the gap between the two (selectivity) is what the layer knows beyond what any "
+        "probe could memorise."
+    ),
+    "pca": (
+        "The layer's vectors projected onto their two main directions of variation (PCA), one dot per "
+        "prompt, coloured by the true label. The axis titles give the share of the layer's variance each "
+        "direction explains. If the colours separate here, the concept is visible even without a probe; "
+        "a probe can still find it when they do not, because PCA only keeps two of many directions. "
+        "Points marked ✕ are held-out samples the probe classifies wrongly. Hover a dot for its prompt "
+        "and the probe's confidence."
+    ),
+    "grid": (
+        "The same PCA view for several layers side by side (as in the paper's figures). With *one shared "
+        "basis* every panel uses the same two directions, so you see the points move; with a basis per "
+        "layer every panel shows that layer's own main directions, which is better for seeing separation. "
+        "Panel subtitles give the variance explained by PC1 / PC2."
+    ),
+    "heatmap": (
+        "One cell per model and dataset: the jumping point, converging point (as a share of the model's "
+        "depth, so models with different layer counts compare), or the peak held-out accuracy. Datasets "
+        "are ordered by category (factual, emotional, inferential, custom): the paper finds that factual "
+        "concepts become readable at shallower relative depths than emotional and inferential ones. "
+        "'–' means the concept was never acquired (accuracy never rose clearly above chance)."
+    ),
+    "difference": (
+        "Per layer, the probe score of a lower bit width or a noisy input minus the score of the float32, "
+        "noise-free run of the same model, dataset and settings. Zero means no change; negative means "
+        "the setting hurts how readable the concept is at that layer."
+    ),
+    "examples": (
+        "For the chosen layer, the held-out prompts the probe gets right with the highest confidence and "
+        "those it gets wrong with the highest confidence (confidence = the probability it gives to its "
+        "own prediction)."
+    ),
+}
+
+
+def what_this_shows(kind: str, run: RunResult | None = None) -> str:
+    """Markdown note for figure ``kind`` (curves, pca, grid, heatmap, difference, examples), with run context."""
+    if kind not in _NOTES:
+        raise ValueError(f"no note for figure kind {kind!r}; known: {sorted(_NOTES)}")
+    ctx = run_context(run)
+    return _NOTES[kind] + ("\n\n" + ctx if ctx else "")

@@ -1,0 +1,160 @@
+"""PCA scatter of one layer, its play-through animation, and a small-multiples grid."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .pca import PCAProjection
+from .theme import color, paper_theme
+
+WRONG_NAME = "probe wrong (held-out)"
+
+
+def _axis_title(i: int, proj: PCAProjection) -> str:
+    return f"PC{i + 1} ({100 * float(proj.explained[i]):.1f}% of variance)"
+
+
+def _short(text: str, n: int = 140) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _traces(proj: PCAProjection, labels: np.ndarray, prompts: Sequence[str] | None, proba: np.ndarray | None,
+            wrong: np.ndarray | None, label_names: Sequence[str], marker_size: int = 7,
+            showlegend: bool = True) -> list[go.Scatter]:
+    """One trace per class plus one (possibly empty) trace of wrong held-out points."""
+    labels = np.asarray(labels)
+    n = len(labels)
+    prompts = [_short(p) for p in prompts] if prompts is not None else [""] * n
+    conf = np.asarray(proba, dtype=float) if proba is not None else np.full(n, np.nan)
+    out = []
+    for cls in (0, 1):
+        idx = np.flatnonzero(labels == cls)
+        # customdata: prompt, P(class 1), probe confidence in the true class
+        cd = [[prompts[i], conf[i], conf[i] if cls == 1 else 1 - conf[i]] for i in idx]
+        hover = "%{customdata[0]}<br>label: " + str(label_names[cls])
+        if proba is not None:
+            hover += "<br>P(" + str(label_names[1]) + ") = %{customdata[1]:.2f}<br>confidence in true label %{customdata[2]:.2f}"
+        out.append(go.Scatter(
+            x=proj.coords[idx, 0], y=proj.coords[idx, 1], mode="markers", name=str(label_names[cls]),
+            marker=dict(color=color(cls), size=marker_size, opacity=0.75, line=dict(width=0.5, color="white")),
+            customdata=cd, hovertemplate=hover + "<extra></extra>", showlegend=showlegend,
+            legendgroup=f"class{cls}", meta={"role": "class", "class": cls},
+        ))
+    widx = np.flatnonzero(np.asarray(wrong, dtype=bool)) if wrong is not None else np.array([], dtype=int)
+    out.append(go.Scatter(
+        x=proj.coords[widx, 0], y=proj.coords[widx, 1], mode="markers", name=WRONG_NAME,
+        marker=dict(symbol="x-thin-open", size=marker_size + 5, color="#000000", line=dict(width=1.8, color="#000000")),
+        customdata=[[prompts[i], conf[i]] for i in widx], showlegend=showlegend, legendgroup="wrong",
+        hovertemplate="%{customdata[0]}<br>probe wrong; P(" + str(label_names[1]) + ") = %{customdata[1]:.2f}<extra></extra>",
+        meta={"role": "wrong"},
+    ))
+    return out
+
+
+def pca_scatter(proj: PCAProjection, labels: np.ndarray, *, prompts: Sequence[str] | None = None,
+                proba: np.ndarray | None = None, wrong: np.ndarray | None = None,
+                label_names: Sequence[str] = ("0", "1"), layer: int | None = None,
+                title: str | None = None) -> go.Figure:
+    """2-D PCA of one layer, coloured by label.
+
+    proj: coords [N, 2]; labels [N] 0/1; prompts [N] for hover; proba [N] the probe's P(class 1);
+    wrong [N] bool, held-out points the probe gets wrong (drawn with an x outline).
+    """
+    fig = go.Figure(_traces(proj, labels, prompts, proba, wrong, label_names))
+    fig.update_layout(title=title or (f"Layer {layer}: PCA of the layer vectors" if layer is not None else "PCA"),
+                      xaxis_title=_axis_title(0, proj), yaxis_title=_axis_title(1, proj),
+                      legend=dict(itemsizing="constant"))
+    return paper_theme(fig)
+
+
+def _ranges(projs: Mapping[int, PCAProjection]) -> tuple[list[float], list[float]]:
+    allc = np.concatenate([p.coords[:, :2] for p in projs.values()], 0)
+    lo, hi = allc.min(0), allc.max(0)
+    pad = (hi - lo) * 0.05 + 1e-6
+    return [float(lo[0] - pad[0]), float(hi[0] + pad[0])], [float(lo[1] - pad[1]), float(hi[1] + pad[1])]
+
+
+def pca_animation(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, prompts: Sequence[str] | None = None,
+                  probas: Mapping[int, np.ndarray] | None = None, wrongs: Mapping[int, np.ndarray] | None = None,
+                  label_names: Sequence[str] = ("0", "1"), start_layer: int | None = None,
+                  frame_ms: int = 600, title: str | None = None) -> go.Figure:
+    """One frame per layer with a play button and a layer slider.
+
+    With per-layer bases the axis ranges differ a lot between layers, so each frame sets
+    its own axis titles (explained variance) and the axes autoscale; with a shared basis use
+    the fixed ranges this function sets when the spread is similar.
+    """
+    layers = sorted(projs)
+    if not layers:
+        raise ValueError("no layers to animate")
+    start = start_layer if start_layer in projs else layers[0]
+
+    def data(layer: int) -> list[go.Scatter]:
+        return _traces(projs[layer], labels, prompts, probas.get(layer) if probas else None,
+                       wrongs.get(layer) if wrongs else None, label_names)
+
+    frames = [go.Frame(name=str(layer), data=data(layer), layout=go.Layout(
+        title_text=title or f"Layer {layer}: PCA of the layer vectors",
+        xaxis=dict(title_text=_axis_title(0, projs[layer]), range=_ranges({0: projs[layer]})[0]),
+        yaxis=dict(title_text=_axis_title(1, projs[layer]), range=_ranges({0: projs[layer]})[1])))
+        for layer in layers]
+    fig = go.Figure(data=data(start), frames=frames)
+    xr, yr = _ranges({0: projs[start]})
+    slider = dict(active=layers.index(start), currentvalue=dict(prefix="layer "), pad=dict(t=40),
+                  steps=[dict(method="animate", label=str(layer),
+                              args=[[str(layer)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                                       transition=dict(duration=0))]) for layer in layers])
+    buttons = [dict(label="▶ play", method="animate",
+                    args=[None, dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0),
+                                     fromcurrent=True, mode="immediate")]),
+               dict(label="❚❚ pause", method="animate",
+                    args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])]
+    fig.update_layout(
+        title=title or f"Layer {start}: PCA of the layer vectors",
+        xaxis=dict(title_text=_axis_title(0, projs[start]), range=xr),
+        yaxis=dict(title_text=_axis_title(1, projs[start]), range=yr),
+        sliders=[slider],
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.18, xanchor="left", yanchor="top",
+                          showactive=False, buttons=buttons)],
+        margin=dict(b=140),
+    )
+    paper_theme(fig)
+    fig.update_layout(margin=dict(b=140))
+    return fig
+
+
+def pca_grid(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, layers: Sequence[int] | None = None,
+             wrongs: Mapping[int, np.ndarray] | None = None, prompts: Sequence[str] | None = None,
+             label_names: Sequence[str] = ("0", "1"), cols: int = 4, shared_basis: bool = False,
+             title: str | None = None) -> go.Figure:
+    """Small multiples: one PCA panel per chosen layer (the paper-figure view).
+
+    Each panel's subtitle gives the layer and its explained variance (PC1 / PC2).
+    """
+    layers = [l for l in (layers if layers is not None else sorted(projs)) if l in projs]
+    if not layers:
+        raise ValueError("no layers to draw")
+    cols = max(1, min(cols, len(layers)))
+    rows = (len(layers) + cols - 1) // cols
+    titles = [f"layer {l} ({100 * projs[l].explained[0]:.0f}% / {100 * projs[l].explained[1]:.0f}%)" for l in layers]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
+                        horizontal_spacing=0.04, vertical_spacing=0.12 if rows > 1 else 0.08)
+    for k, layer in enumerate(layers):
+        r, c = k // cols + 1, k % cols + 1
+        for tr in _traces(projs[layer], labels, prompts, None, wrongs.get(layer) if wrongs else None,
+                          label_names, marker_size=5, showlegend=(k == 0)):
+            fig.add_trace(tr, row=r, col=c)
+    basis = "one PCA basis shared by all layers" if shared_basis else "PCA per layer"
+    fig.update_layout(title=title or f"PCA of chosen layers ({basis}; subtitles: PC1 / PC2 variance)",
+                      height=max(320, 270 * rows), legend=dict(orientation="h", y=-0.08))
+    paper_theme(fig)
+    fig.update_xaxes(showticklabels=False, ticks="")
+    fig.update_yaxes(showticklabels=False, ticks="")
+    for ann in fig.layout.annotations:
+        ann.font = dict(size=12)
+    return fig

@@ -1,0 +1,89 @@
+import pytest
+
+from concept_depth.figures import difference_curves, layer_curves, pair_with_baselines, what_this_shows
+from concept_depth.figures.difference import find_baseline
+from test_figures_fixtures import make_run
+
+
+def _role(fig, role):
+    return [t for t in fig.data if isinstance(t.meta, dict) and t.meta.get("role") == role]
+
+
+def test_single_run_marks_jumping_and_converging_points_on_accuracy_curve():
+    run = make_run(jump=3, converge=5)
+    fig = layer_curves(run)
+    metric_traces = _role(fig, "metric")
+    assert [t.meta["metric"] for t in metric_traces] == ["accuracy", "f1", "auc"]
+    jp, = _role(fig, "jumping_point")
+    cp, = _role(fig, "converging_point")
+    assert list(jp.x) == [3.0] and jp.y[0] == pytest.approx(run.layers[3].accuracy)
+    assert list(cp.x) == [5.0] and cp.y[0] == pytest.approx(run.layers[5].accuracy)
+    assert "layer 3" in jp.name and "layer 5" in cp.name
+    assert fig.layout.xaxis.title.text.startswith("layer")
+    assert fig.layout.plot_bgcolor == "white"
+
+
+def test_not_acquired_run_has_no_point_markers():
+    fig = layer_curves(make_run(jump=None, converge=None))
+    assert not _role(fig, "jumping_point") and not _role(fig, "converging_point")
+
+
+def test_cv_run_gets_std_bands_and_paper_run_does_not():
+    cv = layer_curves(make_run(cv=True), metrics=("accuracy",))
+    bands = _role(cv, "band")
+    assert len(bands) == 1 and bands[0].fill == "tonexty"
+    upper, = _role(cv, "band-upper")
+    assert upper.y[4] == pytest.approx(make_run(cv=True).layers[4].accuracy + 0.02)
+    assert not _role(layer_curves(make_run(cv=False)), "band")
+
+
+def test_control_curve_is_dashed_and_optional():
+    fig = layer_curves(make_run(), metrics=("accuracy",))
+    ctrl, = _role(fig, "control")
+    assert ctrl.line.dash == "dash"
+    assert not _role(layer_curves(make_run(), show_control=False), "control")
+    assert not _role(layer_curves(make_run(control=False)), "control")
+
+
+def test_relative_depth_lines_up_models_of_different_depth():
+    a, b = make_run(n_layers=8, key="a"), make_run(n_layers=16, key="b", model="other")
+    fig = layer_curves([a, b], metrics=("accuracy",), x="relative")
+    metric_traces = _role(fig, "metric")
+    assert len(metric_traces) == 2
+    assert max(metric_traces[0].x) == pytest.approx(1.0) and max(metric_traces[1].x) == pytest.approx(1.0)
+    jp = _role(fig, "jumping_point")
+    assert sorted(t.x[0] for t in jp) == pytest.approx([3 / 16, 3 / 8])
+    assert "relative depth" in fig.layout.xaxis.title.text
+    # overlaid runs get different colours
+    assert metric_traces[0].line.color != metric_traces[1].line.color
+
+
+def test_bad_metric_or_axis_is_rejected():
+    with pytest.raises(ValueError):
+        layer_curves(make_run(), metrics=("precision",))
+    with pytest.raises(ValueError):
+        layer_curves(make_run(), x="depth")
+
+
+def test_difference_curves_against_float32_clean_baseline():
+    base = make_run(key="base")
+    q8 = make_run(quant=8, key="q8", shift=0.05)
+    other = make_run(quant=8, dataset="STSA", key="other")  # no baseline for STSA
+    noisy = make_run(noise="paper", key="noisy", shift=0.1)
+    assert find_baseline(q8, [q8, other, base]) is base
+    assert find_baseline(other, [q8, other, base]) is None
+    pairs = pair_with_baselines([q8, other, noisy, base], [q8, other, noisy, base])
+    assert [(r.key, b.key) for r, b in pairs] == [("q8", "base"), ("noisy", "base")]
+    fig = difference_curves(pairs)
+    diffs = _role(fig, "difference")
+    assert len(diffs) == 2
+    assert all(y == pytest.approx(-0.05) for y in diffs[0].y)
+    assert all(y == pytest.approx(-0.1) for y in diffs[1].y)
+    assert "8-bit" in diffs[0].name and "paper noise" in diffs[1].name
+
+
+def test_notes_mention_hook_protocol_and_chance():
+    note = what_this_shows("curves", make_run(cv=True))
+    assert "jumping point" in note and "residual stream" in note and "k-fold" in note and "Chance is 0.50" in note
+    with pytest.raises(ValueError):
+        what_this_shows("nope")

@@ -1,0 +1,102 @@
+import numpy as np
+import pytest
+
+from concept_depth.figures import depth_heatmap, fit_pca, pca_animation, pca_grid, pca_scatter, project_layers
+from concept_depth.figures.pca import shared_basis
+from concept_depth.figures.scatter import WRONG_NAME
+from test_figures_fixtures import make_run
+
+
+def _data(n=40, d=12, seed=0):
+    rng = np.random.RandomState(seed)
+    labels = np.array([0, 1] * (n // 2))
+    x = rng.randn(n, d).astype(np.float32)
+    x[:, 0] += 4 * labels  # the concept lies along dimension 0
+    return x, labels
+
+
+def test_pca_matches_sklearn_and_orients_class_one_positive():
+    from sklearn.decomposition import PCA
+
+    x, labels = _data()
+    p = fit_pca(x, labels)
+    ref = PCA(2).fit(x)
+    assert p.explained == pytest.approx(ref.explained_variance_ratio_, rel=1e-4)
+    assert p.coords[labels == 1, 0].mean() > p.coords[labels == 0, 0].mean()
+    # wide data (D > N) goes through the Gram matrix and still matches
+    xw = np.random.RandomState(1).randn(10, 50).astype(np.float32)
+    assert fit_pca(xw).explained == pytest.approx(PCA(2).fit(xw).explained_variance_ratio_, rel=1e-4)
+
+
+def test_shared_basis_is_the_same_for_every_layer():
+    x, labels = _data()
+    layers = {0: x, 1: x * 3 + 1, 2: np.random.RandomState(2).randn(*x.shape).astype(np.float32)}
+    projs = project_layers(layers, labels, shared=True)
+    assert np.allclose(np.abs(projs[0].components), np.abs(projs[2].components))
+    per = project_layers(layers, labels, shared=False)
+    assert not np.allclose(np.abs(per[0].components), np.abs(per[2].components))
+    assert shared_basis(list(layers.values())).shape == (2, x.shape[1])
+
+
+def test_scatter_colours_by_label_marks_wrong_points_and_names_variance():
+    x, labels = _data()
+    proj = fit_pca(x, labels)
+    proba = np.linspace(0, 1, len(labels))
+    wrong = np.zeros(len(labels), bool)
+    wrong[[1, 4, 7]] = True
+    prompts = [f"prompt number {i}" for i in range(len(labels))]
+    fig = pca_scatter(proj, labels, prompts=prompts, proba=proba, wrong=wrong, label_names=("false", "true"), layer=3)
+    names = [t.name for t in fig.data]
+    assert names == ["false", "true", WRONG_NAME]
+    assert len(fig.data[0].x) + len(fig.data[1].x) == len(labels)
+    wrong_trace = fig.data[2]
+    assert len(wrong_trace.x) == 3 and wrong_trace.marker.symbol == "x-thin-open"
+    assert wrong_trace.x[0] == pytest.approx(proj.coords[1, 0])
+    assert "% of variance" in fig.layout.xaxis.title.text
+    assert f"{100 * proj.explained[0]:.1f}%" in fig.layout.xaxis.title.text
+    assert fig.data[1].customdata[0][0] == "prompt number 1"
+    assert "confidence" in fig.data[1].hovertemplate
+
+
+def test_animation_has_one_frame_per_layer_and_a_play_button():
+    x, labels = _data()
+    projs = project_layers({0: x, 2: x * 2, 4: x[:, ::-1].copy()}, labels)
+    fig = pca_animation(projs, labels, start_layer=2)
+    assert [f.name for f in fig.frames] == ["0", "2", "4"]
+    assert fig.layout.sliders[0].active == 1
+    assert fig.layout.updatemenus[0].buttons[0].method == "animate"
+    # each frame carries the same traces (classes + wrong) and its own variance titles
+    assert all(len(f.data) == 3 for f in fig.frames)
+    assert "% of variance" in fig.frames[2].layout.xaxis.title.text
+
+
+def test_grid_draws_one_panel_per_chosen_layer():
+    x, labels = _data()
+    projs = project_layers({l: x + l for l in range(6)}, labels)
+    fig = pca_grid(projs, labels, layers=[1, 3, 5], cols=2, shared_basis=True)
+    assert len(fig.layout.annotations) == 3
+    assert fig.layout.annotations[1].text.startswith("layer 3")
+    assert len(fig.data) == 3 * 3
+    assert "shared" in fig.layout.title.text
+
+
+def test_heatmap_orders_datasets_by_category_and_handles_unacquired():
+    runs = [
+        make_run(model="m1", dataset="coinflip", category="inferential", n_layers=10, jump=5),
+        make_run(model="m1", dataset="STSA", category="emotional", n_layers=10, jump=4),
+        make_run(model="m1", dataset="cities", category="factual", n_layers=10, jump=2),
+        make_run(model="m2", dataset="cities", category="factual", n_layers=20, jump=None, converge=None),
+        make_run(model="m2", dataset="mine", category="custom", n_layers=20, jump=10),
+    ]
+    fig = depth_heatmap(runs, value="jumping_point", relative=True)
+    hm = fig.data[0]
+    assert hm.meta["datasets"] == ["cities", "STSA", "coinflip", "mine"]
+    assert hm.meta["models"] == ["m1", "m2"]
+    z = np.array(hm.z, dtype=float)
+    assert z[0, 0] == pytest.approx(0.2) and z[0, 1] == pytest.approx(0.4) and z[1, 3] == pytest.approx(0.5)
+    assert np.isnan(z[1, 0]) and hm.text[1][0] == "–"
+    assert np.isnan(z[1, 1]) and hm.text[1][1] == ""  # no run
+    peak = depth_heatmap(runs, value="peak_accuracy").data[0]
+    assert peak.z[0][0] == pytest.approx(runs[2].depth.peak_accuracy)
+    with pytest.raises(ValueError):
+        depth_heatmap(runs, value="nope")
