@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 
 from ..errors import BadInputError, UnavailableError
 from .loaders import RawData
@@ -54,7 +55,8 @@ def generate_coinflip(n: int = 500, seed: int = 0, people: int = 4) -> RawData:
     return raw
 
 
-def _capitals() -> list[tuple[str, tuple[str, ...]]]:
+@lru_cache(maxsize=1)  # the package parses its JSON files on every call
+def _capitals() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(country, all its capitals) from countryinfo, sorted by country name for stability."""
     try:
         import countryinfo
@@ -69,7 +71,7 @@ def _capitals() -> list[tuple[str, tuple[str, ...]]]:
         caps = tuple(x for x in (capital if isinstance(capital, (list, tuple)) else [capital]) if x)
         if name and caps:
             rows[str(name)] = tuple(str(x) for x in caps)
-    return sorted(rows.items())
+    return tuple(sorted(rows.items()))
 
 
 def generate_capitals(seed: int = 0) -> RawData:

@@ -36,13 +36,26 @@ class DatasetInfo:
     files: tuple[str, ...] = ()
 
 
+def _generated_sizes(entry: DatasetEntry) -> tuple[int, int] | None:
+    """Class sizes of a generated dataset at its default seed (cheap: no model, no file)."""
+    if not entry.builtin:
+        return None
+    from .builtin import GENERATORS
+
+    try:
+        labels = GENERATORS[entry.name](0).labels
+    except Exception:  # e.g. countryinfo missing: the catalog still lists the dataset
+        return None
+    return labels.count(0), labels.count(1)
+
+
 def _info(entry: DatasetEntry, data_dir=None, cache_dir=None) -> DatasetInfo:
     available = entry.builtin or all(find_local(f, data_dir, cache_dir) is not None for f in entry.files)
     return DatasetInfo(
         name=entry.name, category=entry.category, description=entry.description, source=entry.source,
         builtin=entry.builtin, available=available, class_caps=entry.class_caps, variants=entry.variants,
         default_prompt=entry.template, answer_words=entry.answer_words, label_names=entry.label_names,
-        sizes=entry.expected_counts, prompt_order=entry.prompt_order, files=tuple(f.filename for f in entry.files),
+        sizes=entry.expected_counts or _generated_sizes(entry), prompt_order=entry.prompt_order, files=tuple(f.filename for f in entry.files),
     )
 
 

@@ -1,0 +1,109 @@
+"""User files: formats, label mapping, every validation error, dropped-row reporting."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from concept_depth.datasets import inspect_table, load_samples
+from concept_depth.errors import BadInputError
+from concept_depth.specs import DatasetSpec
+
+
+def _csv(path, rows, header="text,label", sep=","):
+    path.write_text("\n".join([header] + [sep.join(map(str, r)) for r in rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _load(path, text_col="text", label_col="label", **kw):
+    return load_samples(DatasetSpec(name="custom", path=str(path), text_col=text_col, label_col=label_col, **kw))
+
+
+@pytest.mark.parametrize("neg, pos", [(0, 1), ("false", "true"), ("No", "Yes"), ("negative", "positive")])
+def test_known_label_pairs_put_the_positive_word_at_1(tmp_path, neg, pos):
+    rows = [(f"sample {i}", pos if i % 2 else neg) for i in range(24)]
+    s = _load(_csv(tmp_path / "d.csv", rows))
+    assert s.class_counts == (12, 12)
+    assert list(s.labels[:4]) == [0, 1, 0, 1]  # file order kept
+    assert s.label_names == (str(neg), str(pos))
+    assert s.name == "custom:d.csv" and s.category == "custom" and s.template == "{text}"
+
+
+def test_other_label_pairs_map_deterministically_and_are_reported(tmp_path):
+    rows = [(f"s{i}", "spam" if i % 2 else "ham") for i in range(20)]
+    s = _load(_csv(tmp_path / "d.tsv", rows, header="text\tlabel", sep="\t"))
+    assert s.label_names == ("ham", "spam") and s.labels[1] == 1
+    assert "'ham' -> 0, 'spam' -> 1" in s.notes[0]
+    nums = _load(_csv(tmp_path / "n.csv", [(f"s{i}", 10 if i % 2 else 9) for i in range(20)]))
+    assert nums.label_names == ("9", "10")  # numeric order, not alphabetical
+
+
+def test_jsonl_with_boolean_labels_and_a_prompt_template(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(json.dumps({"sentence": f"s{i}", "y": bool(i % 2)}) for i in range(20)))
+    s = _load(path, "sentence", "y", prompt="Is this true? {text} Answer:")
+    assert s.label_names == ("false", "true") and s.class_counts == (10, 10)
+    assert s.prompts[1] == "Is this true? s1 Answer:"
+    assert "custom prompt" not in " ".join(s.notes)
+
+
+def test_dropped_rows_are_counted_by_reason(tmp_path):
+    rows = [(f"s{i}", i % 2) for i in range(24)] + [("   ", 1), ("", 0), ("no label", "")]
+    s = _load(_csv(tmp_path / "d.csv", rows))
+    assert s.dropped == {"blank text": 2, "missing label": 1}
+    assert len(s) == 24
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda p: p.write_text(""), "is empty"),
+    (lambda p: p.write_text("text,label\n"), "no data rows"),
+    (lambda p: p.write_bytes(b"text,label\n" + "caf\u00e9,1\n".encode("latin-1") * 30), "not UTF-8"),
+    (lambda p: _csv(p, [(f"s{i}", 1) for i in range(30)]), "only one class"),
+    (lambda p: _csv(p, [(f"s{i}", i % 3) for i in range(30)]), "3 classes.*'0', '1', '2'"),
+    (lambda p: _csv(p, [(f"s{i}", int(i < 9)) for i in range(40)]), "class '1' has only 9 sample"),
+    (lambda p: _csv(p, [(f"s{i}", i % 2) for i in range(30)], header="sentence,label"),
+     "text column 'text' not found; available columns: sentence, label"),
+    (lambda p: _csv(p, [(f"s{i}", i % 2) for i in range(30)], header="text,y"),
+     "label column 'label' not found; available columns: text, y"),
+])
+def test_validation_errors(tmp_path, make, match):
+    path = tmp_path / "bad.csv"
+    make(path)
+    with pytest.raises(BadInputError, match=match):
+        _load(path)
+
+
+def test_file_larger_than_the_limit(tmp_path):
+    path = _csv(tmp_path / "d.csv", [(f"sample {i}", i % 2) for i in range(40)])
+    with pytest.raises(BadInputError, match="larger than the limit"):
+        load_samples(DatasetSpec(name="custom", path=str(path), text_col="text", label_col="label"), max_bytes=100)
+    assert len(load_samples(DatasetSpec(name="custom", path=str(path), text_col="text", label_col="label"),
+                            max_bytes=10_000)) == 40
+
+
+def test_unsupported_extension_and_bad_json(tmp_path):
+    (tmp_path / "d.xlsx").write_text("x")
+    with pytest.raises(BadInputError, match="unsupported file type"):
+        _load(tmp_path / "d.xlsx")
+    (tmp_path / "d.jsonl").write_text('{"text": "a", "label": 1}\n{broken\n')
+    with pytest.raises(BadInputError, match="not valid JSON lines"):
+        _load(tmp_path / "d.jsonl")
+
+
+def test_template_without_placeholder_is_refused(tmp_path):
+    path = _csv(tmp_path / "d.csv", [(f"s{i}", i % 2) for i in range(20)])
+    with pytest.raises(BadInputError, match=r"\{text\}"):
+        _load(path, prompt="Is this true?")
+    with pytest.raises(BadInputError, match=r"\{text\}"):
+        load_samples(DatasetSpec(name="builtin-coinflip", prompt="no placeholder"))
+
+
+def test_inspect_table_from_path_and_from_bytes(tmp_path):
+    path = _csv(tmp_path / "d.csv", [(f"s{i}", i % 2) for i in range(20)], header="text,label")
+    cols, preview = inspect_table(path)
+    assert cols == ["text", "label"] and len(preview) == 5 and preview.iloc[0]["text"] == "s0"
+    cols, preview = inspect_table(b'{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n', "up.jsonl", rows=1)
+    assert cols == ["a", "b"] and len(preview) == 1
+    with pytest.raises(BadInputError, match="not UTF-8"):
+        inspect_table(b"a,b\n\xff\xfe,1\n", "up.csv")
