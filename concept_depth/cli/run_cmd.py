@@ -1,0 +1,161 @@
+"""``python -m concept_depth run``: probe every layer of one model on one dataset.
+
+Prints a per-layer table and the concept-depth metrics; ``--out`` writes the result
+JSON (schema ``concept-depth/result@1``). Progress bars go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from ..specs import PROBES, PROTOCOLS, DepthSpec, ProbeSpec, RunSpec
+from .options import add_dataset_options, add_extraction_options, add_model_options, extraction_spec
+
+
+def add_probe_options(p: argparse.ArgumentParser) -> None:
+    """Probe and depth-metric options shared by ``run`` and ``sweep``."""
+    p.add_argument("--protocol", default="paper", choices=PROTOCOLS,
+                   help="paper: reference 60/40 split, unscaled; cv: stratified k-fold with standardisation")
+    p.add_argument("--folds", type=int, default=5, help="folds of --protocol cv")
+    p.add_argument("--probe", default="lr", choices=PROBES, help="lr: logistic regression; rf: random forest")
+    p.add_argument("--seed", type=int, default=42, help="split / fold / control-shuffle seed")
+    p.add_argument("--no-control", action="store_true", help="skip the shuffled-label control probe")
+    p.add_argument("--jump-fraction", type=float, default=0.8,
+                   help="jumping point: first layer with acc-chance >= F*(peak-chance)")
+    p.add_argument("--converge-eps", type=float, default=0.01,
+                   help="converging point: first layer with acc >= peak-EPS")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level of 'acquired'")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes for probing layers (default min(2, CPUs))")
+
+
+def probe_spec(args: argparse.Namespace) -> ProbeSpec:
+    return ProbeSpec(protocol=args.protocol, probe=args.probe, folds=args.folds, seed=args.seed,
+                     control=not args.no_control)
+
+
+def depth_spec(args: argparse.Namespace) -> DepthSpec:
+    return DepthSpec(jump_fraction=args.jump_fraction, converge_eps=args.converge_eps, alpha=args.alpha)
+
+
+class TqdmProgress:
+    """Progress callback drawing one tqdm bar per stage on stderr."""
+
+    def __init__(self, prefix: str = "", disable: bool | None = None) -> None:
+        self.prefix = prefix
+        self.disable = disable
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, event) -> bool:
+        from tqdm import tqdm
+
+        if event.stage != self.stage or self.bar is None:
+            self.close()
+            self.stage = event.stage
+            self.bar = tqdm(total=event.total, desc=f"{self.prefix}{event.stage}", unit=f" {event.unit}",
+                            file=sys.stderr, leave=False, disable=self.disable, dynamic_ncols=True)
+        self.bar.total = event.total
+        self.bar.n = event.done
+        self.bar.refresh()
+        if event.done >= event.total:
+            self.close()
+        return True
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+            self.stage = None
+
+
+def _fmt(x, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def format_table(result) -> str:
+    """Per-layer table and depth metrics as plain text."""
+    cv = any(s.accuracy_std is not None for s in result.layers)
+    head = f"{'layer':>5} {'acc':>6} {'±std':>6} {'f1':>6} {'auc':>6} {'control':>7} {'select':>7}" if cv else \
+        f"{'layer':>5} {'acc':>6} {'f1':>6} {'auc':>6} {'control':>7} {'select':>7}"
+    lines = [head]
+    for s in result.layers:
+        tag = "".join(m for layer, m in [(result.depth.jumping_point, "J"), (result.depth.converging_point, "C"),
+                                         (result.depth.peak_layer, "P")] if layer == s.layer)
+        cols = [f"{s.layer:>5}", f"{_fmt(s.accuracy):>6}"]
+        if cv:
+            cols.append(f"{_fmt(s.accuracy_std):>6}")
+        cols += [f"{_fmt(s.f1):>6}", f"{_fmt(s.auc):>6}", f"{_fmt(s.control_accuracy):>7}",
+                 f"{_fmt(s.selectivity):>7}", tag]
+        lines.append(" ".join(cols).rstrip())
+    d = result.depth
+    rel = result.extra.get("relative_depth") or {}
+
+    def point(name: str) -> str:
+        layer = getattr(d, name)
+        if layer is None:
+            return "not acquired"
+        r = rel.get(name)
+        return f"layer {layer}" + (f" ({r:.2f} of depth)" if r is not None else "")
+
+    p = "-" if d.p_value is None else f"{d.p_value:.2g}"
+    t = result.timing
+    lines += [
+        "",
+        f"{result.label}: {result.n_samples} samples ({result.extra.get('n_eval', '?')} evaluated), "
+        f"{result.n_layers} layers, hidden {result.hidden_size}, protocol {result.spec.get('protocol')}, "
+        f"probe {result.spec.get('probe')}",
+        f"chance (majority rate)  {d.chance:.3f}    peak accuracy {d.peak_accuracy:.3f}   p = {p}"
+        + ("" if d.acquired else "   -> concept NOT acquired"),
+        f"jumping point (J)       {point('jumping_point')}",
+        f"converging point (C)    {point('converging_point')}",
+        f"peak layer (P)          {point('peak_layer')}",
+        f"timing: load {t.get('load_s', 0):.1f}s, extract {t.get('extract_s', 0):.1f}s, "
+        f"probe {t.get('probe_s', 0):.1f}s" + (" (cached result)" if t.get("cached") else ""),
+    ]
+    for note in result.extra.get("notes") or []:
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..pipeline import run_probe
+    from ..store import Store
+
+    spec = RunSpec(extraction=extraction_spec(args), probe=probe_spec(args), depth=depth_spec(args))
+    store = Store(args.cache_dir)
+    bar = TqdmProgress(disable=args.quiet or None)
+    try:
+        result = run_probe(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar,
+                           n_jobs=args.jobs)
+    finally:
+        bar.close()
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(result.to_json(), encoding="utf-8")
+    if args.json:
+        print(result.to_json())
+    else:
+        print(format_table(result))
+        if args.out:
+            print(f"wrote {args.out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("run", help="probe every layer and report concept depth",
+                              description="Extract (or reuse cached) layer vectors, train one probe per layer, "
+                                          "and report jumping, converging and peak layers.")
+    add_model_options(p)
+    add_dataset_options(p)
+    add_extraction_options(p)
+    add_probe_options(p)
+    p.add_argument("--out", default=None, help="write the result JSON to this file")
+    p.add_argument("--json", action="store_true", help="print the result JSON instead of the table")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_run)

@@ -1,0 +1,246 @@
+"""From a :class:`RunSpec` to a cached :class:`RunResult`: extract, probe every layer, measure depth.
+
+``run_probe`` is the one call the CLI, the app and notebooks use. Its result is
+cached in the store (result kind ``run``) under the *run key*: a hash of the
+activations key, the probe settings, the depth settings and ``SCHEMA_VERSION``. A
+cached rerun loads neither the model nor any layer vectors.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import numpy as np
+
+from .depth import depth_metrics, relative_depths
+from .errors import BadInputError, UnavailableError
+from .probing import probe_layers, warning_notes
+from .probing.protocols import evaluate_layer
+from .progress import ProgressCallback
+from .results import LayerScore, RunResult
+from .specs import SCHEMA_VERSION, DepthSpec, ProbeSpec, RunSpec, stable_hash
+from .store import CorruptEntryError, Store
+
+RUN_KIND = "run"
+
+HOOK_TEXT = {
+    "residual": "residual stream (layer 0 = embeddings, layer l = output of block l)",
+    "post_attention_layernorm": "post_attention_layernorm output of each block (the reference's hook)",
+}
+
+
+def run_key(activation_key: str, probe: ProbeSpec, depth: DepthSpec) -> str:
+    """Cache key of a run: activations + probe settings + depth settings + schema version."""
+    return stable_hash({"activations": activation_key, "probe": probe.to_dict(), "depth": depth.to_dict(),
+                        "schema": SCHEMA_VERSION})
+
+
+def _now() -> tuple[str, float]:
+    ts = time.time()
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds"), ts
+
+
+def _flat_spec(spec: RunSpec, samples, acts) -> dict[str, Any]:
+    """The flat ``spec`` block of the result JSON (keys listed in the contracts)."""
+    ex, ds, model = spec.extraction, spec.extraction.dataset, spec.extraction.model
+    act_spec = getattr(acts, "spec", None) or {}
+    return {
+        "model": model.source,
+        "model_label": getattr(acts, "model_label", None) or model.source,
+        "model_revision": model.revision or act_spec.get("model_revision") or act_spec.get("fingerprint"),
+        "dataset": getattr(samples, "name", None) or ds.name,
+        "category": getattr(samples, "category", None),
+        "quant": model.quant,
+        "noise": ds.noise.kind,
+        "noise_strength": ds.noise.strength,
+        "noise_seed": ds.noise.seed,
+        "hook": ex.hook,
+        "pooling": ex.pooling,
+        "limit": ds.limit,
+        "max_tokens": ex.max_tokens,
+        "protocol": spec.probe.protocol,
+        "probe": spec.probe.probe,
+        "folds": spec.probe.folds if spec.probe.protocol == "cv" else None,
+        "seed": spec.probe.seed,
+        "prompt": getattr(samples, "template", None) or ds.prompt,
+        "variant": ds.variant,
+    }
+
+
+def _cached(store: Store, key: str) -> RunResult | None:
+    data = store.get_result(RUN_KIND, key)
+    if not data:
+        return None
+    result = RunResult.from_dict(data)
+    return replace(result, timing=dict(result.timing, cached=True))
+
+
+def _layer_reader(store: Store, acts) -> Callable[[int], np.ndarray]:
+    def read(layer: int) -> np.ndarray:
+        try:
+            return store.read_layer(acts.key, layer)
+        except KeyError:  # activations not in this store (e.g. a custom extractor): use the object
+            return np.asarray(acts.layer(layer), dtype=np.float32)
+    return read
+
+
+def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, batch_size: int = 16,
+              device: str | None = None, progress: ProgressCallback | None = None, n_jobs: int | None = None,
+              samples=None, data_dir=None) -> RunResult:
+    """Extract (or reuse) the layer vectors of ``spec``, probe each layer, compute depth metrics.
+
+    Parameters
+    ----------
+    spec : extraction + probe + depth settings.
+    store : cache (default: ``Store()`` at ``$CONCEPT_DEPTH_CACHE`` or ``./cache``).
+    model_loader : ModelSpec -> LoadedModel, passed to extraction (tests pass tiny models).
+    batch_size, device : extraction run options (do not change the numbers).
+    progress : callback for stages ``load``, ``extract``, ``probe``; returning False cancels.
+    n_jobs : worker processes for layer probing (None: min(2, CPUs)).
+    samples : a ready SampleSet (otherwise loaded from ``spec.extraction.dataset``).
+    data_dir : dataset directory passed to ``load_samples`` (default ``$CONCEPT_DEPTH_DATA_DIR``).
+
+    Returns
+    -------
+    RunResult with ``key`` = run key, ``extra["activation_key"]``, ``timing["cached"]`` True
+    when nothing was computed.
+    """
+    from .datasets import load_samples
+    from .extraction import extract_activations
+
+    store = store or Store()
+    if samples is None:
+        samples = load_samples(spec.extraction.dataset, data_dir=data_dir, cache_dir=store.directory)
+    acts = extract_activations(spec.extraction, store=store, samples=samples, model_loader=model_loader,
+                               batch_size=batch_size, device=device, progress=progress)
+    key = run_key(acts.key, spec.probe, spec.depth)
+    hit = _cached(store, key)
+    if hit is not None:
+        return hit
+    with store.lock(f"run-{key}"):
+        hit = _cached(store, key)  # a concurrent process may have finished it meanwhile
+        if hit is not None:
+            return hit
+        result = _compute(spec, store, samples, acts, key, progress, n_jobs)
+        store.put_result(RUN_KIND, key, result.to_dict())
+    return result
+
+
+def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_jobs) -> RunResult:
+    labels = np.asarray(acts.labels)
+    layers = list(acts.layers)
+    t0 = time.perf_counter()
+    try:
+        evals = probe_layers(_layer_reader(store, acts), layers, labels, spec.probe, n_jobs=n_jobs,
+                             progress=progress)
+    except CorruptEntryError as exc:
+        raise UnavailableError(f"{exc}; delete it on the Cache page (or `cache` command) and run again") from exc
+    probe_s = time.perf_counter() - t0
+    scores = tuple(LayerScore(layer=ev.layer, **ev.scores) for ev in evals)
+    chance, n_eval = evals[0].chance, evals[0].n_eval  # same evaluation samples on every layer
+    metrics = depth_metrics([s.layer for s in scores], [s.accuracy for s in scores], chance=chance,
+                            n_eval=n_eval, n_layers=acts.n_layers,
+                            control=[s.control_accuracy for s in scores] if spec.probe.control else None,
+                            spec=spec.depth)
+    totals, notes = warning_notes(evals, spec.probe)
+    notes = list(getattr(samples, "notes", ()) or ()) + notes
+    timing = dict(getattr(acts, "timing", {}) or {})
+    timing = {"load_s": float(timing.get("load_s", 0.0) or 0.0),
+              "extract_s": float(timing.get("extract_s", 0.0) or 0.0),
+              "probe_s": round(probe_s, 3),
+              "prompts_per_s": timing.get("prompts_per_s"),
+              "activations_cached": bool(getattr(acts, "cached", False)),
+              "cached": False}
+    created, ts = _now()
+    counts = np.bincount(labels.astype(np.int64), minlength=2)
+    extra = {
+        "activation_key": acts.key,
+        "probe_spec": spec.probe.to_dict(),
+        "depth_spec": spec.depth.to_dict(),
+        "relative_depth": relative_depths(metrics),
+        "n_eval": n_eval,
+        "class_counts": [int(counts[0]), int(counts[1])],
+        "layer_kind": HOOK_TEXT.get(spec.extraction.hook, spec.extraction.hook),
+        "notes": notes,
+        "warnings": totals,
+        "created_ts": ts,
+    }
+    return RunResult(spec=_flat_spec(spec, samples, acts), n_samples=int(len(labels)), n_layers=int(acts.n_layers),
+                     hidden_size=int(acts.hidden_size), layers=scores, depth=metrics, timing=timing, key=key,
+                     created=created, extra=extra)
+
+
+# ---- stored runs -------------------------------------------------------
+def list_runs(store: Store) -> list[RunResult]:
+    """Every stored run, newest first (malformed entries are skipped)."""
+    out = []
+    for data in store.list_results(RUN_KIND):
+        try:
+            out.append(RunResult.from_dict(data))
+        except BadInputError:
+            continue
+    return sorted(out, key=lambda r: float(r.extra.get("created_ts") or 0.0), reverse=True)
+
+
+def load_run(store: Store, key: str) -> RunResult:
+    """The stored run ``key``; BadInputError if there is none."""
+    data = store.get_result(RUN_KIND, key)
+    if not data:
+        raise BadInputError(f"no stored run with key {key!r}")
+    return RunResult.from_dict(data)
+
+
+def save_run(store: Store, result: RunResult) -> RunResult:
+    """Store a run (e.g. imported from a JSON file made elsewhere); returns it with its key set."""
+    extra = dict(result.extra)
+    extra.setdefault("created_ts", time.time())
+    key = result.key or "import-" + stable_hash({k: v for k, v in result.to_dict().items() if k != "created_ts"})
+    result = replace(result, key=key, extra=extra)
+    store.put_result(RUN_KIND, key, result.to_dict())
+    return result
+
+
+def delete_run(store: Store, key: str) -> None:
+    """Remove a stored run (its activations stay cached)."""
+    store.delete_result(RUN_KIND, key)
+
+
+# ---- per-sample predictions ---------------------------------------------
+@dataclass(frozen=True)
+class LayerPredictions:
+    """Per-sample probe output on one layer of a run.
+
+    proba : [N] probability of class 1 (NaN for training samples under ``paper``).
+    pred : [N] predicted label (-1 for training samples under ``paper``).
+    is_eval : [N] True where the sample was held out (paper) / out-of-fold (cv: all).
+    correct : [N] pred == label on evaluation samples, False elsewhere.
+    labels : [N] true labels.
+    """
+
+    layer: int
+    proba: np.ndarray
+    pred: np.ndarray
+    is_eval: np.ndarray
+    correct: np.ndarray
+    labels: np.ndarray
+
+
+def layer_predictions(store: Store, run: RunResult, layer: int) -> LayerPredictions:
+    """Refit the run's probe on one layer (deterministic) and return per-sample predictions."""
+    act_key = run.extra.get("activation_key")
+    meta = store.activation_meta(act_key) if act_key else None
+    if meta is None:
+        raise UnavailableError("the layer vectors of this run are not in the cache; run it again to recompute them")
+    if layer not in [int(l) for l in meta["layers"]]:
+        raise BadInputError(f"layer {layer} is not in this run (layers {meta['layers'][0]}..{meta['layers'][-1]})")
+    probe = ProbeSpec.from_dict(run.extra.get("probe_spec") or {"protocol": run.spec.get("protocol", "paper"),
+                                                                  "probe": run.spec.get("probe", "lr")})
+    labels = np.asarray(meta["labels"], dtype=np.int64)
+    ev = evaluate_layer(store.read_layer(act_key, layer), labels, replace(probe, control=False), layer,
+                        keep_predictions=True)
+    correct = ev.is_eval & (ev.pred == labels)
+    return LayerPredictions(layer=int(layer), proba=ev.proba, pred=ev.pred, is_eval=ev.is_eval,
+                            correct=correct, labels=labels)
