@@ -107,3 +107,22 @@ def test_inspect_table_from_path_and_from_bytes(tmp_path):
     assert cols == ["a", "b"] and len(preview) == 1
     with pytest.raises(BadInputError, match="not UTF-8"):
         inspect_table(b"a,b\n\xff\xfe,1\n", "up.csv")
+
+
+def test_store_upload_is_content_addressed_and_loadable(tmp_path):
+    from concept_depth.datasets import store_upload
+
+    data = ("text,label\n" + "".join(f"s{i},{i % 2}\n" for i in range(20))).encode()
+    path = store_upload(data, "../up.csv", cache_dir=tmp_path)
+    assert path.name == "up.csv" and path.parent.parent == tmp_path / "uploads"
+    assert store_upload(data, "up.csv", cache_dir=tmp_path) == path
+    assert store_upload(data + b"s20,1\n", "up.csv", cache_dir=tmp_path) != path
+    assert _load(path).class_counts == (10, 10)
+
+    class Upload:  # what Streamlit's file_uploader returns: .name and .getvalue()
+        name = "up.csv"
+
+        def getvalue(self):
+            return data
+    cols, _ = inspect_table(Upload())
+    assert cols == ["text", "label"]

@@ -28,6 +28,8 @@ _KNOWN_PAIRS = (("0", "1"), ("false", "true"), ("no", "yes"), ("negative", "posi
 
 
 def _read_bytes(source: str | os.PathLike | bytes, filename: str, max_bytes: int) -> bytes:
+    if hasattr(source, "getvalue"):  # an upload object (e.g. Streamlit's UploadedFile)
+        source = source.getvalue()
     if isinstance(source, (bytes, bytearray)):
         size = len(source)
     else:
@@ -66,7 +68,7 @@ def read_table(source: str | os.PathLike | bytes, filename: str | None = None, *
     ``source`` is a path or the file's bytes (an upload); ``filename`` gives the format
     (defaults to the path's name).
     """
-    filename = filename or Path(str(source)).name
+    filename = filename or Path(str(getattr(source, "name", source))).name
     kind = _format(filename)
     text = _decode(_read_bytes(source, filename, max_bytes), filename)
     if kind == "jsonl":
@@ -181,3 +183,24 @@ def inspect_table(source: str | os.PathLike | bytes, filename: str | None = None
     """Columns and the first ``rows`` rows of a user file, for the app's column pickers."""
     df = read_table(source, filename, max_bytes=max_bytes)
     return list(df.columns), df.head(rows).reset_index(drop=True)
+
+
+def store_upload(data: bytes, filename: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Keep an uploaded file under ``<cache>/uploads/<sha256[:16]>/<name>`` and return its path.
+
+    The folder is named by the content hash, so a DatasetSpec pointing at it names exactly
+    these bytes (a changed upload gets a new path, hence a new cache key).
+    """
+    import hashlib
+
+    from .sources import default_cache_dir
+
+    name = Path(filename).name or "upload.csv"
+    folder = default_cache_dir(cache_dir) / "uploads" / hashlib.sha256(data).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if not path.is_file():
+        tmp = folder / f".{name}.part{os.getpid()}"
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    return path
