@@ -1,0 +1,125 @@
+"""The one place that knows where each architecture keeps its parts.
+
+Every per-architecture branch lives here; an architecture we do not know raises
+:class:`~concept_depth.errors.UnavailableError` instead of guessing.
+
+Supported families: Llama (and Mistral-like), Gemma / Gemma 2 / Gemma 3, Qwen2 / Qwen3,
+GPT-2, and BERT-style encoders (BERT, RoBERTa, MiniLM...).
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from ..errors import UnavailableError
+
+# model_type -> family
+_FAMILIES = {
+    "llama": "llama", "mistral": "llama", "qwen2": "llama", "qwen3": "llama",
+    "gemma": "gemma", "gemma2": "gemma", "gemma3": "gemma", "gemma3_text": "gemma",
+    "gpt2": "gpt2",
+    "bert": "bert", "roberta": "bert", "xlm-roberta": "bert", "distilbert": "distilbert",
+}
+
+#: Families whose decoder supports the key/value cache (prefix reuse) and causal attention.
+DECODER_FAMILIES = ("llama", "gemma", "gpt2")
+
+
+def family(model: nn.Module) -> str:
+    """Family name (``llama``, ``gemma``, ``gpt2``, ``bert``, ``distilbert``) of a HF model."""
+    config = getattr(model, "config", None)
+    model_type = getattr(config, "model_type", None)
+    if model_type in _FAMILIES:
+        return _FAMILIES[model_type]
+    text_config = getattr(config, "text_config", None)
+    if text_config is not None and getattr(text_config, "model_type", None) in _FAMILIES:
+        return _FAMILIES[text_config.model_type]
+    raise UnavailableError(f"architecture {model_type or type(model).__name__!r} is not supported yet "
+                           f"(supported: {', '.join(sorted(set(_FAMILIES)))})")
+
+
+def base_model(model: nn.Module) -> nn.Module:
+    """The transformer body without the vocabulary head (``LlamaModel``, ``GPT2Model``, ``BertModel``...)."""
+    fam = family(model)
+    if fam == "gpt2":
+        return getattr(model, "transformer", model)
+    if fam in ("bert", "distilbert"):
+        prefix = getattr(model, "base_model_prefix", "")
+        inner = getattr(model, prefix, None) if prefix else None
+        return inner if isinstance(inner, nn.Module) and inner is not model else model
+    inner = getattr(model, "model", None)
+    if inner is None:
+        return model
+    # Gemma3ForConditionalGeneration keeps the text stack one level deeper
+    return getattr(inner, "language_model", inner)
+
+
+def decoder_layers(model: nn.Module) -> nn.ModuleList:
+    """The list of transformer blocks, first to last (length = number of layers L)."""
+    fam = family(model)
+    body = base_model(model)
+    if fam == "gpt2":
+        return body.h
+    if fam == "bert":
+        return body.encoder.layer
+    if fam == "distilbert":
+        return body.transformer.layer
+    return body.layers
+
+
+def final_norm(model: nn.Module) -> nn.Module | None:
+    """The norm applied after the last block (``None`` for post-LN encoders such as BERT)."""
+    fam = family(model)
+    body = base_model(model)
+    if fam == "gpt2":
+        return body.ln_f
+    if fam in ("bert", "distilbert"):
+        return None
+    return body.norm
+
+
+def output_embedding(model: nn.Module) -> nn.Module:
+    """The vocabulary projection: ``lm_head`` if present, else the (tied) input embedding."""
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    if head is not None:
+        return head
+    family(model)
+    return base_model(model).get_input_embeddings()
+
+
+def post_attention_norm(model: nn.Module, index: int) -> nn.Module:
+    """The reference's hook point in block ``index``: the norm right after attention.
+
+    Llama/Qwen/Gemma: ``post_attention_layernorm``; GPT-2: ``ln_2`` (the same role, the
+    normalised input of the MLP); BERT: the attention output LayerNorm.
+    """
+    fam = family(model)
+    block = decoder_layers(model)[index]
+    if fam == "gpt2":
+        return block.ln_2
+    if fam == "bert":
+        return block.attention.output.LayerNorm
+    if fam == "distilbert":
+        return block.sa_layer_norm
+    return block.post_attention_layernorm
+
+
+def is_decoder(model: nn.Module) -> bool:
+    """True for causal decoders (last-token pooling and prefix reuse make sense)."""
+    return family(model) in DECODER_FAMILIES
+
+
+def uses_absolute_positions(model: nn.Module) -> bool:
+    """True when position ids feed a learned table (GPT-2, BERT): they must skip padding."""
+    return family(model) in ("gpt2", "bert", "distilbert")
+
+
+def sliding_window(model: nn.Module) -> int | None:
+    """Smallest attention window of any layer, or ``None`` when every layer sees everything."""
+    config = getattr(model, "config", None)
+    config = getattr(config, "text_config", None) or config
+    window = getattr(config, "sliding_window", None)
+    types = getattr(config, "layer_types", None)
+    if window and (types is None or any("sliding" in t for t in types)):
+        return int(window)
+    return None

