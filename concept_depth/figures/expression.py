@@ -1,0 +1,178 @@
+"""Cognition versus expression figures: pure functions, ExpressionResult(s) in, ``go.Figure`` out.
+
+- :func:`gap_figure`: probe accuracy and logit-lens answer accuracy per layer, gap shaded.
+- :func:`shots_figure`: answer accuracy (and pass@1) against the number of examples k.
+- :func:`pass_at_n_figure`: pass@n against n, one curve per k.
+- :func:`probe_vs_answer_scatter`: best probe accuracy against answer accuracy across
+  cached results (model x dataset), Pearson r in the title.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .theme import DASHES, SYMBOLS, color, paper_theme
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
+def _chance(result: Any) -> float | None:
+    labels = np.asarray(result.labels)
+    return float(max(labels.mean(), 1 - labels.mean())) if labels.size else None
+
+
+def _as_list(results: Any) -> list:
+    return list(results) if isinstance(results, (list, tuple)) else [results]
+
+
+def _short_label(result: Any) -> str:
+    s = result.spec
+    return f"{s.get('model_label') or s.get('model')} · {s.get('dataset')}"
+
+
+def _chance_line(fig: go.Figure, chance: float | None) -> None:
+    if chance is not None:
+        fig.add_hline(y=chance, line=dict(color="#888", dash="dot", width=1),
+                      annotation_text=f"chance {chance:.2f}", annotation_position="bottom right")
+
+
+def gap_figure(result: Any, *, title: str | None = None) -> go.Figure:
+    """Probe accuracy (solid) and logit-lens answer accuracy (dashed) per layer; the gap between them shaded.
+
+    x: layer l = 0..L (0 = embeddings); y: accuracy on held-out samples.
+    """
+    layers = [r["layer"] for r in result.layers]
+    lens = [r["lens_accuracy"] for r in result.layers]
+    probe = [r["probe_accuracy"] for r in result.layers]
+    fig = go.Figure()
+    has_probe = any(p is not None for p in probe)
+    if has_probe:
+        fig.add_trace(go.Scatter(x=layers, y=probe, name="probe (what the layer knows)", mode="lines+markers",
+                                 line=dict(color=color(0), width=2.5), marker=dict(symbol=SYMBOLS[0], size=7),
+                                 hovertemplate="layer %{x}<br>probe %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=layers, y=lens, name="logit lens (what the layer would answer)", mode="lines+markers",
+        line=dict(color=color(1), width=2.5, dash=DASHES[1]), marker=dict(symbol=SYMBOLS[1], size=7),
+        fill="tonexty" if has_probe else None, fillcolor=_rgba(color(0), 0.15),
+        customdata=[r.get("gap") for r in result.layers],
+        hovertemplate="layer %{x}<br>lens %{y:.3f}<br>gap %{customdata:.3f}<extra></extra>" if has_probe else
+        "layer %{x}<br>lens %{y:.3f}<extra></extra>"))
+    if has_probe:  # a legend entry that names the shading
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="gap (probe − lens)",
+                                 marker=dict(symbol="square", size=12, color=_rgba(color(0), 0.3))))
+    _chance_line(fig, _chance(result))
+    s = result.summary
+    gap_txt = f" · gap {s['gap']:+.3f}" if s.get("gap") is not None else ""
+    fig.update_layout(
+        title=title or f"Cognition vs expression: {_short_label(result)}{gap_txt}",
+        xaxis_title="layer (0 = embeddings)", yaxis_title="accuracy", hovermode="x unified",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0))
+    fig.update_yaxes(range=[0, 1.02])
+    return paper_theme(fig)
+
+
+def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = None) -> go.Figure:
+    """Answer accuracy (greedy, solid) and pass@1 (dotted) against k examples, one colour per result.
+
+    A dashed horizontal line marks each result's best probe accuracy (the ceiling the answers aim at).
+    """
+    fig = go.Figure()
+    ks_all: set[int] = set()
+    results = _as_list(results)
+    for i, r in enumerate(results):
+        ks = [s["k"] for s in r.shots]
+        ks_all.update(ks)
+        name = _short_label(r) if len(results) > 1 else "answer accuracy"
+        fig.add_trace(go.Scatter(x=ks, y=[s["accuracy"] for s in r.shots], mode="lines+markers", name=name,
+                                 line=dict(color=color(i), width=2.5), marker=dict(symbol=SYMBOLS[i % 6], size=8),
+                                 hovertemplate="k=%{x}<br>accuracy %{y:.3f}<extra></extra>"))
+        if show_pass1:
+            fig.add_trace(go.Scatter(x=ks, y=[s["pass1"] for s in r.shots], mode="lines",
+                                     name=f"{name}: pass@1" if len(results) > 1 else "pass@1 (sampled answer)",
+                                     line=dict(color=color(i), width=1.5, dash=DASHES[2]),
+                                     hovertemplate="k=%{x}<br>pass@1 %{y:.3f}<extra></extra>"))
+        best = r.summary.get("best_probe_accuracy")
+        if best is not None:
+            fig.add_trace(go.Scatter(x=[min(ks), max(ks)], y=[best, best], mode="lines",
+                                     name=f"{name}: best probe" if len(results) > 1 else "best probe accuracy",
+                                     line=dict(color=color(i), width=1, dash=DASHES[1]), hoverinfo="skip"))
+    if len(results) == 1:
+        _chance_line(fig, _chance(results[0]))
+    fig.update_layout(title=title or "Answer accuracy vs number of examples" +
+                      (f": {_short_label(results[0])}" if len(results) == 1 else ""),
+                      xaxis_title="examples in the prompt (k)", yaxis_title="accuracy")
+    fig.update_xaxes(tickmode="array", tickvals=sorted(ks_all))
+    fig.update_yaxes(range=[0, 1.02])
+    return paper_theme(fig)
+
+
+def pass_at_n_figure(result: Any, *, ks: Sequence[int] | None = None, title: str | None = None) -> go.Figure:
+    """pass@n (exact, from the two-way answer distribution) against n, one curve per k examples."""
+    fig = go.Figure()
+    entries = [s for s in result.shots if ks is None or s["k"] in ks]
+    for i, s in enumerate(entries):
+        ns = list(range(1, len(s["pass_at_n"]) + 1))
+        fig.add_trace(go.Scatter(x=ns, y=s["pass_at_n"], mode="lines+markers", name=f"k = {s['k']}",
+                                 line=dict(color=color(i), width=2, dash=DASHES[i % len(DASHES)]),
+                                 marker=dict(symbol=SYMBOLS[i % 6], size=6),
+                                 hovertemplate=f"k={s['k']}<br>n=%{{x}}<br>pass@n %{{y:.3f}}<extra></extra>"))
+    best = result.summary.get("best_probe_accuracy")
+    if best is not None:
+        fig.add_hline(y=best, line=dict(color="#444", dash="dash", width=1),
+                      annotation_text=f"best probe {best:.2f}", annotation_position="bottom right")
+    fig.update_layout(title=title or f"pass@n: {_short_label(result)}", xaxis_title="answers sampled (n)",
+                      yaxis_title="pass@n (at least one right)")
+    fig.update_xaxes(type="log", tickmode="array", tickvals=[1, 2, 4, 8, 16, 32, 64])
+    fig.update_yaxes(range=[0, 1.02])
+    return paper_theme(fig)
+
+
+def pearson(x: Sequence[float], y: Sequence[float]) -> tuple[float | None, float | None]:
+    """(r, p) of scipy.stats.pearsonr, or (None, None) with fewer than 3 points or a constant side."""
+    if len(x) < 3 or np.ptp(np.asarray(x, dtype=float)) == 0 or np.ptp(np.asarray(y, dtype=float)) == 0:
+        return None, None
+    from scipy.stats import pearsonr
+
+    res = pearsonr(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    r, p = float(res[0]), float(res[1])
+    return (None, None) if math.isnan(r) else (r, p)
+
+
+def probe_vs_answer_scatter(results: Sequence[Any], *, title: str | None = None) -> go.Figure:
+    """Best probe accuracy (x) against zero-shot answer accuracy (y), one point per result.
+
+    Points below the diagonal are concepts the model knows better than it says. Results
+    without a probe curve are left out. Title: Pearson r (needs 3+ points that vary).
+    """
+    pts = [r for r in results if r.summary.get("best_probe_accuracy") is not None]
+    x = [r.summary["best_probe_accuracy"] for r in pts]
+    y = [r.summary["final_answer_accuracy"] for r in pts]
+    models = sorted({r.spec.get("model_label") or r.spec.get("model") for r in pts})
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="answer = probe",
+                             line=dict(color="#888", dash="dot", width=1), hoverinfo="skip"))
+    for i, m in enumerate(models):
+        mine = [r for r in pts if (r.spec.get("model_label") or r.spec.get("model")) == m]
+        fig.add_trace(go.Scatter(
+            x=[r.summary["best_probe_accuracy"] for r in mine], y=[r.summary["final_answer_accuracy"] for r in mine],
+            mode="markers+text", name=m, text=[r.spec.get("dataset") for r in mine], textposition="top center",
+            marker=dict(color=color(i), symbol=SYMBOLS[i % 6], size=10),
+            hovertemplate="%{text}<br>best probe %{x:.3f}<br>answer %{y:.3f}<extra>" + m + "</extra>"))
+    r, p = pearson(x, y)
+    if r is None:
+        stat = f"Pearson r needs ≥3 varying points (have {len(pts)})"
+    else:
+        stat = f"Pearson r = {r:.2f} (p = {p:.2g}, n = {len(pts)})"
+    fig.update_layout(title=title or f"Knowing vs saying · {stat}", xaxis_title="best probe accuracy",
+                      yaxis_title="answer accuracy (zero-shot)")
+    fig.update_xaxes(range=[0.3, 1.02])
+    fig.update_yaxes(range=[0, 1.02])
+    fig.layout.meta = {"pearson_r": r, "pearson_p": p, "n_points": len(pts)}
+    return paper_theme(fig)
