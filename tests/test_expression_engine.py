@@ -153,3 +153,18 @@ def test_cli_expression(tmp_path, capsys, monkeypatch):
     assert main(args[:-2] + ["--answer-words", "Negative,Positive"]) == 2
     assert capsys.readouterr().err.startswith("error: neither answer word")
     assert main(args[:-2] + ["--shots", "0,x"]) == 2
+
+
+def test_probe_curve_and_gap(tiny, tmp_path):
+    store = Store(tmp_path)
+    spec = ExpressionSpec(model=ModelSpec(source="tiny:qwen"), dataset=DatasetSpec(name="toy"), shots=(0,),
+                          pool_size=0, max_n=2)
+    result = run_expression(spec, store=store, samples=toy_samples(40), model_loader=lambda s: tiny("qwen"))
+    assert result.has_probe and result.spec["probe_run_key"]
+    for row in result.layers:
+        assert row["gap"] == pytest.approx(row["probe_accuracy"] - row["lens_accuracy"])
+    s = result.summary
+    best = max(r["probe_accuracy"] for r in result.layers)
+    assert s["best_probe_accuracy"] == best
+    assert s["gap"] == pytest.approx(best - s["final_answer_accuracy"])
+    assert len(result.eval_indices) == 40  # no pool: every sample evaluated

@@ -31,13 +31,16 @@ from .result import ExpressionResult, load_expression
 from .spec import RESULT_KIND, ExpressionSpec
 
 
-def fit_texts(tokenizer: Any, texts: tuple[str, ...], max_tokens: int) -> list[str]:
-    """Cut each text to at most ``max_tokens`` tokens (the template itself is never cut)."""
-    out = []
-    for text in texts:
-        ids = tokenizer.encode(text, add_special_tokens=False)
-        out.append(text if len(ids) <= max_tokens else tokenizer.decode(ids[:max_tokens]))
-    return out
+def fit_texts(tokenizer: Any, samples, max_tokens: int) -> list[str]:
+    """Sample texts cut exactly as extraction cuts them (prompt at most ``max_tokens`` tokens).
+
+    Uses the extraction's own truncation, so the probe and the answers see the same text.
+    """
+    from ..extraction.tokenize import encode_prompts
+
+    prefix, suffix = samples.template_parts
+    _, prompts, _ = encode_prompts(tokenizer, samples, max_tokens)
+    return [p[len(prefix): len(p) - len(suffix)] if suffix else p[len(prefix):] for p in prompts]
 
 
 def _flat_spec(spec: ExpressionSpec, samples, loaded_label: str, fingerprint: str,
@@ -130,7 +133,7 @@ def _compute(spec: ExpressionSpec, store: Store, samples, loaded, words, fingerp
     if len(np.unique(labels[evaluation])) < 2:
         raise BadInputError("the evaluation samples hold only one class; raise --limit")
     order = example_order(pool, labels, spec.seed) if len(pool) else pool
-    texts = fit_texts(loaded.tokenizer, samples.texts, spec.max_tokens)
+    texts = fit_texts(loaded.tokenizer, samples, spec.max_tokens)
     y = labels[evaluation]
     n0 = len(answer.ids[0])
     tracker = ProgressTracker(progress, "expression", len(evaluation) * len(spec.shots))
