@@ -20,6 +20,7 @@ Shapes: B batch, S padded length, D hidden size, K number of layers asked for.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -188,7 +189,8 @@ class PooledForward:
         self.prefix_batches += int(use_prefix)
         self.tokens_run += b * s
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*inputs will be cast.*")  # bitsandbytes, per call
                 self.body(**kwargs)
         except _StopForward:
             pass

@@ -40,7 +40,7 @@ def _prepare_tokenizer(tokenizer):
 
 
 def _tiny(spec: ModelSpec, device: torch.device, cache_dir: Path):
-    from .tiny import build_tiny
+    from .tiny import TINY_VERSION, build_tiny
 
     arch = spec.source.split(":", 1)[1]
     model, tokenizer = build_tiny(arch)
@@ -48,7 +48,7 @@ def _tiny(spec: ModelSpec, device: torch.device, cache_dir: Path):
         model.to(torch.bfloat16)
     elif spec.quant in (8, 4):
         # bitsandbytes quantises while loading: save the tiny model once and reload it
-        path = cache_dir / "models" / f"tiny-{arch}"
+        path = cache_dir / "models" / f"tiny-{arch}-v{TINY_VERSION}"
         if not (path / "config.json").exists():
             model.save_pretrained(str(path))
             tokenizer.save_pretrained(str(path))

@@ -1,7 +1,7 @@
 """Tiny random models with offline tokenizers, for tests and demos.
 
 ``build_tiny(arch)`` returns a seeded, randomly initialised model of a real
-architecture (a few layers, hidden size 32-48) and a fast tokenizer trained on a
+architecture (3-4 layers, hidden size 64: the smallest bitsandbytes 4-bit accepts) and a fast tokenizer trained on a
 small built-in corpus, so tests exercise the same code paths as real models
 without any download. Llama and Gemma use a SentencePiece-style (Metaspace) BPE
 that prepends ``<s>``; GPT-2 and Qwen use byte-level BPE without a BOS token.
@@ -82,19 +82,19 @@ def _config(arch: str, vocab: int, ids: dict):
 
     common = dict(vocab_size=vocab, **ids)
     if arch == "llama":
-        return LlamaConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=4,
+        return LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4,
                            num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=False, **common)
     if arch == "gemma":
         # sliding_window smaller than the longest test prompts, to exercise the sliding mask
-        return Gemma3TextConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=4, num_attention_heads=4,
-                                num_key_value_heads=1, head_dim=8, query_pre_attn_scalar=8, sliding_window=24,
+        return Gemma3TextConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
+                                num_key_value_heads=1, head_dim=16, query_pre_attn_scalar=16, sliding_window=24,
                                 layer_types=["sliding_attention", "sliding_attention", "full_attention",
                                              "sliding_attention"],
                                 max_position_embeddings=512, **common)
     if arch == "gpt2":
-        return GPT2Config(n_embd=32, n_layer=3, n_head=4, n_positions=512, **common)
+        return GPT2Config(n_embd=64, n_layer=3, n_head=4, n_positions=512, **common)
     if arch == "qwen":
-        return Qwen2Config(hidden_size=48, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+        return Qwen2Config(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4,
                            num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True,
                            **common)
     raise BadInputError(f"unknown tiny architecture {arch!r}; choose one of {', '.join(TINY_ARCHES)}")
