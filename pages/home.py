@@ -1,4 +1,50 @@
+"""Home: what the tool measures, a one-click quick start, the most recent cached runs."""
+
+import os
+
 import streamlit as st
 
+import ui
+from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
+
 st.title("Concept Depth Explorer")
-st.write("Where inside a language model does a concept become linearly readable?")
+st.markdown(
+    "A language model builds its representation of a sentence layer by layer. For each layer, this tool "
+    "trains a simple linear probe to read a concept (is the statement true? is the review positive?) off "
+    "that layer's vectors, and reports how accurately it can. The layer where accuracy jumps is the "
+    "concept's **depth**: the paper finds factual concepts readable earlier than emotional and "
+    "inferential ones, and you can check how bit width and noisy inputs move that depth."
+)
+
+# The quick-start model can be swapped for a tiny random one in tests.
+QUICK_MODEL = os.environ.get("CONCEPT_DEPTH_QUICKSTART_MODEL", "embedded")
+QUICK_DATASET = "builtin-coinflip"
+
+st.subheader("Quick start")
+st.write(f"Probe the embedded Gemma 3 270M on the built-in coin-flip task ({QUICK_DATASET}, 200 samples, "
+         "no download). The first run converts the model (about a minute); later runs come from the cache.")
+if st.button("Run the quick start", type="primary", key="quickstart"):
+    spec = RunSpec(extraction=ExtractionSpec(model=ModelSpec(source=QUICK_MODEL),
+                                             dataset=DatasetSpec(name=QUICK_DATASET, limit=200)))
+    result = ui.execute_run(spec, key="quick")
+    if result is not None:
+        st.session_state["probe_result"] = result.to_json()
+        ui.show_run(result, key="quick")
+ui.show_cancelled_notice()
+
+st.subheader("Recent runs")
+runs = []
+with ui.show_errors("could not list cached runs"):
+    runs = ui.cached_runs()
+if not runs:
+    st.info("No cached runs yet: use the quick start above or the Probe page.")
+else:
+    import pandas as pd
+
+    st.dataframe(pd.DataFrame([{
+        "run": r.label, "samples": r.n_samples, "layers": r.n_layers,
+        "jumping point": r.depth.jumping_point, "converging point": r.depth.converging_point,
+        "peak accuracy": round(r.depth.peak_accuracy, 3), "created": r.created[:19].replace("T", " "),
+    } for r in runs[:10]]), hide_index=True, width="stretch")
+    st.page_link("pages/layers.py", label="Explore a run layer by layer", icon="🔎")
+    st.page_link("pages/compare.py", label="Compare runs", icon="📊")

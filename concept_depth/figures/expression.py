@@ -149,9 +149,18 @@ def probe_vs_answer_scatter(results: Sequence[Any], *, title: str | None = None)
     """Best probe accuracy (x) against zero-shot answer accuracy (y), one point per result.
 
     Points below the diagonal are concepts the model knows better than it says. Results
-    without a probe curve are left out. Title: Pearson r (needs 3+ points that vary).
+    without a probe curve are left out; several results of the same model, bit width, dataset
+    and noise count once (the newest). Title: Pearson r (needs 3+ points that vary).
     """
-    pts = [r for r in results if r.summary.get("best_probe_accuracy") is not None]
+    newest: dict[tuple, Any] = {}
+    for r in results:
+        if r.summary.get("best_probe_accuracy") is None:
+            continue
+        s = r.spec
+        k = (s.get("model_fingerprint") or s.get("model"), s.get("quant"), s.get("dataset"), s.get("noise"))
+        if k not in newest or r.created_ts > newest[k].created_ts:
+            newest[k] = r
+    pts = list(newest.values())
     x = [r.summary["best_probe_accuracy"] for r in pts]
     y = [r.summary["final_answer_accuracy"] for r in pts]
     models = sorted({r.spec.get("model_label") or r.spec.get("model") for r in pts})

@@ -36,9 +36,9 @@ _NOTES = {
         "Each layer's vectors are given to a separate linear probe that tries to predict the label. "
         "The curve shows how well it does on samples it did not train on: accuracy, F1 of class 1, and "
         "ROC-AUC from the predicted probabilities. A high score means the concept can be read off that "
-        "layer with a straight line. The **jumping point** (▲) is the first layer whose accuracy rises past "
-        "a set fraction of the way from chance to the peak; the **converging point** (◆) is where accuracy "
-        "stops improving by more than a small epsilon. The dashed **control** curve is the same probe trained "
+        "layer with a straight line. The **jumping point** (▲) is the first layer whose accuracy gets 80 % "
+        "of the way from chance to the peak; the **converging point** (◆) is the first layer within 0.01 of "
+        "the peak (both are left empty when the peak is not significantly above chance and the control). The dashed **control** curve is the same probe trained "
         "on shuffled labels: the gap between the two (selectivity) is what the layer knows beyond what any "
         "probe could memorise."
     ),

@@ -150,7 +150,7 @@ def pca_grid(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, layers: 
                           label_names, marker_size=5, showlegend=(k == 0)):
             fig.add_trace(tr, row=r, col=c)
     basis = "one PCA basis shared by all layers" if shared_basis else "PCA per layer"
-    fig.update_layout(title=title or f"PCA of chosen layers ({basis}; subtitles: PC1 / PC2 variance)",
+    fig.update_layout(title=f"{title or 'PCA of chosen layers'} · {basis} (subtitles: PC1 / PC2 variance)",
                       height=max(320, 270 * rows), legend=dict(orientation="h", y=-0.08))
     paper_theme(fig)
     fig.update_xaxes(showticklabels=False, ticks="")

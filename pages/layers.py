@@ -1,0 +1,104 @@
+"""Layers: PCA of one layer's vectors (slider or play-through), a grid of chosen layers, and the
+examples the probe gets most confidently right and wrong."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import ui
+from concept_depth.errors import UnavailableError
+from concept_depth.figures import pca_animation, pca_grid, pca_scatter, project_layers, what_this_shows
+
+st.title("Layers")
+st.caption("How a run's prompts are arranged in each layer, and what the probe makes of them.")
+
+runs = []
+with ui.show_errors("could not list cached runs"):
+    runs = ui.cached_runs()
+if not runs:
+    st.info("No cached runs yet. Run a probe on the Probe page first.")
+    st.stop()
+
+wanted = st.query_params.get("run")
+keys = [r.key for r in runs]
+run = runs[st.selectbox("Run", range(len(runs)), format_func=lambda i: ui.run_option(runs[i]),
+                        index=keys.index(wanted) if wanted in keys else 0, key="layers_run")]
+act_key = run.extra.get("activation_key")
+store_dir = str(ui.get_store().directory)
+label_names = ui.label_names(run)
+
+layers = run.layer_numbers
+mode = st.radio("View", ["one layer", "play through all layers", "grid of chosen layers"], horizontal=True,
+                key="layers_mode")
+shared = st.toggle("One PCA basis for all layers", value=False, key="shared_basis",
+                   help="on: the same two directions in every layer (points move); off: each layer's own main directions")
+
+data = None
+with ui.show_errors("layer vectors unavailable"):
+    if not act_key:
+        raise UnavailableError(
+            "this run has no activations in the cache (an imported result?); rerun it on the Probe page to explore its layers")
+    chosen = tuple(layers)
+    data = ui.layer_vectors(store_dir, act_key, chosen)
+if data is None:
+    st.stop()
+labels = data["labels"]
+prompts = data["prompts"]
+
+
+def projections(selected):
+    vecs = {l: data["vectors"][l] for l in selected}
+    return project_layers(vecs, labels, shared=shared)
+
+
+if mode == "one layer":
+    layer = st.select_slider("Layer", options=layers, value=run.depth.jumping_point if run.depth.jumping_point in layers
+                             else layers[len(layers) // 2], key="layer")
+    pred = None
+    with ui.show_errors("probe predictions unavailable"):
+        pred = ui.predictions(store_dir, run.to_json(), int(layer))
+    # With a shared basis the projection must come from all layers; otherwise only this one.
+    proj = (projections(layers) if shared else projections([layer]))[layer]
+    wrong = (pred["is_eval"] & ~pred["correct"].astype(bool)) if pred is not None else None
+    fig = pca_scatter(proj, labels, prompts=prompts, proba=None if pred is None else pred["proba"], wrong=wrong,
+                      label_names=label_names, layer=layer,
+                      title=f"{run.label}: layer {layer}")
+    ui.figure_with_downloads(fig, f"pca-layer{layer}-{run.key[:8]}", note=what_this_shows("pca", run),
+                             key="pca-one", height=560)
+    if pred is not None:
+        st.subheader(f"Layer {layer}: most confident right and wrong held-out examples")
+        ev = np.flatnonzero(pred["is_eval"])
+        proba = pred["proba"]
+        conf = np.maximum(proba, 1 - proba)
+        table = pd.DataFrame({"prompt": [prompts[i] for i in ev], "label": [label_names[labels[i]] for i in ev],
+                              "predicted": [label_names[int(pred["pred"][i])] for i in ev],
+                              "confidence": conf[ev].round(3), "correct": pred["correct"][ev].astype(bool)})
+        c1, c2 = st.columns(2)
+        c1.markdown("**Most confidently right**")
+        c1.dataframe(table[table.correct].sort_values("confidence", ascending=False).head(5).drop(columns="correct"),
+                     hide_index=True, width="stretch")
+        c2.markdown("**Most confidently wrong**")
+        wrong_tab = table[~table.correct].sort_values("confidence", ascending=False).head(5).drop(columns="correct")
+        if wrong_tab.empty:
+            c2.success("The probe gets every held-out example right at this layer.")
+        else:
+            c2.dataframe(wrong_tab, hide_index=True, width="stretch")
+        with st.expander("What these tables show"):
+            st.markdown(what_this_shows("examples", run))
+elif mode == "play through all layers":
+    fig = pca_animation(projections(layers), labels, prompts=prompts, label_names=label_names,
+                        title=None)
+    ui.figure_with_downloads(fig, f"pca-animation-{run.key[:8]}", note=what_this_shows("pca", run)
+                             + "\n\nPress ▶ play to step through the layers (hover shows prompts; probe "
+                               "confidence is in the one-layer view).", key="pca-anim", height=620)
+else:
+    default = sorted({layers[int(round(i))] for i in np.linspace(0, len(layers) - 1, min(8, len(layers)))})
+    selected = st.multiselect("Layers to show", layers, default=default, key="grid_layers")
+    cols = st.slider("Panels per row", 1, 6, 4, key="grid_cols")
+    if not selected:
+        st.warning("Choose at least one layer.")
+    else:
+        projs = projections(layers) if shared else projections(selected)
+        fig = pca_grid(projs, labels, layers=sorted(selected), label_names=label_names, cols=cols,
+                       shared_basis=shared, title=f"{run.label}")
+        ui.figure_with_downloads(fig, f"pca-grid-{run.key[:8]}", note=what_this_shows("grid", run), key="pca-grid")

@@ -1,0 +1,78 @@
+"""Runs: every cached run with spec, size and date; delete; export a bundle; import result JSON files."""
+
+import json
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from concept_depth.errors import ConceptDepthError
+from concept_depth.figures.bundle import make_bundle, runs_table
+from concept_depth.results import RunResult
+
+st.title("Runs")
+store = ui.get_store()
+st.caption(f"Cache: `{store.directory}`")
+
+with st.expander("Import result JSON files (e.g. from a sweep on a GPU server)"):
+    files = st.file_uploader("Result files written by `python -m concept_depth run --out`", type=["json"],
+                             accept_multiple_files=True, key="import_files")
+    if files and st.button("Import", key="import"):
+        save_run = None
+        with ui.show_errors("import"):
+            save_run = ui.engine("pipeline", "save_run")
+        for f in files if save_run else []:
+            try:
+                result = save_run(store, RunResult.from_json(f.getvalue().decode("utf-8", errors="replace")))
+                st.success(f"imported {f.name}: {result.label}")
+            except ConceptDepthError as exc:
+                st.error(f"{f.name}: {exc}")
+        ui.bump_data_version()
+
+runs = []
+with ui.show_errors("could not list cached runs"):
+    runs = ui.cached_runs()
+if not runs:
+    st.info("No cached runs yet. Run a probe, or import result files above.")
+    st.stop()
+
+sizes = {}
+with ui.show_errors("cache sizes"):
+    for e in store.entries():
+        sizes[(e.kind, e.key)] = e.size_bytes
+table = runs_table(runs)
+table.insert(1, "activations (MB)", [round(sizes.get(("activations", r.extra.get("activation_key")), 0) / 1e6, 2)
+                                     for r in runs])
+st.dataframe(table, hide_index=True, width="stretch")
+st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB")
+
+by_key = {r.key: r for r in runs}
+st.subheader("Details")
+key = st.selectbox("Run", list(by_key), format_func=lambda k: ui.run_option(by_key[k]), key="runs_pick")
+run = by_key[key]
+with st.expander("Full spec and depth definition"):
+    st.json({"key": run.key, "created": run.created, "spec": run.spec, "depth": run.to_dict()["depth"],
+             "timing": run.timing})
+c1, c2 = st.columns(2)
+confirm = c1.checkbox("Also delete its layer vectors", key="del_acts",
+                      help="activations are shared by runs with different probe settings")
+if c2.button("Delete this run", key="delete"):
+    with ui.show_errors("delete"):
+        ui.engine("pipeline", "delete_run")(store, key)
+        if confirm and run.extra.get("activation_key"):
+            store.delete_activations(run.extra["activation_key"])
+        ui.bump_data_version()
+        st.success(f"deleted {run.label}")
+        st.rerun()
+
+st.subheader("Export a bundle")
+picked = st.multiselect("Runs", list(by_key), default=list(by_key), format_func=lambda k: ui.run_option(by_key[k]),
+                        key="bundle_runs")
+with_figs = st.checkbox("Include curve figures (SVG, takes a few seconds each)", value=False, key="bundle_figs")
+st.download_button(
+    "Download bundle (.zip)", key="bundle",
+    data=lambda: make_bundle([by_key[k] for k in picked], figures=with_figs),
+    file_name=f"concept-depth-{datetime.now():%Y%m%d-%H%M}.zip", mime="application/zip", on_click="ignore",
+    disabled=not picked, help="results/*.json, tidy.csv (run x layer x metric), runs.csv, figures/, manifest.json",
+)
