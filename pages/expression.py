@@ -1,0 +1,139 @@
+"""Cognition vs expression: what a probe reads from each layer against what the model answers."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from concept_depth.errors import BadInputError
+from concept_depth.specs import NOISE_KINDS, QUANTS, DatasetSpec, ModelSpec, NoiseSpec
+
+SHOT_OPTIONS = [0, 1, 2, 4, 8, 16]
+NOTES = {
+    "gap": "Solid: accuracy of a linear probe on each layer's last-token residual vector (what the layer "
+           "*knows*). Dashed: the logit lens, each layer's vector put through the model's final norm and "
+           "output projection and read as the answer word with the higher summed probability (what the layer "
+           "would *say*). At the last layer the lens is the model's own answer. The shaded band is the gap.",
+    "shots": "Greedy answer accuracy (solid) and pass@1, the expected accuracy of one sampled answer (dotted), "
+             "with k solved examples before each question. Examples come from a held-out pool that is never "
+             "evaluated. The dashed line is the best probe accuracy.",
+    "passn": "pass@n = mean over questions of 1 − (1 − p_correct)ⁿ: the chance that at least one of n answers "
+             "sampled from the model's two-way answer distribution is right. Exact, no sampling noise.",
+    "scatter": "One point per cached analysis (model × dataset): best probe accuracy against zero-shot answer "
+               "accuracy. Points under the diagonal are concepts the model knows better than it says.",
+}
+
+st.title("Cognition vs expression")
+st.caption("What a linear probe reads from the layers (cognition) against what the model actually answers "
+           "(expression): per layer with the logit lens, with few-shot examples, and over repeated sampling.")
+
+model = dataset = spec = None
+with ui.show_errors("model"):
+    model = ui.forms.model_picker()
+with ui.show_errors("dataset"):
+    dataset = ui.forms.dataset_picker()
+
+default_words = ("No", "Yes")
+if dataset is not None and dataset["name"] != "custom":
+    with ui.show_errors("dataset"):
+        info = next((d for d in ui.catalog() if d.name == dataset["name"]), None)
+        default_words = tuple(info.answer_words) if info is not None else default_words
+
+c1, c2, c3, c4 = st.columns(4)
+quant = c1.selectbox("Bit width", QUANTS, key="x_quant",
+                     format_func=lambda q: {32: "32 (float32)", 16: "16 (bfloat16)", 8: "8 (int8)", 4: "4 (NF4)"}[q])
+noise = c2.selectbox("Noise", NOISE_KINDS, key="x_noise")
+limit = c3.number_input("Sample limit (0 = all)", 0, 100_000, 200, 50, key="x_limit",
+                        help="at most limit/2 samples per class, in file order")
+shots = c4.multiselect("Examples (k)", SHOT_OPTIONS, default=[0, 1, 2, 4, 8], key="x_shots",
+                       help="solved examples before each question; 0 always runs")
+d1, d2, d3, d4 = st.columns(4)
+word0 = d1.text_input("Answer word, class 0", default_words[0], key=f"x_word0_{default_words[0]}")
+word1 = d2.text_input("Answer word, class 1", default_words[1], key=f"x_word1_{default_words[1]}")
+seed = d3.number_input("Seed (example pool)", 0, 10_000, 0, key="x_seed")
+probe = d4.checkbox("Probe curve too", value=True, key="x_probe",
+                    help="run (or reuse) the residual-stream probe of the same model and dataset")
+cue = st.text_input("Answer cue (ends every prompt)", "\\nAnswer:", key="x_cue",
+                    help="'\\n' is a newline; leave empty to keep the dataset prompt exactly")
+
+if model is not None and dataset is not None:
+    with ui.show_errors("settings"):
+        if not model:
+            raise BadInputError("type a hub id or local path for the model")
+        ExpressionSpec = ui.engine("expression", "ExpressionSpec")
+        ds = DatasetSpec(name=dataset["name"], path=dataset["path"], text_col=dataset["text_col"],
+                         label_col=dataset["label_col"], variant=dataset["variant"], limit=int(limit) or None,
+                         noise=NoiseSpec(kind=noise))
+        spec = ExpressionSpec(model=ModelSpec(source=model, quant=int(quant)), dataset=ds, shots=tuple(shots),
+                              seed=int(seed), answer_words=(word0, word1), answer_cue=cue.replace("\\n", "\n"),
+                              probe=bool(probe))
+
+if st.button("Run", type="primary", disabled=spec is None, key="x_run"):
+    run_expression = ui.engine("expression", "run_expression")
+    area = st.container()
+    area.button("Cancel", key="x_cancel", on_click=ui.request_cancel, help="stop after the current batch")
+    progress = ui.StreamlitProgress(area)
+    with ui.show_errors("expression failed"):
+        with st.spinner("Scoring the model's answers (a cached analysis returns at once)…"):
+            result = run_expression(spec, store=ui.get_store(), model_loader=ui.model_loader, progress=progress)
+        st.session_state["expression_key"] = result.key
+        ui.bump_data_version()
+    area.empty()
+ui.show_cancelled_notice()
+
+# ---- results -----------------------------------------------------------------------------------
+results = []
+with ui.show_errors("cached results"):
+    results = ui.engine("expression", "list_expression_results")(ui.get_store())
+if not results:
+    st.info("No expression analyses cached yet: pick a model and a dataset and press Run.")
+    st.stop()
+
+gap_figure = ui.engine("figures.expression", "gap_figure")
+shots_figure = ui.engine("figures.expression", "shots_figure")
+pass_at_n_figure = ui.engine("figures.expression", "pass_at_n_figure")
+scatter = ui.engine("figures.expression", "probe_vs_answer_scatter")
+
+keys = [r.key for r in results]
+wanted = st.session_state.get("expression_key")
+choice = st.selectbox("Show analysis", keys, index=keys.index(wanted) if wanted in keys else 0, key="x_show",
+                      format_func=lambda k: next(r for r in results if r.key == k).label
+                      + f" · k={','.join(map(str, next(r for r in results if r.key == k).spec['shots']))}")
+res = next(r for r in results if r.key == choice)
+s = res.summary
+
+
+def _pct(x):
+    return "–" if x is None else f"{x:.3f}"
+
+
+m = st.columns(5)
+m[0].metric("Best probe accuracy", _pct(s["best_probe_accuracy"]),
+            help=None if s["best_probe_layer"] is None else f"layer {s['best_probe_layer']}")
+m[1].metric("Answer accuracy", _pct(s["final_answer_accuracy"]), help="zero-shot, greedy (argmax) answer")
+m[2].metric("Gap", _pct(s["gap"]), help="best probe accuracy − answer accuracy")
+m[3].metric("pass@1", _pct(s["final_pass1"]), help="expected accuracy of one sampled answer (zero-shot)")
+m[4].metric("Best few-shot", _pct(s["best_shots_accuracy"]), help=f"k = {s['best_shots']}")
+words = res.spec.get("answer_words") or ["", ""]
+tokens = res.spec.get("answer_tokens") or [[], []]
+st.caption(f"{s['n_eval']} evaluated samples · answer words {words[0]!r} → {', '.join(tokens[0])} and "
+           f"{words[1]!r} → {', '.join(tokens[1])} · answer-word probability mass {s['answer_mass']:.3f}")
+for note in res.notes:
+    st.caption(f"Note: {note}")
+
+with ui.show_errors("figures"):
+    ui.figure_with_downloads(gap_figure(res), f"expression-gap-{res.spec['dataset']}", note=NOTES["gap"],
+                             key="x_gap")
+    a, b = st.columns(2)
+    with a:
+        ui.figure_with_downloads(shots_figure(res), f"expression-shots-{res.spec['dataset']}", note=NOTES["shots"],
+                                 key="x_shots_fig")
+    with b:
+        ui.figure_with_downloads(pass_at_n_figure(res), f"expression-pass-at-n-{res.spec['dataset']}",
+                                 note=NOTES["passn"], key="x_passn")
+    table = pd.DataFrame(res.layers)[["layer", "probe_accuracy", "lens_accuracy", "gap"]]
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.download_button("Result JSON", res.to_json(), file_name=f"expression-{res.key}.json",
+                       mime="application/json", key="x_json")
+    st.subheader("Across cached analyses")
+    ui.figure_with_downloads(scatter(results), "expression-probe-vs-answer", note=NOTES["scatter"],
+                             key="x_scatter")
