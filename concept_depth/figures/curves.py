@@ -114,5 +114,9 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
     fig.update_layout(title=title, xaxis_title=x_title, yaxis_title="score (held-out)",
                       hovermode="closest", legend=dict(orientation="v"))
     lows = [v for r in runs for m in metrics for v in r.metric(m) if v is not None]
+    paper_theme(fig)
     fig.update_yaxes(range=[min([0.4] + lows) - 0.02, 1.02])
-    return paper_theme(fig)
+    if not single:  # long run names: legend below the plot
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left"),
+                          margin=dict(b=120))
+    return fig

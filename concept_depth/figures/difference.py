@@ -64,10 +64,13 @@ def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: s
                                  meta={"role": "difference", "run": run.key, "baseline": base.key},
                                  hovertemplate="layer %{customdata}<br>Δ %{y:+.3f}<extra></extra>"))
     fig.add_hline(y=0, line=dict(color="#444", width=1))
-    fig.update_layout(title=title or f"Change in {METRIC_NAMES[metric]} against float32 clean",
+    paper_theme(fig)
+    # Long run names: legend below the plot, always shown (even for one curve).
+    fig.update_layout(showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left"),
+                      margin=dict(b=120),title=title or f"Change in {METRIC_NAMES[metric]} against float32 clean",
                       xaxis_title="relative depth (layer / layers)" if x == "relative" else "layer",
                       yaxis_title=f"Δ {METRIC_NAMES[metric]} (setting − 32-bit clean)")
-    return paper_theme(fig)
+    return fig
 
 
 def pair_with_baselines(runs: Sequence[RunResult], pool: Sequence[RunResult]) -> list[tuple[RunResult, RunResult]]:

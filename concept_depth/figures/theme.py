@@ -37,10 +37,12 @@ def paper_theme(fig: go.Figure, *, font_size: int = BASE_FONT_SIZE) -> go.Figure
         font=dict(family=FONT_FAMILY, size=font_size, color="#222"),
         title_font=dict(size=font_size + 2),
         legend=dict(font=dict(size=font_size - 2), bgcolor="rgba(255,255,255,0.8)"),
-        margin=dict(l=70, r=30, t=60, b=60),
         colorway=list(PALETTE),
         hoverlabel=dict(font_size=font_size - 2),
     )
+    m = fig.layout.margin  # keep margins a figure set for itself (e.g. room for a legend below)
+    fig.update_layout(margin=dict(l=m.l if m.l is not None else 70, r=m.r if m.r is not None else 30,
+                                  t=m.t if m.t is not None else 60, b=m.b if m.b is not None else 60))
     fig.update_xaxes(**axis, showgrid=True)
     fig.update_yaxes(**axis, showgrid=True)
     return fig

@@ -1,0 +1,178 @@
+"""``python -m concept_depth export``: figures (PNG/SVG/PDF) and bundles from result files.
+
+Examples::
+
+    python -m concept_depth export result.json --figure curves.svg
+    python -m concept_depth export a.json b.json --figure depth.pdf --kind heatmap --value jumping_point
+    python -m concept_depth export a.json b.json --figure diff.png --kind difference --dpi 600
+    python -m concept_depth export RUN_KEY --figure pca.svg --kind pca --layer 6     # needs the cache
+    python -m concept_depth export a.json b.json --bundle results.zip
+
+RESULT is a result JSON file or the key of a run in the cache. ``run --figure FILE``
+calls :func:`write_figure` with the fresh result.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import BadInputError, UnavailableError
+from ..results import RunResult
+
+KINDS = ("curves", "heatmap", "difference", "pca", "grid")
+
+
+def build_figure(runs: Sequence[RunResult], kind: str = "curves", *, metric: str = "accuracy", x: str = "layer",
+                 value: str = "jumping_point", layer: int | None = None, layers: Sequence[int] | None = None,
+                 shared_basis: bool = False, store=None):
+    """The figure ``kind`` of ``runs`` (pca/grid read the first run's layer vectors from ``store``)."""
+    from .. import figures as F
+
+    if not runs:
+        raise BadInputError("no results given")
+    if kind == "curves":
+        return F.layer_curves(runs, metrics=("accuracy", "f1", "auc") if len(runs) == 1 else (metric,), x=x)
+    if kind == "heatmap":
+        return F.depth_heatmap(runs, value=value, relative=x == "relative" or value == "peak_accuracy")
+    if kind == "difference":
+        pairs = F.pair_with_baselines(runs, runs)
+        if not pairs:
+            raise BadInputError("difference needs a float32 noise-free result of the same model and dataset "
+                                "among the given results, plus at least one other setting")
+        return F.difference_curves(pairs, metric=metric, x=x)
+    if kind in ("pca", "grid"):
+        return _pca_figure(runs[0], kind, layer, layers, shared_basis, store)
+    raise BadInputError(f"unknown figure kind {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+def _pca_figure(run: RunResult, kind: str, layer, layers, shared: bool, store):
+    import numpy as np
+
+    from ..extraction import activations_from_key
+    from ..figures import pca_grid, pca_scatter, project_layers
+    from ..pipeline import layer_predictions
+    from ..store import Store
+
+    store = store or Store()
+    key = run.extra.get("activation_key")
+    if not key or not store.has_activations(key):
+        raise UnavailableError("this result's layer vectors are not in the cache; run it here first (PCA needs them)")
+    acts = activations_from_key(store, key)
+    all_layers = list(acts.layers)
+    if kind == "pca":
+        layer = layer if layer is not None else (run.depth.jumping_point if run.depth.jumping_point is not None
+                                                 else all_layers[len(all_layers) // 2])
+        if layer not in all_layers:
+            raise BadInputError(f"layer {layer} not in this run (layers {all_layers[0]}..{all_layers[-1]})")
+        basis_layers = all_layers if shared else [layer]
+        projs = project_layers({l: acts.layer(l) for l in basis_layers}, acts.labels, shared=shared)
+        pred = layer_predictions(store, run, layer)
+        wrong = np.asarray(pred.is_eval) & ~np.asarray(pred.correct, dtype=bool)
+        return pca_scatter(projs[layer], acts.labels, prompts=acts.prompts, proba=pred.proba, wrong=wrong,
+                           layer=layer, title=f"{run.label}: layer {layer}", label_names=_label_names(run))
+    chosen = list(layers) if layers else sorted({all_layers[int(round(i))] for i in np.linspace(0, len(all_layers) - 1, 8)})
+    bad = [l for l in chosen if l not in all_layers]
+    if bad:
+        raise BadInputError(f"layers {bad} not in this run")
+    projs = project_layers({l: acts.layer(l) for l in (all_layers if shared else chosen)}, acts.labels, shared=shared)
+    return pca_grid(projs, acts.labels, layers=chosen, shared_basis=shared, title=run.label,
+                    label_names=_label_names(run))
+
+
+def _label_names(run: RunResult) -> tuple[str, str]:
+    """Class names from the dataset catalog, else ("0", "1")."""
+    try:
+        from ..datasets import get_dataset_info
+
+        return tuple(str(n) for n in get_dataset_info(str(run.spec.get("dataset"))).label_names)
+    except Exception:  # custom or unknown dataset
+        return ("0", "1")
+
+
+def load_results(items: Sequence[str], store=None) -> list[RunResult]:
+    """Each item is a result JSON path or a cached run key."""
+    out = []
+    for item in items:
+        path = Path(item)
+        if path.is_file():
+            out.append(RunResult.load(path))
+            continue
+        from ..pipeline import load_run
+        from ..store import Store
+
+        try:
+            out.append(load_run(store or Store(), item))
+        except BadInputError:
+            raise BadInputError(f"{item} is neither a result file nor a cached run key") from None
+    return out
+
+
+def write_figure(results: RunResult | Sequence[RunResult], path: str | Path, *, kind: str = "curves",
+                 width_in: float = 6.5, height_in: float = 4.0, dpi: int = 300, store=None, **figure_kwargs) -> Path:
+    """Build figure ``kind`` and write it to ``path`` (format from the extension: .png, .svg, .pdf)."""
+    from ..figures.export import figure_to_bytes, format_from_path
+
+    runs = [results] if isinstance(results, RunResult) else list(results)
+    fmt = format_from_path(str(path))
+    fig = build_figure(runs, kind, store=store, **figure_kwargs)
+    data = figure_to_bytes(fig, fmt, width_in=width_in, height_in=height_in, dpi=dpi)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def _int_list(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise BadInputError(f"--layers must be comma-separated integers, got {text!r}") from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..store import Store
+
+    if not args.figure and not args.bundle:
+        raise BadInputError("give --figure FILE.svg|png|pdf or --bundle FILE.zip")
+    store = Store(args.cache_dir) if args.cache_dir else None
+    runs = load_results(args.results, store)
+    if args.figure:
+        path = write_figure(runs, args.figure, kind=args.kind, width_in=args.width, height_in=args.height,
+                            dpi=args.dpi, store=store, metric=args.metric, x=args.x, value=args.value,
+                            layer=args.layer, layers=_int_list(args.layers), shared_basis=args.shared_basis)
+        print(f"wrote {path} ({path.stat().st_size} bytes)")
+    if args.bundle:
+        from ..figures.bundle import make_bundle
+
+        data = make_bundle(runs, figures=not args.no_figures, fmt="svg")
+        Path(args.bundle).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.bundle).write_bytes(data)
+        print(f"wrote {args.bundle} ({len(data)} bytes, {len(runs)} runs)")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("export", help="write paper figures (PNG/SVG/PDF) or a bundle from result files",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", nargs="+", metavar="RESULT", help="result JSON file(s) or cached run key(s)")
+    p.add_argument("--figure", default=None, help="output figure file: .png, .svg or .pdf")
+    p.add_argument("--kind", default="curves", choices=KINDS, help="which figure (default curves)")
+    p.add_argument("--metric", default="accuracy", choices=("accuracy", "f1", "auc"),
+                   help="metric of overlaid curves and difference curves")
+    p.add_argument("--x", default="layer", choices=("layer", "relative"), help="x-axis: layer or layer/layers")
+    p.add_argument("--value", default="jumping_point",
+                   choices=("jumping_point", "converging_point", "peak_accuracy", "peak_layer"), help="heatmap value")
+    p.add_argument("--layer", type=int, default=None, help="pca: the layer (default the jumping point)")
+    p.add_argument("--layers", default=None, help="grid: comma-separated layers (default 8 spread out)")
+    p.add_argument("--shared-basis", action="store_true", help="pca/grid: one PCA basis for all layers")
+    p.add_argument("--width", type=float, default=6.5, help="width in inches (default 6.5)")
+    p.add_argument("--height", type=float, default=4.0, help="height in inches (default 4)")
+    p.add_argument("--dpi", type=int, default=300, help="PNG resolution (default 300)")
+    p.add_argument("--bundle", default=None, help="also/instead write a zip: JSON results, tidy CSV, figures, manifest")
+    p.add_argument("--no-figures", action="store_true", help="bundle without figures (no Chrome needed)")
+    p.add_argument("--cache-dir", default=None, help="cache directory (default $CONCEPT_DEPTH_CACHE or ./cache)")
+    p.set_defaults(func=_run)
