@@ -17,8 +17,10 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
 
 
-def reference(lm, prompts, hook: str, pooling: str) -> np.ndarray:
+def reference(lm, prompts, hook: str, pooling: str, full: bool = True) -> np.ndarray:
     """The reference way: one prompt at a time, full causal-LM forward (logits included), hooks.
+
+    ``full=False`` runs the body without the vocabulary projection (same states, faster).
 
     residual layer l < L comes from ``output_hidden_states``; layer L from a hook on the last
     block (HF's hidden_states[L] has the final norm applied, see the test below).
@@ -38,7 +40,7 @@ def reference(lm, prompts, hook: str, pooling: str) -> np.ndarray:
                    for l, m in modules.items()]
         try:
             with torch.no_grad():
-                res = model(**enc, output_hidden_states=True)
+                res = (model if full else A.base_model(model))(**enc, output_hidden_states=True)
         finally:
             for h in handles:
                 h.remove()
