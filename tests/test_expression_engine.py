@@ -56,6 +56,21 @@ def test_last_layer_lens_is_the_models_own_distribution(tiny, arch):
     np.testing.assert_allclose(batched.final[2], own[list(ids)].numpy() + batched.final_lse[2], atol=1e-4)
 
 
+@pytest.mark.parametrize("arch", ["gemma", "gpt2"])
+def test_shared_prefix_cache_changes_no_number(tiny, arch):
+    # few-shot prompts share a prefix longer than the tiny gemma's 24-token sliding window
+    shots = "Is it true? The city of Paris is in France. Answer: yes\n\nIs it true? Tokyo is in Spain. Answer: no\n\n"
+    prompts = [shots + f"Is it true? {q} Answer:" for q in ("Hi", "Berlin is the capital of Germany.", "no")]
+    loaded = tiny(arch)
+    ids = resolve_answer_words(loaded.tokenizer, ("no", "yes")).all_ids
+    cached = score_prompts(loaded, prompts, ids, batch_size=3)
+    plain = score_prompts(loaded, prompts, ids, batch_size=1, reuse_prefix=False)
+    assert cached.n_tokens.min() > 40
+    np.testing.assert_allclose(cached.lens, plain.lens, atol=1e-5)
+    own = np.stack([lens_distribution(loaded, p)[1][list(ids)].numpy() for p in prompts])
+    np.testing.assert_allclose(cached.final - cached.final_lse[:, None], own, atol=1e-5)
+
+
 def test_pool_and_examples_never_overlap_evaluation():
     labels = np.array([0, 1] * 30)
     pool, evaluation = split_pool(labels, 16, seed=3)

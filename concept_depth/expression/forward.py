@@ -1,14 +1,12 @@
 """Batched causal-LM forward that reads the next-token answer at every layer.
 
-One forward pass per batch (left padding, sorted by length, ``inference_mode``)
-gives two things for the last prompt position:
-
-- the model's own next-token logits (``logits_to_keep=1``: the vocabulary
-  projection runs for one position only), and
-- the residual stream after every block (forward hooks; index 0 = embeddings,
-  index l = output of block l, before the final norm), put through the model's
-  final norm and output projection: the *logit lens*. For the last block this is
-  exactly the model's own logits, which the tests check.
+One pass of the transformer body per batch (shared prefix cached, right padding,
+sorted by length, ``inference_mode``) captures, at each prompt's last token, the
+residual stream after every block (forward hooks; index 0 = embeddings, index l =
+output of block l, before the final norm). Each is put through the model's final
+norm and output projection: the *logit lens*. For the last block this is exactly
+the model's own next-token distribution, which the tests check against a plain
+forward of the full model.
 
 Only the columns of the answer tokens are kept per layer, plus the full-vocabulary
 log-normaliser of the final logits (how much probability the answer words get).
@@ -85,35 +83,56 @@ def encode_prompts(tokenizer: Any, prompts: Sequence[str]) -> list[list[int]]:
     return [list(tokenizer(p, add_special_tokens=True)["input_ids"]) for p in prompts]
 
 
-def _pad_left(batch: list[list[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, ...]:
-    width = max(len(ids) for ids in batch)
-    input_ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for i, ids in enumerate(batch):
-        input_ids[i, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
-        mask[i, width - len(ids):] = 1
-    # Positions count real tokens only, so padding changes no number (absolute position embeddings too).
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    return input_ids.to(device), mask.to(device), positions.to(device)
+def common_prefix(seqs: list[list[int]]) -> int:
+    """Length of the token prefix shared by all sequences, leaving at least one token each."""
+    if len(seqs) < 2:
+        return 0
+    first, shortest, n = seqs[0], min(len(x) for x in seqs), 0
+    while n < shortest - 1 and all(x[n] == first[n] for x in seqs):
+        n += 1
+    return n
 
 
 def _hidden(output: Any) -> torch.Tensor:
     return output[0] if isinstance(output, (tuple, list)) else output
 
 
-def _forward_last(model: torch.nn.Module, input_ids, mask, positions) -> torch.Tensor:
-    """Next-token logits at the last position: [B, V]."""
-    kwargs = dict(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=False)
-    try:
-        out = model(**kwargs, logits_to_keep=1)
-    except TypeError:  # older model classes without logits_to_keep
-        out = model(**kwargs)
-    return out.logits[:, -1, :]
+class _LastTokenCapture:
+    """Forward hooks keeping each layer's vector at one position per row: {layer: [B, D]}."""
+
+    def __init__(self, layers: torch.nn.ModuleList) -> None:
+        self.rows: torch.Tensor | None = None  # [B] position of each row's last real token
+        self.out: dict[int, torch.Tensor] = {}
+        self.handles = [layers[0].register_forward_pre_hook(self._pre, with_kwargs=True)]
+        self.handles += [layer.register_forward_hook(self._post(i + 1)) for i, layer in enumerate(layers)]
+
+    def _take(self, index: int, h: torch.Tensor) -> None:
+        if self.rows is not None:
+            self.out[index] = h[torch.arange(h.shape[0], device=h.device), self.rows]
+
+    def _pre(self, _module, args, kwargs):
+        self._take(0, args[0] if args else kwargs["hidden_states"])
+
+    def _post(self, index: int):
+        def hook(_module, _args, output):
+            self._take(index, _hidden(output))
+        return hook
+
+    def close(self) -> None:
+        for h in self.handles:
+            h.remove()
 
 
 def score_prompts(loaded: Any, prompts: Sequence[str], token_ids: Sequence[int], *, batch_size: int = 8,
-                  on_batch: Callable[[int], None] | None = None) -> PromptScores:
+                  on_batch: Callable[[int], None] | None = None, reuse_prefix: bool = True) -> PromptScores:
     """Run the model on ``prompts`` and read the answer-token logits at every layer.
+
+    Prompts share long prefixes (instruction, few-shot examples): their key/value cache is
+    computed once and every batch continues from it. Batches are *right*-padded after
+    that prefix, so no real token ever attends to padding (causal attention) and positions
+    and sliding windows are exactly those of one prompt alone; each row is read at its own
+    last real token. The model's own next-token logits are the lens of the last block
+    (final norm + output projection, the same modules the model's head uses).
 
     Parameters
     ----------
@@ -121,50 +140,63 @@ def score_prompts(loaded: Any, prompts: Sequence[str], token_ids: Sequence[int],
     prompts : [N] full prompt strings.
     token_ids : the K answer-token ids whose logits are kept.
     on_batch : called with the number of prompts finished so far (progress, cancellation).
+    reuse_prefix : compute the shared token prefix once (does not change the numbers).
     """
     model, tokenizer = loaded.model, loaded.tokenizer
     device = torch.device(getattr(loaded, "device", None) or "cpu")
     layers = architectures.decoder_layers(model)
+    body = architectures.base_model(model)
     parts = LensParts.from_model(model)
     encoded = encode_prompts(tokenizer, prompts)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
-    order = np.argsort([len(e) for e in encoded], kind="stable")
     n, k, n_layers = len(prompts), len(token_ids), len(layers)
     lens = np.zeros((n, n_layers + 1, k), dtype=np.float32)
     final = np.zeros((n, k), dtype=np.float32)
     final_lse = np.zeros(n, dtype=np.float32)
-
-    captured: dict[int, torch.Tensor] = {}
-
-    def pre_hook(_module, args, kwargs):
-        h = args[0] if args else kwargs["hidden_states"]
-        captured[0] = h[:, -1, :]
-
-    def make_hook(index: int):
-        def hook(_module, _args, output):
-            captured[index] = _hidden(output)[:, -1, :]
-        return hook
-
-    handles = [layers[0].register_forward_pre_hook(pre_hook, with_kwargs=True)]
-    handles += [layer.register_forward_hook(make_hook(i + 1)) for i, layer in enumerate(layers)]
+    p = common_prefix(encoded) if reuse_prefix else 0
+    order = np.argsort([len(e) for e in encoded], kind="stable")
+    capture = _LastTokenCapture(layers)
     done = 0
     try:
         with torch.inference_mode():
+            prefix_kv = None
+            if p > 0:
+                capture.rows = None  # nothing to keep from the prefix itself
+                out = body(input_ids=torch.tensor([encoded[0][:p]], device=device),
+                           position_ids=torch.arange(p, device=device)[None], use_cache=True)
+                prefix_kv = [(layer.keys, layer.values) for layer in out.past_key_values.layers]
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
-                input_ids, mask, positions = _pad_left([encoded[i] for i in idx], pad_id, device)
-                captured.clear()
-                logits = _forward_last(model, input_ids, mask, positions).float()
-                states = torch.stack([captured[i] for i in range(n_layers + 1)], dim=1)  # [B, L+1, D]
+                seqs = [encoded[i][p:] for i in idx]
+                b, width = len(seqs), max(len(x) for x in seqs)
+                ids = torch.full((b, width), pad_id, dtype=torch.long)
+                for row, x in enumerate(seqs):
+                    ids[row, :len(x)] = torch.tensor(x, dtype=torch.long)
+                capture.rows = torch.tensor([len(x) - 1 for x in seqs], device=device)
+                capture.out = {}
+                kwargs: dict[str, Any] = dict(
+                    input_ids=ids.to(device), position_ids=(p + torch.arange(width, device=device))[None].expand(b, -1),
+                    attention_mask=torch.ones((b, p + width), dtype=torch.long, device=device))
+                if prefix_kv is not None:
+                    from transformers import DynamicCache
+
+                    kwargs["past_key_values"] = DynamicCache(
+                        ddp_cache_data=[(kk.expand(b, -1, -1, -1), vv.expand(b, -1, -1, -1)) for kk, vv in prefix_kv],
+                        config=model.config)
+                    kwargs["use_cache"] = True
+                else:
+                    kwargs["use_cache"] = False
+                body(**kwargs)
+                states = torch.stack([capture.out[i] for i in range(n_layers + 1)], dim=1)  # [B, L+1, D]
                 lens[idx] = parts.logits(states, token_ids).cpu().numpy()
+                logits = parts.logits(states[:, -1])  # [B, V]: the model's own next-token logits
                 final[idx] = logits[:, list(token_ids)].cpu().numpy()
                 final_lse[idx] = torch.logsumexp(logits, dim=-1).cpu().numpy()
-                done += len(idx)
+                done += b
                 if on_batch is not None:
                     on_batch(done)
     finally:
-        for h in handles:
-            h.remove()
+        capture.close()
     return PromptScores(lens=lens, final=final, final_lse=final_lse,
                         n_tokens=np.array([len(e) for e in encoded], dtype=np.int64))
 
