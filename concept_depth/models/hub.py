@@ -60,6 +60,38 @@ def quant_kwargs(quant: int, device: torch.device) -> dict[str, Any]:
             "device_map": {"": str(device) if device.type != "cuda" else (device.index or 0)}}
 
 
+def available_memory_bytes() -> int | None:
+    """MemAvailable from /proc/meminfo (None where unknown)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
+
+
+def check_memory(path: str, config, quant: int, device: torch.device) -> None:
+    """Refuse early (one clear sentence) when a local model clearly cannot fit in RAM."""
+    from pathlib import Path
+
+    if device.type != "cpu" or not Path(path).is_dir():
+        return
+    stored = sum(p.stat().st_size for p in Path(path).iterdir() if p.suffix in (".safetensors", ".bin"))
+    stored_bytes = _BYTES.get(str(getattr(config, "torch_dtype", None) or getattr(config, "dtype", None)
+                                  or "float32").replace("torch.", ""), 4)
+    params = stored / stored_bytes
+    needed = params * {32: 4, 16: 2, 8: 1.1, 4: 0.6}[quant]
+    free = available_memory_bytes()
+    if free is not None and needed > 0.9 * free:
+        raise UnavailableError(f"not enough memory: {Path(path).name} needs about {needed / 2**30:.1f} GiB at "
+                               f"{quant} bits but {free / 2**30:.1f} GiB is free; try a smaller bit width or model")
+
+
 def is_encoder_config(config) -> bool:
     archs = getattr(config, "architectures", None) or []
     if getattr(config, "is_encoder_decoder", False):
@@ -88,6 +120,7 @@ def load_pretrained(path_or_id: str, *, quant: int, device: torch.device, revisi
     except Exception as exc:  # noqa: BLE001
         raise hub_error(path_or_id, exc) from None
     kwargs = quant_kwargs(quant, device)
+    check_memory(path_or_id, config, quant, device)
     cls = AutoModel if is_encoder_config(config) else AutoModelForCausalLM
     try:
         tokenizer = AutoTokenizer.from_pretrained(path_or_id, **common)
