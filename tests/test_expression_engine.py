@@ -65,7 +65,7 @@ def test_shared_prefix_cache_changes_no_number(tiny, arch):
     ids = resolve_answer_words(loaded.tokenizer, ("no", "yes")).all_ids
     cached = score_prompts(loaded, prompts, ids, batch_size=3)
     plain = score_prompts(loaded, prompts, ids, batch_size=1, reuse_prefix=False)
-    assert cached.n_tokens.min() > 40
+    assert cached.n_tokens.min() > 30
     np.testing.assert_allclose(cached.lens, plain.lens, atol=1e-5)
     own = np.stack([lens_distribution(loaded, p)[1][list(ids)].numpy() for p in prompts])
     np.testing.assert_allclose(cached.final - cached.final_lse[:, None], own, atol=1e-5)
