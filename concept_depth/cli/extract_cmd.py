@@ -1,0 +1,60 @@
+"""``python -m concept_depth extract``: layer vectors of one model on one dataset -> .npz.
+
+The .npz holds ``features`` float32 [N, layers, hidden], ``layers`` (layer numbers:
+residual 0..L with 0 = embeddings, post_attention_layernorm 1..L), ``labels`` [N] and
+``prompts`` [N] (the exact strings fed to the model). Cached: a rerun reads the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BadInputError
+from .options import add_dataset_options, add_extraction_options, add_model_options, extraction_spec
+
+
+def register(sub) -> None:
+    p = sub.add_parser("extract", help="extract per-layer vectors of a dataset into an .npz file",
+                       description=__doc__.split("\n\n")[0])
+    add_model_options(p)
+    add_dataset_options(p)
+    add_extraction_options(p)
+    p.add_argument("--out", required=True, help="output .npz file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_extract)
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from ..extraction import extract_activations
+    from ..store import Store
+    from .run_cmd import TqdmProgress
+
+    if args.batch_size < 1:
+        raise BadInputError("--batch-size must be at least 1")
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise BadInputError(f"--out must name a .npz file, got {out.name}")
+    spec = extraction_spec(args)
+    store = Store(args.cache_dir)
+    bar = TqdmProgress(disable=args.quiet or None)
+    try:
+        acts = extract_activations(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar)
+    finally:
+        bar.close()
+    features = acts.all()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, features=features.astype(np.float32), layers=np.asarray(acts.layers, dtype=np.int64),
+             labels=np.asarray(acts.labels, dtype=np.int64), prompts=np.asarray(acts.prompts, dtype=str))
+    t = acts.timing
+    how = "from cache" if acts.cached else (f"load {t.get('load_s', 0):.1f}s, extract {t.get('extract_s', 0):.1f}s, "
+                                            f"{t.get('prompts_per_s', 0):.1f} prompts/s")
+    print(f"{acts.model_label}: {features.shape[0]} prompts x {features.shape[1]} layers x {features.shape[2]} "
+          f"({spec.hook}, {spec.pooling} token{'s' if spec.pooling == 'mean' else ''}) -> {out} [{how}; key {acts.key}]")
+    n_cut = acts.spec.get("n_truncated") or 0
+    if n_cut:
+        print(f"note: {n_cut} texts were truncated to fit --max-tokens {spec.max_tokens}", file=sys.stderr)
+    return 0
