@@ -120,7 +120,7 @@ def test_probe_settings_change_the_key_not_the_activations(tmp_path, fake_extrac
 def test_list_load_save_delete(tmp_path, fake_extract):
     store = Store(tmp_path)
     r1 = pipeline.run_probe(_spec(), store=store, samples=_samples(), n_jobs=1)
-    r2 = pipeline.run_probe(_spec(probe="rf"), store=store, samples=_samples(), n_jobs=1)
+    r2 = pipeline.run_probe(_spec(seed=1), store=store, samples=_samples(), n_jobs=1)
     assert [r.key for r in pipeline.list_runs(store)] == [r2.key, r1.key]  # newest first
     assert pipeline.load_run(store, r1.key).to_json() == r1.to_json()
     imported = replace(r1, key="", extra={k: v for k, v in r1.extra.items() if k != "created_ts"})
@@ -147,3 +147,20 @@ def test_layer_predictions_match_the_run(tmp_path, fake_extract):
     store.delete_activations(run.extra["activation_key"])
     with pytest.raises(UnavailableError):
         pipeline.layer_predictions(store, run, 3)
+
+
+def test_real_extraction_cached_rerun_loads_no_model(tmp_path):
+    """With the real extractor and a tiny model: the rerun is served from the store."""
+    store = Store(tmp_path)
+    ex = ExtractionSpec(model=ModelSpec(source="tiny:gpt2"), dataset=DatasetSpec(name="builtin-capitals", limit=30))
+    spec = RunSpec(extraction=ex, probe=ProbeSpec(protocol="cv", folds=3))
+    first = pipeline.run_probe(spec, store=store, n_jobs=1)
+    assert first.timing["cached"] is False and first.spec["model_label"] and first.n_samples == 30
+
+    def no_model(_spec):
+        raise AssertionError("cached rerun must not load a model")
+
+    again = pipeline.run_probe(spec, store=store, model_loader=no_model)
+    assert again.timing["cached"] is True
+    assert again.to_dict() | {"timing": None} == first.to_dict() | {"timing": None}
+    assert [r.key for r in pipeline.list_runs(store)] == [first.key]

@@ -50,8 +50,9 @@ def _slug(*parts) -> str:
 class _OneModelLoader:
     """Keeps the last loaded model so consecutive datasets reuse it (one model in memory at a time)."""
 
-    def __init__(self, device: str | None) -> None:
+    def __init__(self, device: str | None, cache_dir) -> None:
         self.device = device
+        self.cache_dir = cache_dir
         self.spec = None
         self.model = None
 
@@ -60,7 +61,7 @@ class _OneModelLoader:
 
         if self.spec != spec:
             self.model = None  # free the previous one first
-            self.model = load_model(spec, device=self.device)
+            self.model = load_model(spec, device=self.device, cache_dir=self.cache_dir)
             self.spec = spec
         return self.model
 
@@ -84,7 +85,7 @@ def _sweep(args: argparse.Namespace) -> int:
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     store = Store(args.cache_dir)
-    loader = _OneModelLoader(args.device)
+    loader = _OneModelLoader(args.device, store.directory)
     rows, failures = [], []
     total = len(combos)
     for i, (names, spec) in enumerate(combos, 1):
