@@ -8,13 +8,13 @@ st.set_page_config(page_title="Concept Depth Explorer", page_icon="📐", layout
 
 HERE = Path(__file__).parent
 pages = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/probe.py", title="Probe", icon="🧪"),
-    st.Page("pages/layers.py", title="Layers", icon="🔎"),
-    st.Page("pages/compare.py", title="Compare", icon="📊"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/probe.py", title="Probe", icon=":material/science:"),
+    st.Page("pages/layers.py", title="Layers", icon=":material/layers:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
 ]
 # Helper E's page joins the navigation once it exists.
 if (HERE / "pages" / "expression.py").exists():
-    pages.append(st.Page("pages/expression.py", title="Cognition vs expression", icon="🗣️"))
-pages.append(st.Page("pages/runs.py", title="Runs", icon="🗂️"))
+    pages.append(st.Page("pages/expression.py", title="Cognition vs expression", icon=":material/record_voice_over:"))
+pages.append(st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"))
 st.navigation(pages).run()

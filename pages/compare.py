@@ -5,6 +5,8 @@ import streamlit as st
 import ui
 from concept_depth.figures import depth_heatmap, difference_curves, layer_curves, pair_with_baselines, what_this_shows
 
+ui.ensure_navigation()
+
 st.title("Compare")
 st.caption("Line up runs across models, datasets, bit widths and noise.")
 

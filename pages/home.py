@@ -5,7 +5,10 @@ import os
 import streamlit as st
 
 import ui
+from concept_depth.figures import layer_curves, what_this_shows
 from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
+
+ui.ensure_navigation()
 
 st.title("Concept Depth Explorer")
 st.markdown(
@@ -29,7 +32,7 @@ if st.button("Run the quick start", type="primary", key="quickstart"):
     result = ui.execute_run(spec, key="quick")
     if result is not None:
         st.session_state["probe_result"] = result.to_json()
-        ui.show_run(result, key="quick")
+        st.success(f"Done: {result.label}. It is the latest run below; the Layers page shows its PCA views.")
 ui.show_cancelled_notice()
 
 st.subheader("Recent runs")
@@ -46,5 +49,10 @@ else:
         "jumping point": r.depth.jumping_point, "converging point": r.depth.converging_point,
         "peak accuracy": round(r.depth.peak_accuracy, 3), "created": r.created[:19].replace("T", " "),
     } for r in runs[:10]]), hide_index=True, width="stretch")
-    st.page_link("pages/layers.py", label="Explore a run layer by layer", icon="🔎")
-    st.page_link("pages/compare.py", label="Compare runs", icon="📊")
+    latest = runs[0]
+    st.markdown(f"**Latest run:** {latest.label}")
+    ui.headline(latest)
+    ui.figure_with_downloads(layer_curves(latest), f"curves-{latest.key[:8]}",
+                             note=what_this_shows("curves", latest), key="home-latest")
+    st.page_link("pages/layers.py", label="Explore a run layer by layer", icon=":material/layers:")
+    st.page_link("pages/compare.py", label="Compare runs", icon=":material/compare:")

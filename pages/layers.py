@@ -9,6 +9,8 @@ import ui
 from concept_depth.errors import UnavailableError
 from concept_depth.figures import pca_animation, pca_grid, pca_scatter, project_layers, what_this_shows
 
+ui.ensure_navigation()
+
 st.title("Layers")
 st.caption("How a run's prompts are arranged in each layer, and what the probe makes of them.")
 
@@ -86,8 +88,8 @@ if mode == "one layer":
         with st.expander("What these tables show"):
             st.markdown(what_this_shows("examples", run))
 elif mode == "play through all layers":
-    fig = pca_animation(projections(layers), labels, prompts=prompts, label_names=label_names,
-                        title=None)
+    start = run.depth.jumping_point if run.depth.jumping_point in layers else layers[len(layers) // 2]
+    fig = pca_animation(projections(layers), labels, prompts=prompts, label_names=label_names, start_layer=start)
     ui.figure_with_downloads(fig, f"pca-animation-{run.key[:8]}", note=what_this_shows("pca", run)
                              + "\n\nPress ▶ play to step through the layers (hover shows prompts; probe "
                                "confidence is in the one-layer view).", key="pca-anim", height=620)

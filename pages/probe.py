@@ -5,6 +5,8 @@ import streamlit as st
 import ui
 from concept_depth.results import RunResult
 
+ui.ensure_navigation()
+
 st.title("Probe")
 st.caption("Pick a model and a dataset, then train one linear probe per layer.")
 
@@ -27,4 +29,4 @@ ui.show_cancelled_notice()
 if st.session_state.get("probe_result"):
     with ui.show_errors("result"):
         ui.show_run(RunResult.from_json(st.session_state["probe_result"]), key="probe")
-        st.page_link("pages/layers.py", label="Look at this run layer by layer", icon="🔎")
+        st.page_link("pages/layers.py", label="Look at this run layer by layer", icon=":material/layers:")

@@ -8,8 +8,11 @@ import streamlit as st
 
 import ui
 from concept_depth.errors import ConceptDepthError
+from concept_depth.figures import layer_curves, what_this_shows
 from concept_depth.figures.bundle import make_bundle, runs_table
 from concept_depth.results import RunResult
+
+ui.ensure_navigation()
 
 st.title("Runs")
 store = ui.get_store()
@@ -54,6 +57,8 @@ run = by_key[key]
 with st.expander("Full spec and depth definition"):
     st.json({"key": run.key, "created": run.created, "spec": run.spec, "depth": run.to_dict()["depth"],
              "timing": run.timing})
+ui.figure_with_downloads(layer_curves(run), f"curves-{run.key[:8]}", note=what_this_shows("curves", run),
+                         key="runs-detail", height=380)
 c1, c2 = st.columns(2)
 confirm = c1.checkbox("Also delete its layer vectors", key="del_acts",
                       help="activations are shared by runs with different probe settings")

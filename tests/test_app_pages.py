@@ -34,6 +34,7 @@ def test_home_with_no_runs_says_so_and_quick_start_runs(env_empty):
     assert "linear probe" in at.markdown[0].value
     at.button(key="quickstart").click().run()
     assert not at.exception and not at.error
+    assert any("Done" in m.value for m in at.success)
     labels = [m.label for m in at.metric]
     assert labels[:4] == ["Jumping point", "Converging point", "Peak accuracy", "Chance"]
     fig, = charts(at)
@@ -47,6 +48,10 @@ def test_home_lists_recent_runs(env_cached):
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 2 and set(table["samples"]) == {env_cached[0].n_samples}
+    # the latest run's curves and headline numbers
+    fig, = charts(at)
+    assert "Accuracy" in trace_names(fig)
+    assert {m.label for m in at.metric} >= {"Jumping point", "Peak accuracy"}
 
 
 # ---- Probe --------------------------------------------------------------------------
@@ -177,6 +182,8 @@ def test_runs_lists_imports_and_deletes(env_empty):
     at = open_page("pages/runs.py")
     table = at.dataframe[0].value
     assert list(table["key"]) == ["from-gpu-server"] and table["dataset"][0] == "cities"
+    fig, = charts(at)  # the chosen run's curves, jumping point marked
+    assert "jumping point (layer 3)" in trace_names(fig)
     at.button(key="delete").click().run()
     at = open_page("pages/runs.py")
     assert any("No cached runs" in i.value for i in at.info)

@@ -21,7 +21,8 @@ def execute_run(spec: RunSpec, *, key: str = "run") -> RunResult | None:
     the cached result.
     """
     run_probe = engine("pipeline", "run_probe")
-    area = st.container()
+    slot = st.empty()  # emptied when the run ends, removing the Cancel button and the bars
+    area = slot.container()
     area.button("Cancel", key=f"cancel-{key}", on_click=request_cancel, help="stop after the current batch")
     progress = StreamlitProgress(area)
     result = None
@@ -29,7 +30,7 @@ def execute_run(spec: RunSpec, *, key: str = "run") -> RunResult | None:
         with st.spinner("Running (a cached spec returns at once)…"):
             result = run_probe(spec, store=get_store(), model_loader=model_loader, progress=progress)
         bump_data_version()
-    area.empty()
+    slot.empty()
     return result
 
 

@@ -34,14 +34,16 @@ def headline(run: RunResult) -> None:
     rel = d.relative(d.jumping_point)
     c[0].metric("Jumping point", _layer_txt(run, d.jumping_point),
                 help="first layer where the concept becomes clearly readable",
-                delta=None if rel is None else f"{rel:.0%} of depth", delta_color="off")
+                delta=None if rel is None else f"{rel:.0%} of depth", delta_color="off", delta_arrow="off")
     rel = d.relative(d.converging_point)
     c[1].metric("Converging point", _layer_txt(run, d.converging_point),
                 help="layer after which accuracy stops improving",
-                delta=None if rel is None else f"{rel:.0%} of depth", delta_color="off")
-    c[2].metric("Peak accuracy", f"{d.peak_accuracy:.3f}", delta=f"layer {d.peak_layer}", delta_color="off")
+                delta=None if rel is None else f"{rel:.0%} of depth", delta_color="off", delta_arrow="off")
+    peak_layer = d.peak_layer if d.peak_layer is not None else max(run.layers, key=lambda s: s.accuracy).layer
+    c[2].metric("Peak accuracy", f"{d.peak_accuracy:.3f}", delta=f"layer {peak_layer}", delta_color="off",
+                delta_arrow="off")
     c[3].metric("Chance", f"{d.chance:.3f}", help="share of the larger class",
-                delta=f"{run.n_samples} samples · {run.n_layers} layers", delta_color="off")
+                delta=f"{run.n_samples} samples · {run.n_layers} layers", delta_color="off", delta_arrow="off")
 
 
 def show_run(run: RunResult, *, key: str = "run") -> None:
@@ -55,7 +57,10 @@ def show_run(run: RunResult, *, key: str = "run") -> None:
     with st.expander("Per-layer table", expanded=False):
         st.dataframe(layer_table(run).round(4), hide_index=True, width="stretch")
     t = run.timing or {}
-    bits = [f"{k.replace('_', ' ')} {v:.1f} s" for k, v in t.items() if isinstance(v, (int, float)) and k.endswith("_s")]
+    bits = [f"{k[:-2].replace('_', ' ')} {v:.1f} s" for k, v in t.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k.endswith("_s") and not k.endswith("per_s")]
+    if isinstance(t.get("prompts_per_s"), (int, float)) and t.get("prompts_per_s"):
+        bits.append(f"{t['prompts_per_s']:.1f} prompts/s")
     if t.get("cached"):
         bits.insert(0, "from cache")
     if bits:

@@ -116,6 +116,9 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
     lows = [v for r in runs for m in metrics for v in r.metric(m) if v is not None]
     paper_theme(fig)
     fig.update_yaxes(range=[min([0.4] + lows) - 0.02, 1.02])
+    if x == "layer" and runs:  # whole layers only
+        top = max(max(r.layer_numbers) for r in runs)
+        fig.update_xaxes(tick0=0, dtick=max(1, -(-top // 12)))
     if not single:  # long run names: legend below the plot
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left"),
                           margin=dict(b=120))

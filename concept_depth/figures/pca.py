@@ -59,7 +59,9 @@ def project(x: np.ndarray, basis: np.ndarray, labels: np.ndarray | None = None) 
     comps = _orient(np.asarray(basis, dtype=np.float32), lambda c: centered @ c.T, labels)
     coords = centered @ comps.T
     total = float((centered.astype(np.float64) ** 2).sum())
-    explained = (coords.astype(np.float64) ** 2).sum(0) / total if total > 0 else np.zeros(comps.shape[0])
+    # All vectors (numerically) equal, e.g. layer 0 when every prompt ends in the same token: no variance.
+    degenerate = total <= 1e-10 * float((x.astype(np.float64) ** 2).sum())
+    explained = np.zeros(comps.shape[0]) if degenerate else (coords.astype(np.float64) ** 2).sum(0) / total
     return PCAProjection(coords, explained, comps, mean)
 
 

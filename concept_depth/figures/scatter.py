@@ -105,7 +105,8 @@ def pca_animation(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, pro
         for layer in layers]
     fig = go.Figure(data=data(start), frames=frames)
     xr, yr = _ranges({0: projs[start]})
-    slider = dict(active=layers.index(start), currentvalue=dict(prefix="layer "), pad=dict(t=40),
+    slider = dict(active=layers.index(start), currentvalue=dict(prefix="layer "), pad=dict(t=50, b=10),
+                  x=0.14, len=0.86, y=0, yanchor="top", xanchor="left",
                   steps=[dict(method="animate", label=str(layer),
                               args=[[str(layer)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                                        transition=dict(duration=0))]) for layer in layers])
@@ -119,8 +120,8 @@ def pca_animation(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, pro
         xaxis=dict(title_text=_axis_title(0, projs[start]), range=xr),
         yaxis=dict(title_text=_axis_title(1, projs[start]), range=yr),
         sliders=[slider],
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.18, xanchor="left", yanchor="top",
-                          showactive=False, buttons=buttons)],
+        updatemenus=[dict(type="buttons", direction="left", x=0.13, y=0, xanchor="right", yanchor="top",
+                          pad=dict(t=75, r=10), showactive=False, buttons=buttons)],
         margin=dict(b=140),
     )
     paper_theme(fig)
