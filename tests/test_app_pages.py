@@ -82,6 +82,12 @@ def test_probe_runs_tiny_model_and_shows_curves_metrics_and_table(env_empty):
     # the same spec again comes from the cache at once
     at.button(key="run").click().run()
     assert any("from cache" in c.value for c in at.caption)
+    # k-fold protocol: the accuracy curve gets a ±1 sd band
+    at.selectbox(key="protocol").set_value("cv")
+    at.button(key="run").click().run()
+    assert not at.error
+    fig, = charts(at)
+    assert any((t.get("meta") or {}).get("role") == "band" for t in fig["data"])
 
 
 def test_probe_unavailable_model_shows_error_and_page_stays_usable(env_empty):

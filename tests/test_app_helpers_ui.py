@@ -1,0 +1,60 @@
+"""The ui package's behaviour inside a running script: one cached model, cancel flag, errors."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from test_app_helpers import REPO  # noqa: F401  (puts the repository root on sys.path)
+
+
+def _model_script():
+    import streamlit as st
+
+    import ui
+    from concept_depth.specs import ModelSpec
+
+    a = ui.model_loader(ModelSpec(source="tiny:llama"))
+    b = ui.model_loader(ModelSpec(source="tiny:llama"))
+    st.write(f"same object: {a is b}")
+    c = ui.model_loader(ModelSpec(source="tiny:gpt2"))
+    d = ui.model_loader(ModelSpec(source="tiny:llama"))
+    st.write(f"reloaded after another model: {d is not a}; arch {c.arch}")
+
+
+def test_one_model_in_memory_reused_across_calls_and_evicted_by_another():
+    at = AppTest.from_function(_model_script, default_timeout=90).run()
+    assert not at.exception
+    texts = [m.value for m in at.markdown]
+    assert "same object: True" in texts
+    assert any(t.startswith("reloaded after another model: True") for t in texts)
+
+
+def _progress_script():
+    import streamlit as st
+
+    import ui
+    from concept_depth.progress import ProgressEvent
+
+    bar = ui.StreamlitProgress()
+    first = bar(ProgressEvent("extract", 10, 40, rate=5.0, eta_s=6.0))
+    ui.request_cancel()
+    second = bar(ProgressEvent("extract", 20, 40, rate=5.0, eta_s=4.0))
+    st.write(f"continue: {first}, after cancel: {second}")
+    with ui.show_errors("run failed"):
+        from concept_depth.errors import UnavailableError
+
+        raise UnavailableError("8-bit needs bitsandbytes with a GPU here")
+    with ui.show_errors():
+        raise RuntimeError("boom")
+    st.write("page still running")
+
+
+def test_progress_adapter_shows_eta_and_honours_cancel_and_errors_are_readable():
+    at = AppTest.from_function(_progress_script, default_timeout=30).run()
+    assert not at.exception
+    assert "continue: True, after cancel: False" in [m.value for m in at.markdown]
+    assert "page still running" in [m.value for m in at.markdown]
+    assert at.error[0].value == "run failed: 8-bit needs bitsandbytes with a GPU here"
+    assert "unexpected RuntimeError: boom" in at.error[1].value
+    texts = [p.proto.text for p in at.get("progress")]
+    assert texts and "20/40 prompts" in texts[0] and "ETA 4 s" in texts[0]
