@@ -57,7 +57,7 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
         for mi, metric in enumerate(metrics):
             c = color(mi if single else ri)
             name = METRIC_NAMES[metric] if single else f"{run.label} · {METRIC_NAMES[metric]}"
-            group = f"run{ri}-{metric}"
+            group = f"run{ri}-{metric}" if single else f"run{ri}"
             ys = run.metric(metric)
             stds = run.metric(f"{metric}_std")
             if show_bands and any(s is not None for s in stds):
@@ -70,7 +70,8 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
                                          fillcolor=_rgba(c, 0.18), hoverinfo="skip", showlegend=False,
                                          legendgroup=group, name=f"{name} ±1 sd", meta={"role": "band"}))
             fig.add_trace(go.Scatter(
-                x=xs, y=ys, mode="lines+markers", name=name, legendgroup=group,
+                x=xs, y=ys, mode="lines+markers", name=name if single else run.label, legendgroup=group,
+                showlegend=single or mi == 0,
                 line=dict(color=c, width=2.2, dash=DASHES[mi % len(DASHES)] if not single else "solid"),
                 marker=dict(size=5, symbol=SYMBOLS[mi % len(SYMBOLS)], color=c),
                 customdata=run.layer_numbers, meta={"role": "metric", "metric": metric, "run": run.key},
@@ -81,7 +82,8 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
             c = "#666666" if single else color(ri)
             fig.add_trace(go.Scatter(
                 x=xs, y=controls, mode="lines", name="control task (shuffled labels)" if single else f"{run.label} · control",
-                line=dict(color=c, width=1.6, dash="dash"), meta={"role": "control", "run": run.key},
+                line=dict(color=c, width=1.6 if single else 1.0, dash="dash"), meta={"role": "control", "run": run.key},
+                showlegend=single, legendgroup=None if single else f"run{ri}",
                 hovertemplate="layer %{x}<br>control accuracy %{y:.3f}<extra></extra>",
             ))
         if show_points:
@@ -98,6 +100,7 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
                     marker=dict(symbol=symbol, size=14, color="white", line=dict(color=c, width=2.5)),
                     text=[f"{label.split()[0]} {layer}"], textposition="bottom center",
                     meta={"role": field, "layer": layer, "run": run.key},
+                    showlegend=single, legendgroup=None if single else f"run{ri}",
                     hovertemplate=f"{label}: layer {layer}<br>accuracy %{{y:.3f}}<extra></extra>",
                 ))
     if show_chance and runs:
@@ -119,7 +122,16 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
     if x == "layer" and runs:  # whole layers only
         top = max(max(r.layer_numbers) for r in runs)
         fig.update_xaxes(tick0=0, dtick=max(1, -(-top // 12)))
-    if not single:  # long run names: legend below the plot
-        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left"),
-                          margin=dict(b=120))
+    if not single:  # one legend entry per run, below the plot; a key to the line styles on top
+        styles = ["solid", "dashed", "dotted"]
+        key = ", ".join(f"{METRIC_NAMES[m]} {styles[i % 3]}" for i, m in enumerate(metrics)) if len(metrics) > 1 else ""
+        marks = ("▲ jumping, ◆ converging point" if show_points else "")
+        ctrl = "thin dashes: control" if show_control and any(
+            v is not None for r in runs for v in r.metric("control_accuracy")) else ""
+        note = " · ".join(t for t in (key, marks, ctrl) if t)
+        if note:
+            fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom",
+                               showarrow=False, font=dict(size=11, color="#555"))
+        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.3, x=0, xanchor="left"),
+                          margin=dict(b=110 + 22 * ((len(runs) + 1) // 2)))
     return fig

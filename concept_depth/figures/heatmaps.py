@@ -81,7 +81,8 @@ def depth_heatmap(runs: Sequence[RunResult], *, value: str = "jumping_point", re
         zmin = 0.5
     fig = go.Figure(go.Heatmap(
         z=z, x=x_labels, y=models, text=text, texttemplate="%{text}", colorscale=SEQUENTIAL,
-        reversescale=is_layer, zmin=zmin, zmax=zmax, colorbar=dict(title=unit), hoverongaps=False,
+        reversescale=is_layer, zmin=zmin, zmax=zmax, colorbar=dict(title=dict(text=unit, font=dict(size=12))),
+        hoverongaps=False,
         hovertemplate="%{y}<br>%{x}<br>" + VALUES[value] + ": %{text}<extra></extra>",
         meta={"role": "heatmap", "value": value, "datasets": datasets, "models": models},
     ))
