@@ -50,7 +50,8 @@ def _flat_spec(spec: RunSpec, samples, acts) -> dict[str, Any]:
     return {
         "model": model.source,
         "model_label": getattr(acts, "model_label", None) or model.source,
-        "model_revision": model.revision or act_spec.get("model_revision") or act_spec.get("fingerprint"),
+        # The weights' identity: the asked revision, else the fingerprint extraction resolved.
+        "model_revision": model.revision or act_spec.get("model_fingerprint") or act_spec.get("model_revision"),
         "dataset": getattr(samples, "name", None) or ds.name,
         "category": getattr(samples, "category", None),
         "quant": model.quant,

@@ -156,6 +156,7 @@ def test_real_extraction_cached_rerun_loads_no_model(tmp_path):
     spec = RunSpec(extraction=ex, probe=ProbeSpec(protocol="cv", folds=3))
     first = pipeline.run_probe(spec, store=store, n_jobs=1)
     assert first.timing["cached"] is False and first.spec["model_label"] and first.n_samples == 30
+    assert first.spec["model_revision"]  # the fingerprint extraction resolved
 
     def no_model(_spec):
         raise AssertionError("cached rerun must not load a model")
