@@ -55,7 +55,12 @@ def test_scatter_colours_by_label_marks_wrong_points_and_names_variance():
     assert "% of variance" in fig.layout.xaxis.title.text
     assert f"{100 * proj.explained[0]:.1f}%" in fig.layout.xaxis.title.text
     assert fig.data[1].customdata[0][0] == "prompt number 1"
-    assert "confidence" in fig.data[1].hovertemplate
+    assert fig.data[1].customdata[0][1] == f"P(true) = {proba[1]:.2f}; confidence in the true label {proba[1]:.2f}"
+    assert "%{customdata[1]}" in fig.data[1].hovertemplate
+    # training samples (no held-out probability) say so instead of showing NaN
+    proba[1] = np.nan
+    fig = pca_scatter(proj, labels, prompts=prompts, proba=proba, label_names=("false", "true"))
+    assert fig.data[1].customdata[0][1].startswith("training sample")
 
 
 def test_animation_has_one_frame_per_layer_and_a_play_button():

@@ -32,13 +32,23 @@ def _traces(proj: PCAProjection, labels: np.ndarray, prompts: Sequence[str] | No
     prompts = [_short(p) for p in prompts] if prompts is not None else [""] * n
     conf = np.asarray(proba, dtype=float) if proba is not None else np.full(n, np.nan)
     out = []
+    pos = str(label_names[1])
+
+    def probe_text(i: int, cls: int) -> str:
+        if proba is None:
+            return ""
+        if not np.isfinite(conf[i]):
+            return "training sample (no held-out prediction)"
+        true_conf = conf[i] if cls == 1 else 1 - conf[i]
+        return f"P({pos}) = {conf[i]:.2f}; confidence in the true label {true_conf:.2f}"
+
     for cls in (0, 1):
         idx = np.flatnonzero(labels == cls)
-        # customdata: prompt, P(class 1), probe confidence in the true class
-        cd = [[prompts[i], conf[i], conf[i] if cls == 1 else 1 - conf[i]] for i in idx]
+        # customdata: prompt, the probe's view of this sample, P(class 1)
+        cd = [[prompts[i], probe_text(i, cls), conf[i]] for i in idx]
         hover = "%{customdata[0]}<br>label: " + str(label_names[cls])
         if proba is not None:
-            hover += "<br>P(" + str(label_names[1]) + ") = %{customdata[1]:.2f}<br>confidence in true label %{customdata[2]:.2f}"
+            hover += "<br>%{customdata[1]}"
         out.append(go.Scatter(
             x=proj.coords[idx, 0], y=proj.coords[idx, 1], mode="markers", name=str(label_names[cls]),
             marker=dict(color=color(cls), size=marker_size, opacity=0.75, line=dict(width=0.5, color="white")),
