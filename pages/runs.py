@@ -1,9 +1,7 @@
 """Runs: every cached run with spec, size and date; delete; export a bundle; import result JSON files."""
 
-import json
 from datetime import datetime
 
-import pandas as pd
 import streamlit as st
 
 import ui
