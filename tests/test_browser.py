@@ -108,6 +108,14 @@ def test_probe_then_every_page_renders_a_chart(server):
             if (REPO / "pages" / "expression.py").exists():  # helper E's page: renders without an exception
                 page.goto(f"{server}/expression")
                 _check(page, "expression", chart=False)
+            # a figure downloads as SVG, rendered by kaleido when the button is clicked
+            page.goto(f"{server}/runs")
+            _settle(page)
+            page.get_by_role("button", name="Download figure").first.click()
+            with page.expect_download(timeout=60_000) as dl:
+                page.get_by_role("button", name="SVG").first.click()
+            svg = Path(dl.value.path()).read_bytes()
+            assert b"<svg" in svg[:400] and b"Accuracy" in svg
             # the play-through view of the Layers page has a play button
             page.goto(f"{server}/layers")
             _settle(page)
