@@ -26,6 +26,32 @@ CHUNK_SECONDS = 10.0
 MIN_PREFIX_TOKENS = 2
 
 
+def plan_batches(lengths: list[int], order: list[int], batch_size: int, max_growth: int = 8) -> list[list[int]]:
+    """Group ``order`` (sorted longest first) into batches.
+
+    A batch holds ``batch_size`` prompts, or more when they are short: it may grow while
+    its padded size stays within the token count of the first (longest) batch, up to
+    ``max_growth * batch_size`` prompts. Memory peaks stay those of the first batch and
+    short suffixes (after a shared prefix) no longer run as tiny, inefficient matmuls.
+    """
+    if not order:
+        return []
+    budget = batch_size * max(32, lengths[order[0]])
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    cur_max = 0
+    for i in order:
+        new_max = max(cur_max, lengths[i])
+        if cur and (len(cur) >= batch_size * max_growth or
+                    (len(cur) >= batch_size and new_max * (len(cur) + 1) > budget)):
+            batches.append(cur)
+            cur, new_max = [], lengths[i]
+        cur.append(i)
+        cur_max = new_max
+    batches.append(cur)
+    return batches
+
+
 def _load_samples(spec: ExtractionSpec, store: Store) -> SampleSet:
     from ..datasets import load_samples
 
@@ -126,9 +152,10 @@ def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, d
                 pending.clear()
             last_flush = time.perf_counter()
 
+        p = stats["prefix_tokens"]
+        batches = plan_batches([len(x) - p for x in ids], todo, batch_size)
         try:
-            for start in range(0, len(todo), batch_size):
-                chunk = todo[start:start + batch_size]
+            for chunk in batches:
                 vecs = fwd.run([ids[i] for i in chunk], pad_id)  # [b, K, D]
                 features[chunk] = vecs
                 have[chunk] = True
