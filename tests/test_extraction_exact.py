@@ -153,3 +153,32 @@ def test_truncation_cuts_the_text_never_the_instruction(tiny_models):
     from concept_depth.errors import BadInputError
     with pytest.raises(BadInputError):
         encode_prompts(lm.tokenizer, samples, 5)
+
+
+def test_threads_sharing_one_model_get_their_own_vectors(tiny_models):
+    """The app shares one loaded model between sessions: concurrent extractions must not mix hooks."""
+    import threading
+
+    lm = tiny_models("qwen")
+    seqs = [[lm.tokenizer(s)["input_ids"]] for s in ("the coin is heads up", "water boils at one hundred degrees")]
+    layers = layer_numbers(lm.n_layers, "residual")
+    alone = []
+    for ids in seqs:
+        with PooledForward(lm.model, "residual", "last", layers, torch.device("cpu")) as fwd:
+            alone.append(fwd.run(ids, lm.tokenizer.pad_token_id))
+    results = {}
+
+    def work(i):
+        for _ in range(5):
+            with PooledForward(lm.model, "residual", "last", layers, torch.device("cpu")) as fwd:
+                results.setdefault(i, []).append(fwd.run(seqs[i], lm.tokenizer.pad_token_id))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for i in range(2):
+        assert len(results[i]) == 5
+        for got in results[i]:
+            np.testing.assert_allclose(got, alone[i], atol=1e-6)

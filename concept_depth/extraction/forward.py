@@ -20,7 +20,9 @@ Shapes: B batch, S padded length, D hidden size, K number of layers asked for.
 
 from __future__ import annotations
 
+import threading
 import warnings
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +30,20 @@ import torch
 from torch import nn
 
 from ..models import architectures as A
+
+
+# One extraction at a time per model object: hooks of two concurrent extractions on a model
+# shared between threads (the app's cached model) would capture each other's states.
+_MODEL_LOCKS: "weakref.WeakKeyDictionary[nn.Module, threading.RLock]" = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _model_lock(model: nn.Module) -> threading.RLock:
+    with _LOCKS_GUARD:
+        lock = _MODEL_LOCKS.get(model)
+        if lock is None:
+            lock = _MODEL_LOCKS[model] = threading.RLock()
+        return lock
 
 
 class _StopForward(Exception):
@@ -91,8 +107,22 @@ class PooledForward:
         self.pooling = pooling
         self.device = device
         self.capture = _Capture(self.layers, pooling, stop_at=max(self.layers))
+        self._lock = _model_lock(model)
+        self._lock.acquire()
         self._handles = []
-        for module, kind, layer in hook_points(model, hook, self.layers):
+        try:
+            self._register(hook)
+        except BaseException:
+            self.close()
+            raise
+        self.prefix_ids: list[int] = []
+        self._prefix_kv = None
+        self._prefix_sums: dict[int, torch.Tensor] = {}
+        self.prefix_batches = 0  # batches that reused the prefix cache (for tests and the benchmark)
+        self.tokens_run = 0  # token positions actually computed (padding included)
+
+    def _register(self, hook: str) -> None:
+        for module, kind, layer in hook_points(self.model, hook, self.layers):
             if kind == "pre":
                 def pre(mod, args, kwargs, _l=layer):
                     self.capture.take(_l, args[0] if args else kwargs["hidden_states"])
@@ -101,16 +131,15 @@ class PooledForward:
                 def post(mod, args, output, _l=layer):
                     self.capture.take(_l, output)
                 self._handles.append(module.register_forward_hook(post))
-        self.prefix_ids: list[int] = []
-        self._prefix_kv = None
-        self._prefix_sums: dict[int, torch.Tensor] = {}
-        self.prefix_batches = 0  # batches that reused the prefix cache (for tests and the benchmark)
-        self.tokens_run = 0  # token positions actually computed (padding included)
 
     def close(self) -> None:
+        if self._lock is None:
+            return
         for h in self._handles:
             h.remove()
         self._handles.clear()
+        self._lock.release()
+        self._lock = None
 
     def __enter__(self) -> "PooledForward":
         return self
