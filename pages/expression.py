@@ -106,13 +106,16 @@ def _pct(x):
     return "–" if x is None else f"{x:.3f}"
 
 
-m = st.columns(5)
+m = st.columns(6)
 m[0].metric("Best probe accuracy", _pct(s["best_probe_accuracy"]),
             help=None if s["best_probe_layer"] is None else f"layer {s['best_probe_layer']}")
 m[1].metric("Answer accuracy", _pct(s["final_answer_accuracy"]), help="zero-shot, greedy (argmax) answer")
 m[2].metric("Gap", _pct(s["gap"]), help="best probe accuracy − answer accuracy")
 m[3].metric("pass@1", _pct(s["final_pass1"]), help="expected accuracy of one sampled answer (zero-shot)")
-m[4].metric("Best few-shot", _pct(s["best_shots_accuracy"]), help=f"k = {s['best_shots']}")
+m[4].metric("Answer AUC", _pct(s.get("final_answer_auc")),
+            help="ROC-AUC of p(class 1): does the answer distribution rank the classes right, whatever its bias? "
+                 f"The model answers class 1 for {_pct(s.get('predicted_class1'))} of the samples.")
+m[5].metric("Best few-shot", _pct(s["best_shots_accuracy"]), help=f"k = {s['best_shots']}")
 words = res.spec.get("answer_words") or ["", ""]
 tokens = res.spec.get("answer_tokens") or [[], []]
 st.caption(f"{s['n_eval']} evaluated samples · answer words {words[0]!r} → {', '.join(tokens[0])} and "

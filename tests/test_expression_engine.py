@@ -109,6 +109,11 @@ def test_pass_at_n_definitions():
     sure = (p1 > 0.5).astype(float)
     assert scoring.pass_at_n(scoring.p_correct(sure, labels), [1])[0] == pytest.approx(
         scoring.answer_accuracy(sure, labels))
+    # a biased model that always answers 1 still ranks the classes: accuracy = share of 1, AUC = 1
+    biased = np.where(labels == 1, 0.9, 0.6)
+    assert scoring.answer_accuracy(biased, labels) == pytest.approx(labels.mean())
+    assert scoring.answer_auc(biased, labels) == pytest.approx(1.0)
+    assert scoring.answer_auc(biased, np.ones(500)) is None
     # two_way_p1 sums the probabilities of each word's tokens
     logits = np.log(np.array([[0.1, 0.2, 0.3, 0.1]]))  # class 0: 0.1+0.2, class 1: 0.3+0.1
     assert scoring.two_way_p1(logits, 2)[0] == pytest.approx(0.4 / 0.7)
@@ -133,6 +138,8 @@ def test_run_expression_end_to_end_and_cached(tiny, tmp_path):
     assert zero["pass1"] == pytest.approx(scoring.p_correct(p1, y).mean(), abs=1e-5)
     assert zero["pass_at_n"][0] == pytest.approx(zero["pass1"])
     assert zero["accuracy"] == pytest.approx(np.mean((p1 > 0.5) == y))
+    assert zero["predicted_class1"] == pytest.approx(np.mean(p1 > 0.5))
+    assert result.summary["final_answer_auc"] == zero["auc"] and len(result.layers[0]) == 6
     assert result.layers[-1]["lens_accuracy"] == pytest.approx(zero["accuracy"])  # lens at L = the answer
     assert len(result.layers) == tiny("llama").n_layers + 1
     assert events[-1].stage == "expression" and events[-1].done == events[-1].total == 96

@@ -25,7 +25,7 @@ def test_expression_page_runs_and_shows_figures(tmp_path, monkeypatch):
     at.button(key="x_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     labels = [m.label for m in at.metric]
-    assert labels == ["Best probe accuracy", "Answer accuracy", "Gap", "pass@1", "Best few-shot"]
+    assert labels == ["Best probe accuracy", "Answer accuracy", "Gap", "pass@1", "Answer AUC", "Best few-shot"]
     gap, shots, passn, scatter = charts(at)
     assert any(t.get("fill") == "tonexty" for t in gap["data"])  # the gap is shaded
     assert "probe (what the layer knows)" in trace_names(gap)

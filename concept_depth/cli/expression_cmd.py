@@ -22,9 +22,10 @@ def format_table(result) -> str:
     for row in result.layers:
         lines.append(f"{row['layer']:>5} {_fmt(row['probe_accuracy']):>6} {_fmt(row['lens_accuracy']):>6} "
                      f"{_fmt(row['gap']):>7}")
-    lines += ["", f"{'shots':>5} {'answer acc':>10} {'pass@1':>7} {'answer mass':>11}"]
+    lines += ["", f"{'shots':>5} {'answer acc':>10} {'pass@1':>7} {'AUC':>6} {'said 1':>7} {'answer mass':>11}"]
     for s in result.shots:
-        lines.append(f"{s['k']:>5} {_fmt(s['accuracy']):>10} {_fmt(s['pass1']):>7} {_fmt(s['answer_mass'], 4):>11}")
+        lines.append(f"{s['k']:>5} {_fmt(s['accuracy']):>10} {_fmt(s['pass1']):>7} {_fmt(s.get('auc')):>6} "
+                     f"{_fmt(s.get('predicted_class1')):>7} {_fmt(s['answer_mass'], 4):>11}")
     ns = [p for p in result.pass_at_n if p["n"] in (1, 2, 4, 8, 16)]
     lines += ["", "pass@n (zero-shot): " + "  ".join(f"n={p['n']}: {p['pass']:.3f}" for p in ns)]
     s, spec = result.summary, result.spec
@@ -38,6 +39,8 @@ def format_table(result) -> str:
         f"final answer accuracy   {_fmt(s['final_answer_accuracy'])} (zero-shot, greedy); "
         f"pass@1 {_fmt(s['final_pass1'])}",
         f"gap                     {_fmt(s['gap'])} (best probe - final answer)",
+        f"answer AUC              {_fmt(s.get('final_answer_auc'))} (ranking by p(class 1), bias-free); "
+        f"answers class 1 for {_fmt(s.get('predicted_class1'))} of samples",
         f"best logit-lens layer   {s['best_lens_layer']} ({_fmt(s['best_lens_accuracy'])})",
         f"best few-shot           k={s['best_shots']} ({_fmt(s['best_shots_accuracy'])})",
     ]

@@ -148,12 +148,15 @@ def _compute(spec: ExpressionSpec, store: Store, samples, loaded, words, fingerp
                                on_batch=lambda done, base=base: tracker.update(base + done))
         p1 = scoring.two_way_p1(scores.final, n0)
         right = scoring.p_correct(p1, y)
-        lens_acc, lens_pass1 = scoring.layer_accuracies(scoring.two_way_p1(scores.lens, n0), y)
+        lens_p1 = scoring.two_way_p1(scores.lens, n0)  # [N, L+1]
+        lens_acc, lens_pass1 = scoring.layer_accuracies(lens_p1, y)
         shots_out.append({
             "k": int(k), "accuracy": scoring.answer_accuracy(p1, y), "pass1": float(right.mean()),
+            "auc": scoring.answer_auc(p1, y), "predicted_class1": float(scoring.predictions(p1).mean()),
             "pass_at_n": scoring.pass_at_n(right, range(1, spec.max_n + 1)),
             "answer_mass": float(scoring.answer_mass(scores.final, scores.final_lse).mean()),
             "examples": [int(i) for i in order[:k]], "lens_accuracy": lens_acc, "lens_pass1": lens_pass1,
+            "lens_auc": [scoring.answer_auc(lens_p1[:, j], y) for j in range(lens_p1.shape[1])],
             "mean_tokens": float(scores.n_tokens.mean()),
             "p_class1": [round(float(v), 6) for v in p1],
         })
@@ -167,10 +170,10 @@ def _compute(spec: ExpressionSpec, store: Store, samples, loaded, words, fingerp
     probe_s = time.perf_counter() - t1
     zero = shots_out[0]
     layers = []
-    for layer, (acc, p1) in enumerate(zip(zero["lens_accuracy"], zero["lens_pass1"])):
+    for layer, (acc, p1, auc) in enumerate(zip(zero["lens_accuracy"], zero["lens_pass1"], zero["lens_auc"])):
         probe = probe_acc.get(layer)
         layers.append({"layer": layer, "probe_accuracy": probe, "lens_accuracy": acc, "lens_pass1": p1,
-                       "gap": None if probe is None else probe - acc})
+                       "lens_auc": auc, "gap": None if probe is None else probe - acc})
     summary = _summary(layers, shots_out, len(evaluation))
     flat = _flat_spec(spec, samples, loaded.label, fingerprint, answer, len(evaluation))
     flat["probe_run_key"] = probe_key
@@ -199,7 +202,8 @@ def _summary(layers: list[dict], shots: list[dict], n_eval: int) -> dict[str, An
     best_shot = max(shots, key=lambda s: (s["accuracy"], -s["k"]))
     return {
         "best_probe_accuracy": best_probe, "best_probe_layer": best_probe_layer,
-        "final_answer_accuracy": zero["accuracy"], "final_pass1": zero["pass1"],
+        "final_answer_accuracy": zero["accuracy"], "final_pass1": zero["pass1"], "final_answer_auc": zero["auc"],
+        "predicted_class1": zero["predicted_class1"],
         "gap": None if best_probe is None else best_probe - zero["accuracy"],
         "best_lens_accuracy": best_lens, "best_lens_layer": best_lens_layer,
         "best_shots": best_shot["k"], "best_shots_accuracy": best_shot["accuracy"],

@@ -13,6 +13,8 @@ Definitions (N prompts, labels y in {0, 1}):
   independent sampled answers is right (exact, no sampling noise). pass@1 = mean p_correct,
   the expected accuracy of a sampled answer; it equals answer accuracy only when every
   p_correct is 0 or 1. pass@n rises to the share of prompts with p_correct > 0.
+- answer AUC: ROC-AUC of p1 against the labels; 0.5 = no signal. A model that always says
+  "Yes" has answer accuracy = the share of class 1 but may still rank the classes (AUC > 0.5).
 """
 
 from __future__ import annotations
@@ -64,6 +66,17 @@ def pass_at_n(p_right: np.ndarray, ns: Sequence[int]) -> list[float]:
     """Exact pass@n for each n: mean of 1 - (1 - p_correct)^n over prompts."""
     p_right = np.asarray(p_right, dtype=np.float64)
     return [float(np.mean(1.0 - (1.0 - p_right) ** int(n))) for n in ns]
+
+
+def answer_auc(p1: np.ndarray, labels: np.ndarray) -> float | None:
+    """ROC-AUC of p1 against the labels: does the answer distribution rank the classes right,
+    whatever its bias? None when only one class is present. [N], [N] -> float."""
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.asarray(labels)
+    if len(np.unique(labels)) < 2:
+        return None
+    return float(roc_auc_score(labels, np.asarray(p1, dtype=np.float64)))
 
 
 def layer_accuracies(lens_p1: np.ndarray, labels: np.ndarray) -> tuple[list[float], list[float]]:

@@ -9,7 +9,7 @@ from ..errors import BadInputError
 from ..specs import SCHEMA_VERSION, DatasetSpec, ModelSpec, _SpecMixin, stable_hash
 
 #: Bump when the expression code changes the numbers it produces.
-EXPRESSION_VERSION = 1
+EXPRESSION_VERSION = 2
 RESULT_KIND = "expression"
 DEFAULT_SHOTS = (0, 1, 2, 4, 8)
 DEFAULT_CUE = "\nAnswer:"
