@@ -102,7 +102,7 @@ def format_table(result) -> str:
         r = rel.get(name)
         return f"layer {layer}" + (f" ({r:.2f} of depth)" if r is not None else "")
 
-    p = "-" if d.p_value is None else f"{d.p_value:.2g}"
+    p = "-" if d.p_value is None else ("< 1e-300" if d.p_value == 0 else f"{d.p_value:.2g}")
     t = result.timing
     lines += [
         "",

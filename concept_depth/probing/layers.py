@@ -96,7 +96,8 @@ def warning_notes(evals: list[LayerEval], spec: ProbeSpec) -> tuple[dict[str, in
         if name == "ConvergenceWarning":
             hint = (" (lbfgs stopped at max_iter=100 on unscaled features, exactly as in the reference; "
                     "scores are still those of the reference protocol; --protocol cv standardises features)"
-                    if spec.protocol == "paper" else "")
+                    if spec.protocol == "paper" else
+                    " (lbfgs stopped at max_iter=100 on standardised features: usually a nearly separable layer)")
             notes.append(f"scikit-learn ConvergenceWarning on {where}{hint}.")
         else:
             notes.append(f"{name} on {where}: {first_msg[name]}")
