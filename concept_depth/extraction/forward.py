@@ -21,7 +21,7 @@ Shapes: B batch, S padded length, D hidden size, K number of layers asked for.
 from __future__ import annotations
 
 import threading
-import warnings
+import logging
 import weakref
 from dataclasses import dataclass, field
 
@@ -44,6 +44,22 @@ def _model_lock(model: nn.Module) -> threading.RLock:
         if lock is None:
             lock = _MODEL_LOCKS[model] = threading.RLock()
         return lock
+
+
+def _quiet_bitsandbytes() -> None:
+    """bitsandbytes int8 logs a cast notice on every matmul of every batch; keep the first only."""
+    log = logging.getLogger("bitsandbytes.autograd._functions")
+    if not any(getattr(f, "_concept_depth", False) for f in log.filters):
+        class _Once(logging.Filter):
+            _concept_depth = True
+            seen = False
+
+            def filter(self, record: logging.LogRecord) -> bool:
+                if "inputs will be cast" not in str(record.msg):
+                    return True
+                first, _Once.seen = not _Once.seen, True
+                return first
+        log.addFilter(_Once())
 
 
 class _StopForward(Exception):
@@ -107,6 +123,7 @@ class PooledForward:
         self.pooling = pooling
         self.device = device
         self.capture = _Capture(self.layers, pooling, stop_at=max(self.layers))
+        _quiet_bitsandbytes()
         self._lock = _model_lock(model)
         self._lock.acquire()
         self._handles = []
@@ -218,8 +235,7 @@ class PooledForward:
         self.prefix_batches += int(use_prefix)
         self.tokens_run += b * s
         try:
-            with torch.inference_mode(), warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*inputs will be cast.*")  # bitsandbytes, per call
+            with torch.inference_mode():
                 self.body(**kwargs)
         except _StopForward:
             pass

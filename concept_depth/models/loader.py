@@ -83,6 +83,10 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
         progress(ProgressEvent("load", 0, 1, unit="model"))
     fingerprint = model_fingerprint(spec, cache)
     quant = int(spec.quant)
+    from transformers.utils import logging as hf_logging
+
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # our callers draw their own progress
     try:
         if kind == "tiny":
             model, tokenizer, label = _tiny(spec, dev, cache)
@@ -118,6 +122,9 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
     except (MemoryError, torch.OutOfMemoryError):
         raise UnavailableError(f"not enough memory to load {spec.source} at {quant} bits; "
                                "try a smaller bit width or model") from None
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     arch = A.family(model)  # raises for an unknown architecture
     layers = A.decoder_layers(model)
     config = getattr(model, "config", None)
