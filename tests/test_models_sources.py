@@ -133,3 +133,33 @@ def test_minilm_encoder_mean_pooling_batched_equals_single():
         ref = np.stack([h[0].mean(0).numpy() for h in hs])
         np.testing.assert_allclose(batched[i], ref, atol=1e-4)
     assert A.final_norm(lm.model) is None
+
+
+def test_gguf_path_is_converted_once_then_loaded_from_the_cache(tmp_path, monkeypatch):
+    """The .gguf wiring (the real dequantisation is exercised by the embedded model)."""
+    import hashlib
+
+    import concept_depth.models.gguf as gguf
+
+    src = tmp_path / "my-model.gguf"
+    src.write_bytes(b"GGUF fake weights")
+    calls = []
+
+    def fake_convert(path, target, *, gguf_sha=None, label=None):
+        calls.append(path)
+        if not gguf.is_converted(target):
+            model, tok = build_tiny("gpt2")
+            model.save_pretrained(str(target))
+            tok.save_pretrained(str(target))
+            (target / gguf._MARKER).write_text("{}")
+        return target
+
+    monkeypatch.setattr(gguf, "convert_gguf", fake_convert)
+    lm = load_model(ModelSpec(source=str(src)), device="cpu", cache_dir=tmp_path / "c")
+    sha = hashlib.sha256(b"GGUF fake weights").hexdigest()
+    assert lm.fingerprint == f"gguf:{sha}:conv{gguf.CONVERT_VERSION}"
+    assert lm.label == "my-model (GGUF, dequantised)" and lm.arch == "gpt2"
+    assert gguf.is_converted(gguf.converted_dir(tmp_path / "c", sha))
+    # the real converter returns at once when the converted copy exists (no GGUF parsing)
+    monkeypatch.undo()
+    assert gguf.convert_gguf(src, gguf.converted_dir(tmp_path / "c", sha)) == gguf.converted_dir(tmp_path / "c", sha)

@@ -16,7 +16,7 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import BadInputError, UnavailableError
+from ..errors import BadInputError
 from ..specs import ModelSpec
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -137,7 +137,4 @@ def model_fingerprint(spec: ModelSpec, cache_dir: str | os.PathLike | None = Non
         return f"gguf:{file_sha256(Path(spec.source).expanduser(), memo)}:conv{CONVERT_VERSION}"
     if kind == "dir":
         return f"dir:{dir_sha256(Path(spec.source).expanduser(), memo)}"
-    try:
-        return f"hub:{spec.source}@{resolve_hub_revision(spec.source, spec.revision)}"
-    except UnavailableError:
-        raise
+    return f"hub:{spec.source}@{resolve_hub_revision(spec.source, spec.revision)}"

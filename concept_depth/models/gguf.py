@@ -10,7 +10,6 @@ tensors, so we detach the quantizer (and its config entry) before saving.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -73,7 +72,3 @@ def convert_gguf(gguf_path: str | os.PathLike, target: str | os.PathLike, *, ggu
         return target
     tmp.rename(target)
     return target
-
-
-def short_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
