@@ -75,6 +75,8 @@ def test_scatter_pearson_and_small_counts():
     dup = make_result(dataset="cities", probe=(0.5, 0.6, 0.6, 0.6), ts=-1)
     fig = probe_vs_answer_scatter(results[:2] + [dup])
     assert fig.layout.meta["n_points"] == 2 and "needs ≥3" in fig.layout.title.text
+    flat = [make_result(dataset=d, probe=(0.5, p, p, p), ts=i) for i, (d, p) in enumerate([("a", 0.9), ("b", 0.8), ("c", 0.7)])]
+    assert "constant" in probe_vs_answer_scatter(flat).layout.title.text  # all answers 0.65
     assert pearson([0.5, 0.5, 0.5], [0.1, 0.2, 0.3]) == (None, None)  # constant side
     assert probe_vs_answer_scatter([make_result(with_probe=False)]).layout.meta["n_points"] == 0
 

@@ -175,8 +175,10 @@ def probe_vs_answer_scatter(results: Sequence[Any], *, title: str | None = None)
             marker=dict(color=color(i), symbol=SYMBOLS[i % 6], size=10),
             hovertemplate="%{text}<br>best probe %{x:.3f}<br>answer %{y:.3f}<extra>" + m + "</extra>"))
     r, p = pearson(x, y)
-    if r is None:
-        stat = f"Pearson r needs ≥3 varying points (have {len(pts)})"
+    if r is None and len(pts) >= 3:
+        stat = f"Pearson r undefined: one axis is constant (n = {len(pts)})"
+    elif r is None:
+        stat = f"Pearson r needs ≥3 points (have {len(pts)})"
     else:
         stat = f"Pearson r = {r:.2f} (p = {p:.2g}, n = {len(pts)})"
     fig.update_layout(title=title or f"Knowing vs saying · {stat}", xaxis_title="best probe accuracy",
