@@ -16,10 +16,10 @@ def test_embedded_model_padded_and_prefix_batches_match_one_prompt_at_a_time(emb
     lm = embedded_model
     assert (lm.arch, lm.n_layers, lm.hidden_size, lm.is_decoder) == ("gemma", 18, 640, True)
     assert lm.label == "Gemma 3 270M (Q4_K_M GGUF, dequantised)"
-    samples = make_samples(texts=make_samples().texts[:6])
+    samples = make_samples(texts=make_samples().texts[:5])
     ids, prompts, _ = encode_prompts(lm.tokenizer, samples, 512)
     assert ids[0][0] == lm.tokenizer.bos_token_id
-    for hook in ("residual", "post_attention_layernorm"):
+    for hook in ("residual",):  # post_attention_layernorm conventions are checked on tiny Gemma
         ref = reference(lm, prompts, hook, "last", full=False)
         layers = layer_numbers(lm.n_layers, hook)
         for reuse in (False, True):
