@@ -37,10 +37,27 @@ def _short_label(result: Any) -> str:
     return f"{s.get('model_label') or s.get('model')} · {s.get('dataset')}"
 
 
+def _names(results: list) -> list[str]:
+    """Trace names: the dataset alone when every result comes from the same model."""
+    models = {r.spec.get("model_label") or r.spec.get("model") for r in results}
+    return [str(r.spec.get("dataset")) if len(models) == 1 else _short_label(r) for r in results]
+
+
+# legend under the x-axis title, so long trace names never cover the title or the curves
+_BELOW = dict(orientation="h", yanchor="top", y=-0.3, xanchor="left", x=0)
+
+
+def _finish(fig: go.Figure) -> go.Figure:
+    """Paper theme plus room under the plot for the legend."""
+    paper_theme(fig)
+    fig.update_layout(margin=dict(b=130))
+    return fig
+
+
 def _chance_line(fig: go.Figure, chance: float | None) -> None:
     if chance is not None:
         fig.add_hline(y=chance, line=dict(color="#888", dash="dot", width=1),
-                      annotation_text=f"chance {chance:.2f}", annotation_position="bottom right")
+                      annotation_text=f"chance {chance:.2f}", annotation_position="bottom left")
 
 
 def gap_figure(result: Any, *, title: str | None = None) -> go.Figure:
@@ -71,11 +88,12 @@ def gap_figure(result: Any, *, title: str | None = None) -> go.Figure:
     s = result.summary
     gap_txt = f" · gap {s['gap']:+.3f}" if s.get("gap") is not None else ""
     fig.update_layout(
-        title=title or f"Cognition vs expression: {_short_label(result)}{gap_txt}",
+        title=title or (f"Probe vs logit lens · {result.spec.get('dataset')}{gap_txt}"
+                        f"<br><sup>{result.spec.get('model_label') or result.spec.get('model')}</sup>"),
         xaxis_title="layer (0 = embeddings)", yaxis_title="accuracy", hovermode="x unified",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0))
+        legend=_BELOW)
     fig.update_yaxes(range=[0, 1.02])
-    return paper_theme(fig)
+    return _finish(fig)
 
 
 def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = None) -> go.Figure:
@@ -86,10 +104,11 @@ def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = N
     fig = go.Figure()
     ks_all: set[int] = set()
     results = _as_list(results)
+    names = _names(results)
     for i, r in enumerate(results):
         ks = [s["k"] for s in r.shots]
         ks_all.update(ks)
-        name = _short_label(r) if len(results) > 1 else "answer accuracy"
+        name = names[i] if len(results) > 1 else "answer accuracy"
         fig.add_trace(go.Scatter(x=ks, y=[s["accuracy"] for s in r.shots], mode="lines+markers", name=name,
                                  line=dict(color=color(i), width=2.5), marker=dict(symbol=SYMBOLS[i % 6], size=8),
                                  hovertemplate="k=%{x}<br>accuracy %{y:.3f}<extra></extra>"))
@@ -105,12 +124,13 @@ def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = N
                                      line=dict(color=color(i), width=1, dash=DASHES[1]), hoverinfo="skip"))
     if len(results) == 1:
         _chance_line(fig, _chance(results[0]))
-    fig.update_layout(title=title or "Answer accuracy vs number of examples" +
-                      (f": {_short_label(results[0])}" if len(results) == 1 else ""),
-                      xaxis_title="examples in the prompt (k)", yaxis_title="accuracy")
+    models = {r.spec.get("model_label") or r.spec.get("model") for r in results}
+    sub = _short_label(results[0]) if len(results) == 1 else (models.pop() if len(models) == 1 else "")
+    fig.update_layout(title=title or "Answer accuracy vs examples in the prompt" + (f"<br><sup>{sub}</sup>" if sub else ""),
+                      xaxis_title="examples in the prompt (k)", yaxis_title="accuracy", legend=_BELOW)
     fig.update_xaxes(tickmode="array", tickvals=sorted(ks_all))
     fig.update_yaxes(range=[0, 1.02])
-    return paper_theme(fig)
+    return _finish(fig)
 
 
 def pass_at_n_figure(result: Any, *, ks: Sequence[int] | None = None, title: str | None = None) -> go.Figure:
@@ -127,11 +147,11 @@ def pass_at_n_figure(result: Any, *, ks: Sequence[int] | None = None, title: str
     if best is not None:
         fig.add_hline(y=best, line=dict(color="#444", dash="dash", width=1),
                       annotation_text=f"best probe {best:.2f}", annotation_position="bottom right")
-    fig.update_layout(title=title or f"pass@n: {_short_label(result)}", xaxis_title="answers sampled (n)",
-                      yaxis_title="pass@n (at least one right)")
+    fig.update_layout(title=title or f"pass@n<br><sup>{_short_label(result)}</sup>", xaxis_title="answers sampled (n)",
+                      yaxis_title="pass@n (at least one right)", legend=_BELOW)
     fig.update_xaxes(type="log", tickmode="array", tickvals=[1, 2, 4, 8, 16, 32, 64])
     fig.update_yaxes(range=[0, 1.02])
-    return paper_theme(fig)
+    return _finish(fig)
 
 
 def pearson(x: Sequence[float], y: Sequence[float]) -> tuple[float | None, float | None]:
@@ -181,9 +201,9 @@ def probe_vs_answer_scatter(results: Sequence[Any], *, title: str | None = None)
         stat = f"Pearson r needs ≥3 points (have {len(pts)})"
     else:
         stat = f"Pearson r = {r:.2f} (p = {p:.2g}, n = {len(pts)})"
-    fig.update_layout(title=title or f"Knowing vs saying · {stat}", xaxis_title="best probe accuracy",
-                      yaxis_title="answer accuracy (zero-shot)")
+    fig.update_layout(title=title or f"Knowing vs saying<br><sup>{stat}</sup>", xaxis_title="best probe accuracy",
+                      yaxis_title="answer accuracy (zero-shot)", legend=_BELOW)
     fig.update_xaxes(range=[0.3, 1.02])
     fig.update_yaxes(range=[0, 1.02])
     fig.layout.meta = {"pearson_r": r, "pearson_p": p, "n_points": len(pts)}
-    return paper_theme(fig)
+    return _finish(fig)
