@@ -82,7 +82,7 @@ def check_memory(path: str, config, quant: int, device: torch.device) -> None:
     if device.type != "cpu" or not Path(path).is_dir():
         return
     stored = sum(p.stat().st_size for p in Path(path).iterdir() if p.suffix in (".safetensors", ".bin"))
-    stored_bytes = _BYTES.get(str(getattr(config, "torch_dtype", None) or getattr(config, "dtype", None)
+    stored_bytes = _BYTES.get(str(getattr(config, "dtype", None)
                                   or "float32").replace("torch.", ""), 4)
     params = stored / stored_bytes
     needed = params * {32: 4, 16: 2, 8: 1.1, 4: 0.6}[quant]
