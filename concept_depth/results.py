@@ -7,6 +7,7 @@ figures take, and what the Runs page imports from files made elsewhere.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,17 @@ from typing import Any
 from .errors import BadInputError
 
 RESULT_SCHEMA = "concept-depth/result@1"
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats (an AUC undefined on one class) by None: JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -94,15 +106,15 @@ class RunResult:
             "n_samples": self.n_samples,
             "n_layers": self.n_layers,
             "hidden_size": self.hidden_size,
-            "layers": [asdict(s) for s in self.layers],
+            "layers": [dict(asdict(s), selectivity=s.selectivity) for s in self.layers],
             "depth": depth,
             "timing": dict(self.timing),
         }
         out.update(self.extra)
-        return out
+        return json_safe(out)
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunResult":

@@ -50,6 +50,14 @@ def test_run_prints_table_writes_json_and_reruns_from_cache(cache, capsys):
     assert "(cached result)" in capsys.readouterr().out
 
 
+def test_run_figure_writes_the_layer_curves(cache, capsys):
+    fig = cache / "curves.svg"
+    assert main(["run", *TINY, "--figure", str(fig)]) == 0
+    svg = fig.read_text()
+    assert svg.lstrip().startswith(("<svg", "<?xml")) and "accuracy" in svg.lower()
+    assert f"wrote {fig}" in capsys.readouterr().out
+
+
 def test_run_cv_protocol_has_std_column(cache, capsys):
     assert main(["run", *TINY, "--protocol", "cv", "--folds", "3", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -26,7 +26,7 @@ def test_json_round_trip_has_the_documented_shape():
     assert {"spec", "n_samples", "n_layers", "hidden_size", "layers", "depth", "timing"} <= set(data)
     assert data["layers"][0] == {"layer": 1, "accuracy": 0.6, "f1": 0.5, "auc": 0.6, "accuracy_std": None,
                                  "f1_std": None, "auc_std": None, "control_accuracy": 0.5,
-                                 "control_accuracy_std": None}
+                                 "control_accuracy_std": None, "selectivity": pytest.approx(0.1)}
     assert data["activation_key"] == "def"
     again = RunResult.from_json(res.to_json())
     assert again.to_dict() == res.to_dict()
@@ -45,3 +45,12 @@ def test_cli_usage_error_is_one_line_and_exit_2():
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:")
+
+
+def test_undefined_scores_are_written_as_null_not_nan():
+    res = _result()
+    nan_layer = LayerScore(layer=4, accuracy=0.5, f1=0.0, auc=float("nan"))
+    res = RunResult(spec=res.spec, n_samples=100, n_layers=4, hidden_size=8, layers=res.layers + (nan_layer,),
+                    depth=res.depth)
+    data = json.loads(res.to_json())  # allow_nan=False inside: would raise on NaN
+    assert data["layers"][-1]["auc"] is None and data["layers"][-1]["selectivity"] is None

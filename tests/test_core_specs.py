@@ -1,6 +1,5 @@
 """Spec dataclasses: validation, dict round-trip, and stable cache keys."""
 
-import warnings
 
 import pytest
 

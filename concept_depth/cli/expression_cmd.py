@@ -7,9 +7,9 @@ curve and pass@n; ``--out`` writes the result JSON (schema ``concept-depth/expre
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .options import add_dataset_options, add_model_options, dataset_spec, model_spec
+from .progress_bar import emit_result, progress_bar
 
 
 def _fmt(x, digits: int = 3) -> str:
@@ -55,28 +55,15 @@ def format_table(result) -> str:
 def _run(args: argparse.Namespace) -> int:
     from ..expression import ExpressionSpec, parse_answer_words, parse_shots, run_expression
     from ..store import Store
-    from .run_cmd import TqdmProgress
 
     spec = ExpressionSpec(model=model_spec(args), dataset=dataset_spec(args), shots=parse_shots(args.shots),
                           seed=args.seed, answer_words=parse_answer_words(args.answer_words),
                           answer_cue=args.answer_cue.replace("\\n", "\n"), pool_size=args.pool_size,
                           max_n=args.max_n, max_tokens=args.max_tokens, probe=not args.no_probe)
     store = Store(args.cache_dir)
-    bar = TqdmProgress(disable=args.quiet or None)
-    try:
+    with progress_bar(args) as bar:
         result = run_expression(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar)
-    finally:
-        bar.close()
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(result.to_json(), encoding="utf-8")
-    if args.json:
-        print(result.to_json())
-    else:
-        print(format_table(result))
-        if args.out:
-            print(f"wrote {args.out}")
+    emit_result(result, args, format_table)
     return 0
 
 

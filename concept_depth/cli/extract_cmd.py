@@ -31,7 +31,7 @@ def register(sub) -> None:
 def _extract(args: argparse.Namespace) -> int:
     from ..extraction import extract_activations
     from ..store import Store
-    from .run_cmd import TqdmProgress
+    from .progress_bar import progress_bar
 
     if args.batch_size < 1:
         raise BadInputError("--batch-size must be at least 1")
@@ -40,11 +40,8 @@ def _extract(args: argparse.Namespace) -> int:
         raise BadInputError(f"--out must name a .npz file, got {out.name}")
     spec = extraction_spec(args)
     store = Store(args.cache_dir)
-    bar = TqdmProgress(disable=args.quiet or None)
-    try:
+    with progress_bar(args) as bar:
         acts = extract_activations(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar)
-    finally:
-        bar.close()
     features = acts.all()
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(out, features=features.astype(np.float32), layers=np.asarray(acts.layers, dtype=np.int64),

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
-from pathlib import Path
 
 from ..specs import PROBES, PROTOCOLS, DepthSpec, ProbeSpec, RunSpec
+from .progress_bar import emit_result, progress_bar
 from .options import add_dataset_options, add_extraction_options, add_model_options, extraction_spec
 
 
@@ -38,37 +37,6 @@ def probe_spec(args: argparse.Namespace) -> ProbeSpec:
 
 def depth_spec(args: argparse.Namespace) -> DepthSpec:
     return DepthSpec(jump_fraction=args.jump_fraction, converge_eps=args.converge_eps, alpha=args.alpha)
-
-
-class TqdmProgress:
-    """Progress callback drawing one tqdm bar per stage on stderr."""
-
-    def __init__(self, prefix: str = "", disable: bool | None = None) -> None:
-        self.prefix = prefix
-        self.disable = disable
-        self.bar = None
-        self.stage = None
-
-    def __call__(self, event) -> bool:
-        from tqdm import tqdm
-
-        if event.stage != self.stage or self.bar is None:
-            self.close()
-            self.stage = event.stage
-            self.bar = tqdm(total=event.total, desc=f"{self.prefix}{event.stage}", unit=f" {event.unit}",
-                            file=sys.stderr, leave=False, disable=self.disable, dynamic_ncols=True)
-        self.bar.total = event.total
-        self.bar.n = event.done
-        self.bar.refresh()
-        if event.done >= event.total:
-            self.close()
-        return True
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-            self.stage = None
 
 
 def _fmt(x, digits: int = 3) -> str:
@@ -128,22 +96,14 @@ def _run(args: argparse.Namespace) -> int:
 
     spec = RunSpec(extraction=extraction_spec(args), probe=probe_spec(args), depth=depth_spec(args))
     store = Store(args.cache_dir)
-    bar = TqdmProgress(disable=args.quiet or None)
-    try:
+    with progress_bar(args) as bar:
         result = run_probe(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar,
                            n_jobs=args.jobs)
-    finally:
-        bar.close()
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(result.to_json(), encoding="utf-8")
-    if args.json:
-        print(result.to_json())
-    else:
-        print(format_table(result))
-        if args.out:
-            print(f"wrote {args.out}")
+    emit_result(result, args, format_table)
+    if args.figure:
+        from .export_cmd import write_figure
+
+        print(f"wrote {write_figure(result, args.figure, kind='curves')}")
     return 0
 
 
@@ -157,5 +117,7 @@ def register(subparsers) -> None:
     add_probe_options(p)
     p.add_argument("--out", default=None, help="write the result JSON to this file")
     p.add_argument("--json", action="store_true", help="print the result JSON instead of the table")
+    p.add_argument("--figure", default=None,
+                   help="also write the layer curves to FILE.svg, .png or .pdf (see the export command)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_run)

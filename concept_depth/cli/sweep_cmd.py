@@ -17,7 +17,8 @@ from pathlib import Path
 from ..errors import BadInputError, Cancelled, ConceptDepthError
 from ..specs import RunSpec
 from .options import add_dataset_options, add_extraction_options, add_model_options, extraction_spec, split_list
-from .run_cmd import TqdmProgress, add_probe_options, depth_spec, probe_spec
+from .progress_bar import TqdmProgress
+from .run_cmd import add_probe_options, depth_spec, probe_spec
 
 CSV_COLUMNS = [
     "run_key", "model", "model_label", "dataset", "category", "quant", "noise", "noise_strength", "noise_seed",

@@ -1,0 +1,69 @@
+"""Progress bars and result output shared by the CLI commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+
+class TqdmProgress:
+    """Progress callback drawing one tqdm bar per stage on stderr."""
+
+    def __init__(self, prefix: str = "", disable: bool | None = None) -> None:
+        self.prefix = prefix
+        self.disable = disable
+        self.bar = None
+        self.stage = None
+
+    def __call__(self, event) -> bool:
+        from tqdm import tqdm
+
+        if event.stage != self.stage or self.bar is None:
+            self.close()
+            self.stage = event.stage
+            self.bar = tqdm(total=event.total, desc=f"{self.prefix}{event.stage}", unit=f" {event.unit}",
+                            file=sys.stderr, leave=False, disable=self.disable, dynamic_ncols=True)
+        self.bar.total = event.total
+        self.bar.n = event.done
+        self.bar.refresh()
+        if event.done >= event.total:
+            self.close()
+        return True
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+            self.stage = None
+
+
+@contextmanager
+def progress_bar(args: argparse.Namespace, prefix: str = "") -> Iterator[TqdmProgress]:
+    """A :class:`TqdmProgress` honouring ``--quiet``, closed however the block ends."""
+    bar = TqdmProgress(prefix=prefix, disable=getattr(args, "quiet", False) or None)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def write_json(text: str, path: str | Path) -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return out
+
+
+def emit_result(result, args: argparse.Namespace, format_table: Callable[[object], str]) -> None:
+    """Write ``--out``, then print either the JSON (``--json``) or the text table."""
+    if args.out:
+        write_json(result.to_json(), args.out)
+    if args.json:
+        print(result.to_json())
+    else:
+        print(format_table(result))
+        if args.out:
+            print(f"wrote {args.out}")
