@@ -10,12 +10,7 @@ ui.ensure_navigation()
 st.title("Compare")
 st.caption("Line up runs across models, datasets, bit widths and noise.")
 
-runs = []
-with ui.show_errors("could not list cached runs"):
-    runs = ui.cached_runs()
-if not runs:
-    st.info("No cached runs yet. Run probes on the Probe page (or import results on the Runs page).")
-    st.stop()
+runs = ui.runs_or_notice("No cached runs yet. Run probes on the Probe page (or import results on the Runs page).")
 
 filtered = ui.filter_runs(runs, key="cmp")
 if not filtered:

@@ -36,12 +36,8 @@ if st.button("Run the quick start", type="primary", key="quickstart"):
 ui.show_cancelled_notice()
 
 st.subheader("Recent runs")
-runs = []
-with ui.show_errors("could not list cached runs"):
-    runs = ui.cached_runs()
-if not runs:
-    st.info("No cached runs yet: use the quick start above or the Probe page.")
-else:
+runs = ui.runs_or_notice("No cached runs yet: use the quick start above or the Probe page.", stop=False)
+if runs:
     import pandas as pd
 
     st.dataframe(pd.DataFrame([{

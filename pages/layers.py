@@ -14,12 +14,7 @@ ui.ensure_navigation()
 st.title("Layers")
 st.caption("How a run's prompts are arranged in each layer, and what the probe makes of them.")
 
-runs = []
-with ui.show_errors("could not list cached runs"):
-    runs = ui.cached_runs()
-if not runs:
-    st.info("No cached runs yet. Run a probe on the Probe page first.")
-    st.stop()
+runs = ui.runs_or_notice("No cached runs yet. Run a probe on the Probe page first.")
 
 wanted = st.query_params.get("run")
 keys = [r.key for r in runs]

@@ -31,12 +31,7 @@ with st.expander("Import result JSON files (e.g. from a sweep on a GPU server)")
                 st.error(f"{f.name}: {exc}")
         ui.bump_data_version()
 
-runs = []
-with ui.show_errors("could not list cached runs"):
-    runs = ui.cached_runs()
-if not runs:
-    st.info("No cached runs yet. Run a probe, or import result files above.")
-    st.stop()
+runs = ui.runs_or_notice("No cached runs yet. Run a probe, or import result files above.")
 
 sizes = {}
 with ui.show_errors("cache sizes"):

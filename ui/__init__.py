@@ -15,10 +15,10 @@ from .errors import show_errors
 from .navigation import ensure_navigation
 from .figures import figure_with_downloads
 from .progress import StreamlitProgress, consume_cancel, request_cancel
-from .results import filter_runs, headline, label_names, run_option, show_run
+from .results import filter_runs, headline, label_names, run_option, runs_or_notice, show_run
 
 __all__ = [
     "bump_data_version", "cached_runs", "catalog", "engine", "get_store", "layer_vectors", "model_loader",
     "predictions", "test_models_enabled", "show_errors", "ensure_navigation", "figure_with_downloads", "StreamlitProgress",
-    "consume_cancel", "request_cancel", "execute_run", "show_cancelled_notice", "filter_runs", "headline", "label_names", "run_option", "show_run",
+    "consume_cancel", "request_cancel", "execute_run", "show_cancelled_notice", "filter_runs", "headline", "label_names", "run_option", "runs_or_notice", "show_run",
 ]

@@ -92,3 +92,21 @@ def label_names(run: RunResult) -> tuple[str, str]:
     except Exception:  # the catalog is a nicety here
         pass
     return ("0", "1")
+
+
+def runs_or_notice(empty_message: str, *, stop: bool = True) -> list:
+    """Every cached run, newest first; with none, show ``empty_message`` (and stop the page).
+
+    A failure to read the cache shows as an error and counts as no runs.
+    """
+    from .engine import cached_runs
+    from .errors import show_errors
+
+    runs = []
+    with show_errors("could not list cached runs"):
+        runs = cached_runs()
+    if not runs:
+        st.info(empty_message)
+        if stop:
+            st.stop()
+    return runs
