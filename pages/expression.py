@@ -22,6 +22,8 @@ NOTES = {
                "accuracy. Points under the diagonal are concepts the model knows better than it says.",
 }
 
+ui.ensure_navigation()
+
 st.title("Cognition vs expression")
 st.caption("What a linear probe reads from the layers (cognition) against what the model actually answers "
            "(expression): per layer with the logit lens, with few-shot examples, and over repeated sampling.")

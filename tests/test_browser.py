@@ -105,9 +105,13 @@ def test_probe_then_every_page_renders_a_chart(server):
             for name, path in (("home", ""), ("layers", "layers"), ("compare", "compare"), ("runs", "runs")):
                 page.goto(f"{server}/{path}")
                 _check(page, name)
-            if (REPO / "pages" / "expression.py").exists():  # helper E's page: renders without an exception
-                page.goto(f"{server}/expression")
-                _check(page, "expression", chart=False)
+            # Cognition vs expression: run the analysis on the same tiny model, then expect its charts.
+            page.goto(f"{server}/expression?model=tiny:llama&dataset=builtin-coinflip")
+            _settle(page, chart=False)
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.wait_for_selector(CHART, timeout=120_000)
+            _check(page, "expression")
+            assert "logit lens" in page.inner_text("body").lower()
             # a figure downloads as SVG, rendered by kaleido when the button is clicked
             page.goto(f"{server}/runs")
             _settle(page)

@@ -40,6 +40,7 @@ def test_gap_figure_shades_between_probe_and_lens():
     assert list(lens.customdata) == pytest.approx([0.0, 0.2, 0.3, 0.2])
     assert "gap +0.250" in fig.layout.title.text
     assert fig.layout.xaxis.title.text.startswith("layer")
+    assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 0  # whole layers, never 0.5
     # chance line at the majority rate of the evaluated labels (3 of 4)
     assert any(abs(s.y0 - 0.75) < 1e-9 for s in fig.layout.shapes)
 

@@ -32,6 +32,11 @@ def _x_of(run: RunResult, layer: int, x: str) -> float:
     return layer / (run.n_layers or 1) if x == "relative" else float(layer)
 
 
+def whole_layer_ticks(fig: go.Figure, top_layer: int) -> go.Figure:
+    """Ticks on whole layers only (at most about 12 of them), never 0.5 or 1.5."""
+    return fig.update_xaxes(tick0=0, dtick=max(1, -(-int(top_layer) // 12)))
+
+
 def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str] = ("accuracy", "f1", "auc"),
                  x: str = "layer", show_bands: bool = True, show_control: bool = True,
                  show_points: bool = True, show_chance: bool = True, title: str | None = None) -> go.Figure:
@@ -119,9 +124,8 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
     lows = [v for r in runs for m in metrics for v in r.metric(m) if v is not None]
     paper_theme(fig)
     fig.update_yaxes(range=[min([0.4] + lows) - 0.02, 1.02])
-    if x == "layer" and runs:  # whole layers only
-        top = max(max(r.layer_numbers) for r in runs)
-        fig.update_xaxes(tick0=0, dtick=max(1, -(-top // 12)))
+    if x == "layer" and runs:
+        whole_layer_ticks(fig, max(max(r.layer_numbers) for r in runs))
     if not single:  # one legend entry per run, below the plot; a key to the line styles on top
         styles = ["solid", "dashed", "dotted"]
         key = ", ".join(f"{METRIC_NAMES[m]} {styles[i % 3]}" for i, m in enumerate(metrics)) if len(metrics) > 1 else ""

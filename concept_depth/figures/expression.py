@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from .curves import whole_layer_ticks
 from .theme import DASHES, SYMBOLS, color, paper_theme
 
 
@@ -93,7 +94,8 @@ def gap_figure(result: Any, *, title: str | None = None) -> go.Figure:
         xaxis_title="layer (0 = embeddings)", yaxis_title="accuracy", hovermode="x unified",
         legend=_BELOW)
     fig.update_yaxes(range=[0, 1.02])
-    return _finish(fig)
+    _finish(fig)
+    return whole_layer_ticks(fig, max(layers)) if layers else fig
 
 
 def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = None) -> go.Figure:
