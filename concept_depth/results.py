@@ -17,6 +17,13 @@ from .errors import BadInputError
 RESULT_SCHEMA = "concept-depth/result@1"
 
 
+def spec_label(spec: dict[str, Any]) -> str:
+    """``model · dataset · N-bit[, noise]`` of a flat result spec, for legends and pickers."""
+    noise = spec.get("noise", "none")
+    noise_txt = "" if noise in (None, "none", "clean") else f", {noise}"
+    return f"{spec.get('model_label') or spec.get('model')} · {spec.get('dataset')} · {spec.get('quant')}-bit{noise_txt}"
+
+
 def json_safe(value: Any) -> Any:
     """Replace non-finite floats (an AUC undefined on one class) by None: JSON has no NaN."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -90,10 +97,7 @@ class RunResult:
 
     @property
     def label(self) -> str:
-        s = self.spec
-        noise = s.get("noise", "none")
-        noise_txt = "" if noise in (None, "none") else f", {noise}"
-        return f"{s.get('model_label') or s.get('model')} · {s.get('dataset')} · {s.get('quant')}-bit{noise_txt}"
+        return spec_label(self.spec)
 
     # ---- JSON --------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

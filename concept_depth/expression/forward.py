@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from ..extraction.forward import common_prefix
 from ..models import architectures
 
 
@@ -81,16 +82,6 @@ class PromptScores:
 def encode_prompts(tokenizer: Any, prompts: Sequence[str]) -> list[list[int]]:
     """Token ids of each prompt with the tokenizer's usual special tokens (e.g. BOS)."""
     return [list(tokenizer(p, add_special_tokens=True)["input_ids"]) for p in prompts]
-
-
-def common_prefix(seqs: list[list[int]]) -> int:
-    """Length of the token prefix shared by all sequences, leaving at least one token each."""
-    if len(seqs) < 2:
-        return 0
-    first, shortest, n = seqs[0], min(len(x) for x in seqs), 0
-    while n < shortest - 1 and all(x[n] == first[n] for x in seqs):
-        n += 1
-    return n
 
 
 def _hidden(output: Any) -> torch.Tensor:

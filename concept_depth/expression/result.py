@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadInputError
+from ..results import spec_label
 from .spec import RESULT_KIND
 
 EXPRESSION_SCHEMA = "concept-depth/expression@1"
@@ -56,10 +57,7 @@ class ExpressionResult:
     # ---- convenience -------------------------------------------------
     @property
     def label(self) -> str:
-        s = self.spec
-        noise = s.get("noise", "none")
-        noise_txt = "" if noise in (None, "none", "clean") else f", {noise}"
-        return f"{s.get('model_label') or s.get('model')} · {s.get('dataset')} · {s.get('quant')}-bit{noise_txt}"
+        return spec_label(self.spec)
 
     def shot(self, k: int) -> dict[str, Any]:
         for entry in self.shots:

@@ -96,7 +96,8 @@ def run_expression(spec: ExpressionSpec, *, store: Store | None = None, samples=
     UnavailableError : model or dataset file not available here.
     """
     from ..datasets import load_samples
-    from ..models import load_model, model_fingerprint
+    from ..models import model_fingerprint
+    from ..models.loader import cached_loader
 
     store = store or Store()
     if samples is None:
@@ -111,8 +112,7 @@ def run_expression(spec: ExpressionSpec, *, store: Store | None = None, samples=
         hit = load_expression(store, key)
         if hit is not None:
             return hit
-        loader = model_loader or (lambda ms: load_model(ms, device=device, cache_dir=store.directory,
-                                                        progress=progress))
+        loader = model_loader or cached_loader(store.directory, device, progress)
         t0 = time.perf_counter()
         loaded = loader(spec.model)
         load_s = time.perf_counter() - t0

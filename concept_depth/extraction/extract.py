@@ -113,10 +113,9 @@ def extract_activations(spec: ExtractionSpec, *, store: Store, samples: SampleSe
 def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, device, progress) -> Activations:
     t0 = time.perf_counter()
     if model_loader is None:
-        from ..models.loader import load_model
+        from ..models.loader import cached_loader
 
-        def model_loader(ms: ModelSpec):
-            return load_model(ms, device=device, cache_dir=store.directory, progress=progress)
+        model_loader = cached_loader(store.directory, device, progress)
     lm = model_loader(spec.model)
     load_s = time.perf_counter() - t0
     t1 = time.perf_counter()

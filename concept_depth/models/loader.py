@@ -58,6 +58,16 @@ def _tiny(spec: ModelSpec, device: torch.device, cache_dir: Path):
     return model, tokenizer, f"tiny random {arch}"
 
 
+def cached_loader(cache_dir, device: str | None = None, progress: ProgressCallback | None = None):
+    """The default ``model_loader``: ModelSpec -> LoadedModel, converted models kept in ``cache_dir``
+    (the store's directory, so the CLI and the app share converted copies)."""
+
+    def load(spec: ModelSpec) -> LoadedModel:
+        return load_model(spec, device=device, cache_dir=cache_dir, progress=progress)
+
+    return load
+
+
 def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
                progress: ProgressCallback | None = None) -> LoadedModel:
     """Load the model ``spec`` names, ready for inference.
