@@ -1,20 +1,15 @@
 """Concept Depth Explorer: Streamlit entry point (page config + navigation only)."""
 
-from pathlib import Path
-
 import streamlit as st
 
 st.set_page_config(page_title="Concept Depth Explorer", page_icon="📐", layout="wide")
 
-HERE = Path(__file__).parent
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/probe.py", title="Probe", icon=":material/science:"),
     st.Page("pages/layers.py", title="Layers", icon=":material/layers:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("pages/expression.py", title="Cognition vs expression", icon=":material/record_voice_over:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
 ]
-# Helper E's page joins the navigation once it exists.
-if (HERE / "pages" / "expression.py").exists():
-    pages.append(st.Page("pages/expression.py", title="Cognition vs expression", icon=":material/record_voice_over:"))
-pages.append(st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"))
 st.navigation(pages).run()

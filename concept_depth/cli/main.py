@@ -27,13 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
                      description="Concept Depth Explorer: where inside a language model a concept becomes linearly readable.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f".{name}_cmd", __package__)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.endswith(f"{name}_cmd"):
-                continue  # command not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f".{name}_cmd", __package__).register(sub)
     return parser
 
 

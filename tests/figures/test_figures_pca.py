@@ -4,7 +4,6 @@ import pytest
 from concept_depth.figures import depth_heatmap, fit_pca, pca_animation, pca_grid, pca_scatter, project_layers
 from concept_depth.figures.pca import shared_basis
 from concept_depth.figures.scatter import WRONG_NAME
-from test_figures_fixtures import make_run
 
 
 def _data(n=40, d=12, seed=0):
@@ -85,7 +84,7 @@ def test_grid_draws_one_panel_per_chosen_layer():
     assert "shared" in fig.layout.title.text
 
 
-def test_heatmap_orders_datasets_by_category_and_handles_unacquired():
+def test_heatmap_orders_datasets_by_category_and_handles_unacquired(make_run):
     runs = [
         make_run(model="m1", dataset="coinflip", category="inferential", n_layers=10, jump=5),
         make_run(model="m1", dataset="STSA", category="emotional", n_layers=10, jump=4),

@@ -7,12 +7,10 @@ import pytest
 import torch
 
 from concept_depth.extraction import PooledForward, common_prefix, encode_prompts, layer_numbers
-from conftest import make_samples
-from test_extraction_exact import cosine, reference
 
 
 @pytest.mark.slow
-def test_embedded_model_padded_and_prefix_batches_match_one_prompt_at_a_time(embedded_model):
+def test_embedded_model_padded_and_prefix_batches_match_one_prompt_at_a_time(cosine, make_samples, reference, embedded_model):
     lm = embedded_model
     assert (lm.arch, lm.n_layers, lm.hidden_size, lm.is_decoder) == ("gemma", 18, 640, True)
     assert lm.label == "Gemma 3 270M (Q4_K_M GGUF, dequantised)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from test_app_helpers import charts, open_page, set_env, trace_names
 
 
 def _pick(at, words=None):
@@ -16,8 +15,8 @@ def _pick(at, words=None):
     return at
 
 
-def test_expression_page_runs_and_shows_figures(tmp_path, monkeypatch):
-    set_env(monkeypatch, tmp_path / "cache")
+def test_expression_page_runs_and_shows_figures(charts, open_page, set_env, trace_names, tmp_path, monkeypatch):
+    set_env(tmp_path / "cache")
     at = open_page("pages/expression.py")
     assert not at.exception
     assert any("No expression analyses cached yet" in i.value for i in at.info)
@@ -36,8 +35,8 @@ def test_expression_page_runs_and_shows_figures(tmp_path, monkeypatch):
     assert list(table.columns) == ["layer", "probe_accuracy", "lens_accuracy", "gap"]
 
 
-def test_expression_page_bad_answer_words_show_an_error(tmp_path, monkeypatch):
-    set_env(monkeypatch, tmp_path / "cache")
+def test_expression_page_bad_answer_words_show_an_error(open_page, set_env, tmp_path, monkeypatch):
+    set_env(tmp_path / "cache")
     at = _pick(open_page("pages/expression.py"), words=("Negative", "Positive"))
     at.button(key="x_run").click().run()
     assert not at.exception

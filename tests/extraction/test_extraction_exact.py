@@ -8,54 +8,14 @@ import torch
 
 from concept_depth.extraction import PooledForward, common_prefix, encode_prompts, layer_numbers
 from concept_depth.models import architectures as A
-from conftest import make_samples
 
 ARCHES = ["llama", "gemma", "gpt2", "qwen"]
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1))
-
-
-def reference(lm, prompts, hook: str, pooling: str, full: bool = True) -> np.ndarray:
-    """The reference way: one prompt at a time, full causal-LM forward (logits included), hooks.
-
-    ``full=False`` runs the body without the vocabulary projection (same states, faster).
-
-    residual layer l < L comes from ``output_hidden_states``; layer L from a hook on the last
-    block (HF's hidden_states[L] has the final norm applied, see the test below).
-    Returns [N, K, D].
-    """
-    model, L = lm.model, lm.n_layers
-    out = []
-    for prompt in prompts:
-        enc = lm.tokenizer(prompt, return_tensors="pt")
-        got = {}
-        if hook == "residual":
-            modules = {L: A.decoder_layers(model)[L - 1]}
-        else:
-            modules = {i + 1: A.post_attention_norm(model, i) for i in range(L)}
-        handles = [m.register_forward_hook(lambda mod, a, o, _l=l: got.__setitem__(_l, o[0] if isinstance(o, tuple)
-                                                                                       else o))
-                   for l, m in modules.items()]
-        try:
-            with torch.no_grad():
-                res = (model if full else A.base_model(model))(**enc, output_hidden_states=True)
-        finally:
-            for h in handles:
-                h.remove()
-        if hook == "residual":
-            for l in range(L):
-                got[l] = res.hidden_states[l]
-        pool = (lambda h: h[0, -1]) if pooling == "last" else (lambda h: h[0].mean(0))
-        out.append(torch.stack([pool(got[l]).float() for l in layer_numbers(L, hook)]).numpy())
-    return np.stack(out)
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("hook", ["residual", "post_attention_layernorm"])
 @pytest.mark.parametrize("pooling", ["last", "mean"])
-def test_padded_batches_match_one_prompt_at_a_time(tiny_models, arch, hook, pooling):
+def test_padded_batches_match_one_prompt_at_a_time(cosine, make_samples, reference, tiny_models, arch, hook, pooling):
     lm = tiny_models(arch)
     samples = make_samples()
     ids, prompts, _ = encode_prompts(lm.tokenizer, samples, 512)
@@ -78,7 +38,7 @@ def test_padded_batches_match_one_prompt_at_a_time(tiny_models, arch, hook, pool
         np.testing.assert_allclose(got, ref, atol=2e-4, rtol=1e-3)
 
 
-def test_gemma_prefix_falls_back_past_the_sliding_window(tiny_models):
+def test_gemma_prefix_falls_back_past_the_sliding_window(cosine, make_samples, reference, tiny_models):
     """Tiny Gemma's window (24) is shorter than the longest prompt: those batches skip the prefix."""
     lm = tiny_models("gemma")
     ids, prompts, _ = encode_prompts(lm.tokenizer, make_samples(), 512)
@@ -140,7 +100,7 @@ def test_forward_stops_after_the_last_layer_needed(tiny_models):
     np.testing.assert_allclose(part, full[:, :2], atol=1e-6)
 
 
-def test_truncation_cuts_the_text_never_the_instruction(tiny_models):
+def test_truncation_cuts_the_text_never_the_instruction(make_samples, tiny_models):
     lm = tiny_models("llama")
     long_text = " ".join(["the moon orbits the earth and water boils"] * 30)
     samples = make_samples(texts=(long_text, "short one"), template="Decide true or false. Statement: {text} Answer:")

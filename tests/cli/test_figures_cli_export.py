@@ -10,13 +10,12 @@ import zipfile
 import pytest
 
 from concept_depth.cli.main import main
-from test_figures_fixtures import make_run
 
 HAVE_CHROME = bool(os.path.exists("/usr/bin/chromium") or shutil.which("chromium") or os.environ.get("BROWSER_PATH"))
 
 
 @pytest.fixture
-def results(tmp_path, monkeypatch):
+def results(make_run, tmp_path, monkeypatch):
     monkeypatch.setenv("CONCEPT_DEPTH_CACHE", str(tmp_path / "cache"))
     paths = []
     for run in (make_run(key="base"), make_run(quant=8, key="q8", shift=0.05)):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from test_app_helpers import REPO  # noqa: F401  (puts the repository root on sys.path)
 
 
 def _model_script():

@@ -13,7 +13,6 @@ from concept_depth.extraction import activation_key, activations_from_key, extra
 from concept_depth.models import model_fingerprint
 from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec
 from concept_depth.store import Store
-from conftest import STATEMENTS, make_samples
 
 SPEC = ExtractionSpec(model=ModelSpec(source="tiny:llama"), dataset=DatasetSpec(name="toy"))
 
@@ -34,7 +33,7 @@ def no_loader(model_spec):
     raise AssertionError("the model must not be loaded on a cache hit")
 
 
-def test_key_changes_with_every_number_changing_field():
+def test_key_changes_with_every_number_changing_field(make_samples, statements):
     samples = make_samples()
     fp = model_fingerprint(SPEC.model)
     base = activation_key(SPEC, samples, fp)
@@ -46,8 +45,8 @@ def test_key_changes_with_every_number_changing_field():
         (SPEC, samples, model_fingerprint(ModelSpec(source="tiny:gemma"))),
         (SPEC, samples, "hub:org/model@" + "0" * 40),
         (SPEC, make_samples(template="Is it true? {text}"), fp),
-        (SPEC, make_samples(texts=STATEMENTS[:-1] + ("yes",)), fp),
-        (SPEC, make_samples(labels=[1 - i % 2 for i in range(len(STATEMENTS))]), fp),
+        (SPEC, make_samples(texts=statements[:-1] + ("yes",)), fp),
+        (SPEC, make_samples(labels=[1 - i % 2 for i in range(len(statements))]), fp),
         (replace(SPEC, dataset=DatasetSpec(name="toy", noise=NoiseSpec("paper", seed=1))), samples, fp),
         (replace(SPEC, dataset=DatasetSpec(name="toy", prompt="Q: {text}")), samples, fp),
     ]
@@ -58,7 +57,7 @@ def test_key_changes_with_every_number_changing_field():
                           make_samples(), model_fingerprint(ModelSpec(source="tiny:llama"))) == base
 
 
-def test_batch_size_and_device_do_not_change_the_key_and_hits_need_no_model(tiny_models, store):
+def test_batch_size_and_device_do_not_change_the_key_and_hits_need_no_model(make_samples, tiny_models, store):
     samples = make_samples()
     first = extract_activations(SPEC, store=store, samples=samples, model_loader=CountingLoader(tiny_models),
                                 batch_size=3, device="cpu")
@@ -77,7 +76,7 @@ def test_batch_size_and_device_do_not_change_the_key_and_hits_need_no_model(tiny
         opened.layer(99)
 
 
-def test_batch_size_does_not_change_the_numbers(tiny_models, tmp_path):
+def test_batch_size_does_not_change_the_numbers(make_samples, tiny_models, tmp_path):
     samples = make_samples()
     a = extract_activations(SPEC, store=Store(tmp_path / "a"), samples=samples,
                             model_loader=CountingLoader(tiny_models), batch_size=1)
@@ -87,7 +86,7 @@ def test_batch_size_does_not_change_the_numbers(tiny_models, tmp_path):
     np.testing.assert_allclose(a.all(), b.all(), atol=2e-5)
 
 
-def test_cancel_keeps_finished_batches_and_rerun_computes_only_the_rest(tiny_models, store, tmp_path, monkeypatch):
+def test_cancel_keeps_finished_batches_and_rerun_computes_only_the_rest(make_samples, tiny_models, store, tmp_path, monkeypatch):
     import concept_depth.extraction.extract as ex
 
     monkeypatch.setattr(ex, "CHUNK_SECONDS", 0.0)  # save after every batch
@@ -119,7 +118,7 @@ def test_cancel_keeps_finished_batches_and_rerun_computes_only_the_rest(tiny_mod
     np.testing.assert_allclose(resumed.all(), fresh.all(), atol=1e-6, rtol=1e-5)
 
 
-def test_corrupted_entry_is_detected_and_recomputed(tiny_models, store):
+def test_corrupted_entry_is_detected_and_recomputed(make_samples, reference, tiny_models, store):
     samples = make_samples()
     first = extract_activations(SPEC, store=store, samples=samples, model_loader=CountingLoader(tiny_models))
     reference = first.all().copy()
@@ -133,7 +132,7 @@ def test_corrupted_entry_is_detected_and_recomputed(tiny_models, store):
     assert store.verify(first.key)
 
 
-def test_two_callers_of_one_key_compute_once(tiny_models, store):
+def test_two_callers_of_one_key_compute_once(make_samples, tiny_models, store):
     import time
 
     samples = make_samples()
@@ -164,8 +163,8 @@ def test_two_callers_of_one_key_compute_once(tiny_models, store):
     np.testing.assert_array_equal(results[0].all(), results[1].all())
 
 
-def test_quantised_and_bfloat16_tiny_models_extract(tiny_models, store):
-    samples = make_samples(texts=STATEMENTS[:4])
+def test_quantised_and_bfloat16_tiny_models_extract(make_samples, statements, tiny_models, store):
+    samples = make_samples(texts=statements[:4])
     full = extract_activations(SPEC, store=store, samples=samples, model_loader=CountingLoader(tiny_models))
     for quant in (16, 8):
         spec = replace(SPEC, model=ModelSpec(source="tiny:llama", quant=quant))

@@ -2,14 +2,13 @@ import pytest
 
 from concept_depth.figures import difference_curves, layer_curves, pair_with_baselines, what_this_shows
 from concept_depth.figures.difference import find_baseline
-from test_figures_fixtures import make_run
 
 
 def _role(fig, role):
     return [t for t in fig.data if isinstance(t.meta, dict) and t.meta.get("role") == role]
 
 
-def test_single_run_marks_jumping_and_converging_points_on_accuracy_curve():
+def test_single_run_marks_jumping_and_converging_points_on_accuracy_curve(make_run):
     run = make_run(jump=3, converge=5)
     fig = layer_curves(run)
     metric_traces = _role(fig, "metric")
@@ -23,12 +22,12 @@ def test_single_run_marks_jumping_and_converging_points_on_accuracy_curve():
     assert fig.layout.plot_bgcolor == "white"
 
 
-def test_not_acquired_run_has_no_point_markers():
+def test_not_acquired_run_has_no_point_markers(make_run):
     fig = layer_curves(make_run(jump=None, converge=None))
     assert not _role(fig, "jumping_point") and not _role(fig, "converging_point")
 
 
-def test_cv_run_gets_std_bands_and_paper_run_does_not():
+def test_cv_run_gets_std_bands_and_paper_run_does_not(make_run):
     cv = layer_curves(make_run(cv=True), metrics=("accuracy",))
     bands = _role(cv, "band")
     assert len(bands) == 1 and bands[0].fill == "tonexty"
@@ -37,7 +36,7 @@ def test_cv_run_gets_std_bands_and_paper_run_does_not():
     assert not _role(layer_curves(make_run(cv=False)), "band")
 
 
-def test_control_curve_is_dashed_and_optional():
+def test_control_curve_is_dashed_and_optional(make_run):
     fig = layer_curves(make_run(), metrics=("accuracy",))
     ctrl, = _role(fig, "control")
     assert ctrl.line.dash == "dash"
@@ -45,7 +44,7 @@ def test_control_curve_is_dashed_and_optional():
     assert not _role(layer_curves(make_run(control=False)), "control")
 
 
-def test_relative_depth_lines_up_models_of_different_depth():
+def test_relative_depth_lines_up_models_of_different_depth(make_run):
     a, b = make_run(n_layers=8, key="a"), make_run(n_layers=16, key="b", model="other")
     fig = layer_curves([a, b], metrics=("accuracy",), x="relative")
     metric_traces = _role(fig, "metric")
@@ -58,14 +57,14 @@ def test_relative_depth_lines_up_models_of_different_depth():
     assert metric_traces[0].line.color != metric_traces[1].line.color
 
 
-def test_bad_metric_or_axis_is_rejected():
+def test_bad_metric_or_axis_is_rejected(make_run):
     with pytest.raises(ValueError):
         layer_curves(make_run(), metrics=("precision",))
     with pytest.raises(ValueError):
         layer_curves(make_run(), x="depth")
 
 
-def test_difference_curves_against_float32_clean_baseline():
+def test_difference_curves_against_float32_clean_baseline(make_run):
     base = make_run(key="base")
     q8 = make_run(quant=8, key="q8", shift=0.05)
     other = make_run(quant=8, dataset="STSA", key="other")  # no baseline for STSA
@@ -82,7 +81,7 @@ def test_difference_curves_against_float32_clean_baseline():
     assert "8-bit" in diffs[0].name and "paper noise" in diffs[1].name
 
 
-def test_notes_mention_hook_protocol_and_chance():
+def test_notes_mention_hook_protocol_and_chance(make_run):
     note = what_this_shows("curves", make_run(cv=True))
     assert "jumping point" in note and "residual stream" in note and "k-fold" in note and "Chance is 0.50" in note
     with pytest.raises(ValueError):

@@ -7,7 +7,6 @@ import pytest
 from concept_depth.errors import BadInputError
 from concept_depth.figures import figure_to_bytes, layer_curves, plotly_config
 from concept_depth.figures.export import format_from_path
-from test_figures_fixtures import make_run
 
 needs_chrome = pytest.mark.skipif(
     not (os.path.exists("/usr/bin/chromium") or shutil.which("chromium") or os.environ.get("BROWSER_PATH"))
@@ -15,7 +14,7 @@ needs_chrome = pytest.mark.skipif(
 
 
 @needs_chrome
-def test_export_png_svg_pdf_have_the_right_magic_numbers():
+def test_export_png_svg_pdf_have_the_right_magic_numbers(make_run):
     from concept_depth.figures.export import export_session
 
     fig = layer_curves(make_run(cv=True))

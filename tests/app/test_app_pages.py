@@ -4,30 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from test_app_helpers import charts, make_runs, open_page, set_env, trace_names
 
 
 @pytest.fixture(scope="module")
-def cached(tmp_path_factory):
+def cached(make_runs, tmp_path_factory):
     cache = tmp_path_factory.mktemp("app-cache")
     return cache, make_runs(cache)
 
 
 @pytest.fixture
-def env_cached(cached, monkeypatch):
+def env_cached(set_env, cached, monkeypatch):
     cache, runs = cached
-    set_env(monkeypatch, cache)
+    set_env(cache)
     return runs
 
 
 @pytest.fixture
-def env_empty(tmp_path, monkeypatch):
-    set_env(monkeypatch, tmp_path / "empty-cache")
+def env_empty(set_env, tmp_path, monkeypatch):
+    set_env(tmp_path / "empty-cache")
     return tmp_path / "empty-cache"
 
 
 # ---- Home ---------------------------------------------------------------------------
-def test_home_with_no_runs_says_so_and_quick_start_runs(env_empty):
+def test_home_with_no_runs_says_so_and_quick_start_runs(charts, open_page, trace_names, env_empty):
     at = open_page()
     assert not at.exception
     assert any("No cached runs yet" in i.value for i in at.info)
@@ -43,7 +42,7 @@ def test_home_with_no_runs_says_so_and_quick_start_runs(env_empty):
     assert len(at.dataframe) >= 1 and "builtin-coinflip" in at.dataframe[-1].value.iloc[0]["run"]
 
 
-def test_home_lists_recent_runs(env_cached):
+def test_home_lists_recent_runs(charts, open_page, trace_names, env_cached):
     at = open_page()
     assert not at.exception
     table = at.dataframe[0].value
@@ -62,7 +61,7 @@ def _pick_tiny(at):
     return at
 
 
-def test_probe_runs_tiny_model_and_shows_curves_metrics_and_table(env_empty):
+def test_probe_runs_tiny_model_and_shows_curves_metrics_and_table(charts, open_page, trace_names, env_empty):
     at = _pick_tiny(open_page("pages/probe.py"))
     at.button(key="run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -90,7 +89,7 @@ def test_probe_runs_tiny_model_and_shows_curves_metrics_and_table(env_empty):
     assert any((t.get("meta") or {}).get("role") == "band" for t in fig["data"])
 
 
-def test_probe_unavailable_model_shows_error_and_page_stays_usable(env_empty):
+def test_probe_unavailable_model_shows_error_and_page_stays_usable(open_page, env_empty):
     at = open_page("pages/probe.py")
     at.selectbox(key="model_choice").select("Other: hub id or local path…").run()
     at.text_input(key="model_text").input("/nonexistent/model").run()
@@ -101,7 +100,7 @@ def test_probe_unavailable_model_shows_error_and_page_stays_usable(env_empty):
     assert at.button(key="run")  # still there
 
 
-def test_probe_bad_upload_shows_error_and_good_upload_shows_columns(env_empty):
+def test_probe_bad_upload_shows_error_and_good_upload_shows_columns(open_page, env_empty):
     at = open_page("pages/probe.py")
     at.radio(key="dataset_source").set_value("Upload a file").run()
     assert any("upload a file" in e.value for e in at.error)
@@ -115,7 +114,7 @@ def test_probe_bad_upload_shows_error_and_good_upload_shows_columns(env_empty):
 
 
 # ---- Layers -------------------------------------------------------------------------
-def test_layers_shows_pca_with_variance_and_examples(env_cached):
+def test_layers_shows_pca_with_variance_and_examples(charts, open_page, trace_names, env_cached):
     at = open_page("pages/layers.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     fig, = charts(at)
@@ -136,11 +135,10 @@ def test_layers_shows_pca_with_variance_and_examples(env_cached):
     assert not at.exception
 
 
-def test_layers_without_runs_or_activations_explains(env_empty, monkeypatch):
+def test_layers_without_runs_or_activations_explains(make_run, open_page, env_empty, monkeypatch):
     at = open_page("pages/layers.py")
     assert any("No cached runs" in i.value for i in at.info)
     # an imported result has no layer vectors: readable error, no traceback
-    from test_figures_fixtures import make_run
     from concept_depth.pipeline import save_run
     from concept_depth.store import Store
 
@@ -151,7 +149,7 @@ def test_layers_without_runs_or_activations_explains(env_empty, monkeypatch):
 
 
 # ---- Compare ------------------------------------------------------------------------
-def test_compare_overlays_heatmap_and_difference(env_cached):
+def test_compare_overlays_heatmap_and_difference(charts, open_page, env_cached):
     at = open_page("pages/compare.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     figs = charts(at)
@@ -167,16 +165,15 @@ def test_compare_overlays_heatmap_and_difference(env_cached):
     assert any("float32, noise-free" in i.value for i in at.info)
 
 
-def test_compare_without_runs_says_so(env_empty):
+def test_compare_without_runs_says_so(open_page, env_empty):
     at = open_page("pages/compare.py")
     assert not at.exception and any("No cached runs" in i.value for i in at.info)
 
 
 # ---- Runs ---------------------------------------------------------------------------
-def test_runs_lists_imports_and_deletes(env_empty):
+def test_runs_lists_imports_and_deletes(make_run, charts, open_page, trace_names, env_empty):
     at = open_page("pages/runs.py")
     assert any("No cached runs" in i.value for i in at.info)
-    from test_figures_fixtures import make_run
 
     good = make_run(key="from-gpu-server").to_json().encode()
     at.file_uploader(key="import_files").set_value([("good.json", good, "application/json"),
