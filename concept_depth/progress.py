@@ -22,6 +22,7 @@ class ProgressEvent:
     rate: float | None = None  # items per second
     eta_s: float | None = None
     unit: str = "prompts"
+    detail: str | None = None  # what is being done now, e.g. "converting the tokenizer"
 
     @property
     def fraction(self) -> float:

@@ -23,7 +23,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import diskcache
 import numpy as np
@@ -47,6 +47,9 @@ class CacheEntry:
     summary: dict[str, Any]
 
 
+T = TypeVar("T")
+
+
 class CorruptEntryError(RuntimeError):
     """A cached array failed its checksum; the caller recomputes."""
 
@@ -67,6 +70,33 @@ class Store:
         lock_dir.mkdir(exist_ok=True)
         with FileLock(str(lock_dir / f"{key}.lock"), timeout=timeout):
             yield
+
+    # ---- the one memoised operation ------------------------------------
+    def memoize(self, kind: str, key: str, compute: Callable[[], T], *,
+                read: Callable[[], T | None] | None = None,
+                write: Callable[[T], None] | None = None) -> tuple[T, bool]:
+        """``(value, hit)``: the stored value of ``(kind, key)``, else ``compute()`` stored once.
+
+        cached? -> lock -> cached again? (another process may have finished it while we
+        waited) -> compute -> store. Every cached computation in the engine goes through
+        here: activations, probe runs, expression results.
+
+        ``read`` returns the stored value or None (default: the result dict of ``kind``);
+        ``write`` stores a computed value (default: ``put_result(kind, key, value)``; pass a
+        no-op when ``compute`` stores as it goes, as extraction does).
+        """
+        read = read or (lambda: self.get_result(kind, key))
+        write = write or (lambda value: self.put_result(kind, key, value))
+        value = read()
+        if value is not None:
+            return value, True
+        with self.lock(f"{kind}-{key}"):
+            value = read()
+            if value is not None:
+                return value, True
+            value = compute()
+            write(value)
+        return value, False
 
     # ---- activations -------------------------------------------------
     def activation_meta(self, key: str) -> dict[str, Any] | None:
