@@ -21,16 +21,10 @@ from .probing import probe_layers, warning_notes
 from .probing.protocols import evaluate_layer
 from .progress import ProgressCallback
 from .results import LayerScore, RunResult
-from .specs import SCHEMA_VERSION, DepthSpec, ProbeSpec, RunSpec, stable_hash
+from .specs import HOOK_DESCRIPTIONS, SCHEMA_VERSION, DepthSpec, ProbeSpec, RunSpec, stable_hash
 from .store import CorruptEntryError, Store
 
 RUN_KIND = "run"
-
-HOOK_TEXT = {
-    "residual": "residual stream (layer 0 = embeddings, layer l = output of block l)",
-    "post_attention_layernorm": "post_attention_layernorm output of each block (the reference's hook)",
-}
-
 
 def run_key(activation_key: str, probe: ProbeSpec, depth: DepthSpec) -> str:
     """Cache key of a run: activations + probe settings + depth settings + schema version."""
@@ -68,15 +62,8 @@ def _flat_spec(spec: RunSpec, samples, acts) -> dict[str, Any]:
         "seed": spec.probe.seed,
         "prompt": getattr(samples, "template", None) or ds.prompt,
         "variant": ds.variant,
+        "chat_template": bool(ex.chat_template),
     }
-
-
-def _cached(store: Store, key: str) -> RunResult | None:
-    data = store.get_result(RUN_KIND, key)
-    if not data:
-        return None
-    result = RunResult.from_dict(data)
-    return replace(result, timing=dict(result.timing, cached=True))
 
 
 def _layer_reader(store: Store, acts) -> Callable[[int], np.ndarray]:
@@ -90,8 +77,11 @@ def _layer_reader(store: Store, acts) -> Callable[[int], np.ndarray]:
 
 def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, batch_size: int = 16,
               device: str | None = None, progress: ProgressCallback | None = None, n_jobs: int | None = None,
-              samples=None, data_dir=None) -> RunResult:
+              samples=None, data_dir=None, origin: str = "probe") -> RunResult:
     """Extract (or reuse) the layer vectors of ``spec``, probe each layer, compute depth metrics.
+
+    A cached run result is returned before anything else is touched: no model, no layer
+    vector is read or checksummed.
 
     Parameters
     ----------
@@ -103,6 +93,8 @@ def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, b
     n_jobs : worker processes for layer probing (None: min(2, CPUs)).
     samples : a ready SampleSet (otherwise loaded from ``spec.extraction.dataset``).
     data_dir : dataset directory passed to ``load_samples`` (default ``$CONCEPT_DEPTH_DATA_DIR``).
+    origin : what asked for it (``probe``, ``expression``, ``sweep``), kept in ``extra["origin"]``
+        so pages can tell a user's runs from the ones an analysis made on the way.
 
     Returns
     -------
@@ -110,27 +102,32 @@ def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, b
     when nothing was computed.
     """
     from .datasets import load_samples
-    from .extraction import extract_activations
+    from .extraction.keys import activation_key_for
 
     store = store or Store()
     if samples is None:
         samples = load_samples(spec.extraction.dataset, data_dir=data_dir, cache_dir=store.directory)
-    acts = extract_activations(spec.extraction, store=store, samples=samples, model_loader=model_loader,
-                               batch_size=batch_size, device=device, progress=progress)
-    key = run_key(acts.key, spec.probe, spec.depth)
-    hit = _cached(store, key)
-    if hit is not None:
-        return hit
-    with store.lock(f"run-{key}"):
-        hit = _cached(store, key)  # a concurrent process may have finished it meanwhile
-        if hit is not None:
-            return hit
-        result = _compute(spec, store, samples, acts, key, progress, n_jobs)
+    key = run_key(activation_key_for(spec.extraction, samples, store.directory), spec.probe, spec.depth)
+
+    def compute() -> dict[str, Any]:
+        from .extraction import extract_activations
+
+        acts = extract_activations(spec.extraction, store=store, samples=samples, model_loader=model_loader,
+                                   batch_size=batch_size, device=device, progress=progress)
+        return _compute(spec, store, samples, acts, key, progress, n_jobs, origin).to_dict()
+
+    data, hit = store.memoize(RUN_KIND, key, compute)
+    result = RunResult.from_dict(data)
+    if hit and origin == "probe" and result.extra.get("origin", "probe") != "probe":
+        # the user asked for it now: it is theirs, no longer a by-product of an analysis
+        result = replace(result, extra=dict(result.extra, origin="probe"))
         store.put_result(RUN_KIND, key, result.to_dict())
+    if hit:
+        result = replace(result, timing=dict(result.timing, cached=True))
     return result
 
 
-def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_jobs) -> RunResult:
+def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_jobs, origin: str) -> RunResult:
     labels = np.asarray(acts.labels)
     layers = list(acts.layers)
     t0 = time.perf_counter()
@@ -164,10 +161,11 @@ def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_j
         "relative_depth": relative_depths(metrics),
         "n_eval": n_eval,
         "class_counts": [int(counts[0]), int(counts[1])],
-        "layer_kind": HOOK_TEXT.get(spec.extraction.hook, spec.extraction.hook),
+        "layer_kind": HOOK_DESCRIPTIONS.get(spec.extraction.hook, spec.extraction.hook),
         "notes": notes,
         "warnings": totals,
         "created_ts": ts,
+        "origin": origin,
     }
     return RunResult(spec=_flat_spec(spec, samples, acts), n_samples=int(len(labels)), n_layers=int(acts.n_layers),
                      hidden_size=int(acts.hidden_size), layers=scores, depth=metrics, timing=timing, key=key,

@@ -18,7 +18,13 @@ from typing import Any
 SCHEMA_VERSION = 1
 
 QUANTS = (32, 16, 8, 4)
-HOOKS = ("residual", "post_attention_layernorm")
+#: The one table of hook points and what each layer number means there.
+HOOK_DESCRIPTIONS = {
+    "residual": "the residual stream (layer 0 = token embeddings, layer l = output of block l)",
+    "post_attention_layernorm": "the reference code's hook, the output of `post_attention_layernorm` in block l "
+                                "(in Llama/Qwen the normalised input of the MLP, not the block output)",
+}
+HOOKS = tuple(HOOK_DESCRIPTIONS)
 POOLINGS = ("last", "mean")
 NOISE_KINDS = ("none", "paper", "typos")
 PROTOCOLS = ("paper", "cv")
@@ -124,13 +130,18 @@ class ModelSpec(_SpecMixin):
 
 @dataclass(frozen=True)
 class ExtractionSpec(_SpecMixin):
-    """Everything that determines the layer vectors of a dataset under a model."""
+    """Everything that determines the layer vectors of a dataset under a model.
+
+    chat_template: wrap each prompt as one user turn of the model's chat template
+    (instruct models); off by default, as the reference feeds raw prompts.
+    """
 
     model: ModelSpec
     dataset: DatasetSpec
     hook: str = "residual"
     pooling: str = "last"
     max_tokens: int = 512
+    chat_template: bool = False
 
     def __post_init__(self) -> None:
         from .errors import BadInputError
@@ -196,7 +207,7 @@ _NESTED = {
 }
 
 __all__ = [
-    "SCHEMA_VERSION", "QUANTS", "HOOKS", "POOLINGS", "NOISE_KINDS", "PROTOCOLS", "PROBES",
+    "SCHEMA_VERSION", "QUANTS", "HOOKS", "HOOK_DESCRIPTIONS", "POOLINGS", "NOISE_KINDS", "PROTOCOLS", "PROBES",
     "stable_hash", "NoiseSpec", "DatasetSpec", "ModelSpec", "ExtractionSpec", "ProbeSpec",
     "DepthSpec", "RunSpec", "replace",
 ]

@@ -167,6 +167,27 @@ class Store:
             return np.zeros(0, dtype=np.int64), None
         return np.concatenate(idx), np.concatenate(feats)
 
+    def finish_layers(self, key: str, layers: list[int], meta: dict[str, Any]) -> None:
+        """Turn the chunks written for ``key`` into one finished entry per layer, then drop them."""
+        idx, feats = self.read_chunks(key)
+        if feats is None:
+            raise KeyError(f"no chunks for {key}")
+        order = np.argsort(idx, kind="stable")
+        if not np.array_equal(idx[order], np.arange(len(idx))):
+            raise RuntimeError(f"chunks of {key} do not cover rows 0..{len(idx) - 1} exactly once")
+        self.write_layers(key, feats[order], layers, meta)
+
+    def check_free_space(self, nbytes: int, what: str) -> None:
+        """Refuse (one line) when the cache's disk cannot hold ``nbytes`` more."""
+        import shutil
+
+        from .errors import UnavailableError
+
+        free = shutil.disk_usage(self.directory).free
+        if nbytes > free:
+            raise UnavailableError(f"{what} needs about {nbytes / 2**30:.1f} GiB in the cache ({self.directory}) "
+                                   f"but only {free / 2**30:.1f} GiB is free; use a sample limit or another --cache-dir")
+
     def clear_chunks(self, key: str) -> None:
         for k in list(self._keys(f"act/{key}/chunk/")):
             self.cache.delete(k)

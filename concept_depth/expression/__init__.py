@@ -13,7 +13,8 @@ Public API::
 
 from .answer_words import AnswerTokens, case_variants, resolve_answer_words
 from .fewshot import build_prompt, example_order, split_pool
-from .forward import LensParts, PromptScores, lens_distribution, score_prompts
+from ..capture import LensParts
+from .scores import PromptScores, lens_distribution, score_prompts
 from .result import EXPRESSION_SCHEMA, ExpressionResult, list_expression_results, load_expression
 from .run import run_expression
 from .scoring import answer_accuracy, p_correct, pass_at_n, two_way_p1

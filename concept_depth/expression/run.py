@@ -20,27 +20,26 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..capture import Capture
 from ..errors import BadInputError
 from ..progress import ProgressCallback, ProgressTracker
 from ..store import Store
 from . import scoring
 from .answer_words import AnswerTokens, resolve_answer_words
 from .fewshot import build_prompt, example_order, split_pool
-from .forward import score_prompts
+from .scores import score_prompts
 from .result import ExpressionResult, load_expression
 from .spec import RESULT_KIND, ExpressionSpec
 
 
-def fit_texts(tokenizer: Any, samples, max_tokens: int) -> list[str]:
+def fit_texts(tokenizer: Any, samples, max_tokens: int, chat_template: bool = False) -> list[str]:
     """Sample texts cut exactly as extraction cuts them (prompt at most ``max_tokens`` tokens).
 
     Uses the extraction's own truncation, so the probe and the answers see the same text.
     """
-    from ..extraction.tokenize import encode_prompts
+    from ..capture import sample_texts
 
-    prefix, suffix = samples.template_parts
-    _, prompts, _ = encode_prompts(tokenizer, samples, max_tokens)
-    return [p[len(prefix): len(p) - len(suffix)] if suffix else p[len(prefix):] for p in prompts]
+    return sample_texts(tokenizer, samples, max_tokens, chat_template=chat_template)
 
 
 def _flat_spec(spec: ExpressionSpec, samples, loaded_label: str, fingerprint: str,
@@ -58,6 +57,7 @@ def _flat_spec(spec: ExpressionSpec, samples, loaded_label: str, fingerprint: st
         "answer_tokens": [list(t) for t in answer.tokens] if answer else None,
         "answer_fallback": list(answer.fallback) if answer else None,
         "hook": "residual", "n_samples": len(samples), "n_eval": n_eval,
+        "chat_template": bool(spec.chat_template),
     }
 
 
@@ -68,9 +68,10 @@ def _probe_accuracies(spec: ExpressionSpec, store: Store, samples, loaded, batch
     from ..specs import ExtractionSpec, RunSpec
 
     run_spec = RunSpec(extraction=ExtractionSpec(model=spec.model, dataset=spec.dataset, hook="residual",
-                                                 pooling="last", max_tokens=spec.max_tokens))
+                                                 pooling="last", max_tokens=spec.max_tokens,
+                                                 chat_template=spec.chat_template))
     result = run_probe(run_spec, store=store, model_loader=lambda _spec: loaded, batch_size=batch_size,
-                       device=device, progress=progress, samples=samples)
+                       device=device, progress=progress, samples=samples, origin="expression")
     return {s.layer: float(s.accuracy) for s in result.layers}, result.key
 
 
@@ -105,20 +106,17 @@ def run_expression(spec: ExpressionSpec, *, store: Store | None = None, samples=
     words = spec.answer_words or tuple(samples.answer_words)
     fingerprint = model_fingerprint(spec.model, store.directory)
     key = spec.key(fingerprint, samples.content_hash, words)
-    hit = load_expression(store, key)
-    if hit is not None:
-        return hit
-    with store.lock(f"expression-{key}"):
-        hit = load_expression(store, key)
-        if hit is not None:
-            return hit
+
+    def compute() -> ExpressionResult:
         loader = model_loader or cached_loader(store.directory, device, progress)
         t0 = time.perf_counter()
         loaded = loader(spec.model)
         load_s = time.perf_counter() - t0
         result = _compute(spec, store, samples, loaded, words, fingerprint, key, batch_size, device, progress)
-        result = replace(result, timing=dict(result.timing, load_s=round(load_s, 3)))
-        store.put_result(RESULT_KIND, key, result.to_dict())
+        return replace(result, timing=dict(result.timing, load_s=round(load_s, 3)))
+
+    result, _ = store.memoize(RESULT_KIND, key, compute, read=lambda: load_expression(store, key),
+                              write=lambda r: store.put_result(RESULT_KIND, key, r.to_dict()))
     return result
 
 
@@ -127,13 +125,14 @@ def _compute(spec: ExpressionSpec, store: Store, samples, loaded, words, fingerp
     if not getattr(loaded, "is_decoder", True):
         raise BadInputError(f"{loaded.label} is an encoder: it does not answer, so expression needs a causal "
                             "language model (e.g. the embedded Gemma)")
-    answer = resolve_answer_words(loaded.tokenizer, words)
+    cap = Capture(loaded)
+    answer = cap.tokenized(lambda tok: resolve_answer_words(tok, words))
     labels = np.asarray(samples.labels, dtype=np.int64)
     pool, evaluation = split_pool(labels, spec.pool_size, spec.seed)
     if len(np.unique(labels[evaluation])) < 2:
         raise BadInputError("the evaluation samples hold only one class; raise --limit")
     order = example_order(pool, labels, spec.seed) if len(pool) else pool
-    texts = fit_texts(loaded.tokenizer, samples, spec.max_tokens)
+    texts = cap.tokenized(lambda tok: fit_texts(tok, samples, spec.max_tokens, spec.chat_template))
     y = labels[evaluation]
     n0 = len(answer.ids[0])
     tracker = ProgressTracker(progress, "expression", len(evaluation) * len(spec.shots))
@@ -144,7 +143,8 @@ def _compute(spec: ExpressionSpec, store: Store, samples, loaded, words, fingerp
         examples = [(texts[i], answer.words[labels[i]]) for i in order[:k]]
         prompts = [build_prompt(samples.template, texts[i], examples, spec.answer_cue) for i in evaluation]
         base = j * len(evaluation)
-        scores = score_prompts(loaded, prompts, answer.all_ids, batch_size=batch_size,
+        scores = score_prompts(loaded, prompts, answer.all_ids, batch_size=batch_size, capture=cap,
+                               chat_template=spec.chat_template,
                                on_batch=lambda done, base=base: tracker.update(base + done))
         p1 = scoring.two_way_p1(scores.final, n0)
         right = scoring.p_correct(p1, y)

@@ -31,6 +31,8 @@ class ExpressionSpec(_SpecMixin):
     max_n : pass@n is reported for n = 1..max_n.
     max_tokens : each sample text is cut to at most this many tokens (as in extraction).
     probe : also run (or reuse) the residual-stream probe for the probe-versus-lens curves.
+    chat_template : wrap each prompt (examples and query) as one user turn of the model's chat
+        template, so an instruct model answers as it was trained to.
     """
 
     model: ModelSpec
@@ -43,6 +45,7 @@ class ExpressionSpec(_SpecMixin):
     max_n: int = 16
     max_tokens: int = 512
     probe: bool = True
+    chat_template: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -71,6 +74,7 @@ class ExpressionSpec(_SpecMixin):
             "shots": list(self.shots), "seed": int(self.seed), "answer_words": list(answer_words),
             "cue": self.answer_cue, "pool_size": self.pool_size, "max_n": self.max_n,
             "max_tokens": self.max_tokens, "probe": bool(self.probe),
+            **({"chat_template": True} if self.chat_template else {}),
         })
 
     def with_changes(self, **changes: Any) -> "ExpressionSpec":

@@ -1,12 +1,11 @@
-"""Layer-wise extraction: batched, pooled, cached per layer, resumable."""
+"""Layer-wise extraction: a pooled-vector reader over the capture core, cached per layer, resumable."""
 
+from ..capture import common_prefix, encode_samples, layer_numbers
 from .activations import Activations, activations_from_key
 from .extract import extract_activations
-from .forward import PooledForward, common_prefix, layer_numbers
-from .keys import activation_key, activation_key_dict
-from .tokenize import encode_prompts
+from .keys import activation_key, activation_key_dict, activation_key_for
 
 __all__ = [
-    "Activations", "PooledForward", "activation_key", "activation_key_dict", "activations_from_key",
-    "common_prefix", "encode_prompts", "extract_activations", "layer_numbers",
+    "Activations", "activation_key", "activation_key_dict", "activation_key_for", "activations_from_key",
+    "common_prefix", "encode_samples", "extract_activations", "layer_numbers",
 ]

@@ -123,3 +123,51 @@ def sliding_window(model: nn.Module) -> int | None:
     if window and (types is None or any("sliding" in t for t in types)):
         return int(window)
     return None
+
+
+def body_inputs(model: nn.Module, input_ids, attention_mask, position_ids) -> dict:
+    """Keyword arguments of the transformer body's forward for one padded batch.
+
+    BERT-style encoders take ``token_type_ids``; DistilBERT has no ``position_ids`` argument
+    (its positions are always 0..S-1, which right padding keeps exact).
+    """
+    fam = family(model)
+    kwargs = {"input_ids": input_ids, "attention_mask": attention_mask, "position_ids": position_ids}
+    if fam == "bert":
+        kwargs["token_type_ids"] = input_ids.new_zeros(input_ids.shape)
+    if fam == "distilbert":
+        kwargs.pop("position_ids")
+    return kwargs
+
+
+def final_logit_softcap(model: nn.Module) -> float | None:
+    """Gemma 2/3 squash their output logits with ``tanh(x / cap) * cap``; None elsewhere."""
+    config = getattr(model, "config", None)
+    cap = getattr(config, "final_logit_softcapping", None)
+    if cap is None and config is not None and hasattr(config, "get_text_config"):
+        cap = getattr(config.get_text_config(), "final_logit_softcapping", None)
+    return float(cap) if cap else None
+
+
+#: Where a hook point sits inside block ``layer - 1`` (execution order within the block).
+_STAGE = {"post_attention_layernorm": 5, "residual": 9}
+
+
+def hook_module(model: nn.Module, hook: str, layer: int) -> tuple[nn.Module, str, tuple[int, int]]:
+    """(module, "pre" | "out", execution order) of hook point ``hook`` at layer number ``layer``.
+
+    residual: layer 0 is the input of block 0 (the embeddings, scaled as the model scales
+    them), layer l >= 1 the output of block l (before the final norm).
+    post_attention_layernorm: layer l is that norm's output in block l - 1.
+    The order sorts points by when the forward reaches them.
+    """
+    blocks = decoder_layers(model)
+    if not 0 <= layer <= len(blocks) or (layer == 0 and hook != "residual"):
+        raise ValueError(f"{hook} has no layer {layer} in a {len(blocks)}-block model")
+    if hook == "residual":
+        if layer == 0:
+            return blocks[0], "pre", (0, 0)
+        return blocks[layer - 1], "out", (layer - 1, _STAGE[hook])
+    if hook == "post_attention_layernorm":
+        return post_attention_norm(model, layer - 1), "out", (layer - 1, _STAGE[hook])
+    raise UnavailableError(f"hook {hook!r} is not supported")

@@ -39,14 +39,22 @@ def toy_samples(n: int = 40) -> SampleSet:
                      labels=np.array([i % 2 for i in range(n)], dtype=np.int64), answer_words=("no", "yes"))
 
 
+def _own_logprobs(loaded, prompt: str) -> torch.Tensor:
+    """The model's own next-token log-probs from a plain full forward (logits included)."""
+    with torch.no_grad():
+        logits = loaded.model(**loaded.tokenizer(prompt, return_tensors="pt")).logits[0, -1].float()
+    return torch.log_softmax(logits, -1)
+
+
 @pytest.mark.parametrize("arch", ["llama", "gemma", "gpt2"])
 def test_last_layer_lens_is_the_models_own_distribution(tiny, arch):
     loaded = tiny(arch)
-    lens, own = lens_distribution(loaded, PROMPTS[2])
+    lens, _ = lens_distribution(loaded, PROMPTS[2])
+    own = _own_logprobs(loaded, PROMPTS[2])
     assert lens.shape == (loaded.n_layers + 1, own.shape[0])
     torch.testing.assert_close(lens[-1], own, atol=1e-5, rtol=1e-5)
     assert (lens[1] - own).abs().max() > 1e-3  # an earlier layer differs: the check can fail
-    # the answer-column version used by run_expression agrees too, batched with left padding
+    # the answer-column version used by run_expression agrees too, batched and padded
     ids = resolve_answer_words(loaded.tokenizer, ("no", "yes")).all_ids
     batched = score_prompts(loaded, PROMPTS, ids, batch_size=4)
     single = score_prompts(loaded, PROMPTS, ids, batch_size=1)
@@ -67,7 +75,7 @@ def test_shared_prefix_cache_changes_no_number(tiny, arch):
     plain = score_prompts(loaded, prompts, ids, batch_size=1, reuse_prefix=False)
     assert cached.n_tokens.min() > 30
     np.testing.assert_allclose(cached.lens, plain.lens, atol=1e-5)
-    own = np.stack([lens_distribution(loaded, p)[1][list(ids)].numpy() for p in prompts])
+    own = np.stack([_own_logprobs(loaded, p)[list(ids)].numpy() for p in prompts])
     np.testing.assert_allclose(cached.final - cached.final_lse[:, None], own, atol=1e-5)
 
 

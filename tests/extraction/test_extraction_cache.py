@@ -174,17 +174,3 @@ def test_quantised_and_bfloat16_tiny_models_extract(make_samples, statements, ti
             np.linalg.norm(full.layer(3), axis=1)
         assert cos.min() > 0.9  # close to float32, not identical
         assert np.abs(acts.layer(3) - full.layer(3)).max() > 0
-
-
-def test_batches_cover_every_prompt_once_and_grow_only_when_short():
-    from concept_depth.extraction.extract import plan_batches
-
-    lengths = [100] * 5 + [10] * 200
-    order = list(np.argsort([-x for x in lengths], kind="stable"))
-    batches = plan_batches(lengths, order, batch_size=4)
-    flat = [i for b in batches for i in b]
-    assert sorted(flat) == list(range(len(lengths)))
-    assert len(batches[0]) == 4  # long prompts: batch_size each
-    assert max(len(b) for b in batches) == 32  # short ones grow, capped at 8x
-    assert all(len(b) * max(lengths[i] for i in b) <= 4 * 100 for b in batches)
-    assert plan_batches([], [], 4) == []

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from concept_depth.errors import BadInputError, UnavailableError
-from concept_depth.extraction import PooledForward, layer_numbers
+from concept_depth.capture import Capture, PooledLayers, layer_numbers, run_all
 from concept_depth.models import (KNOWN_MODELS, build_tiny, decoder_layers, final_norm, load_model,
                                   model_fingerprint, output_embedding)
 from concept_depth.models import architectures as A
@@ -125,8 +125,7 @@ def test_minilm_encoder_mean_pooling_batched_equals_single():
     assert (lm.arch, lm.n_layers, lm.hidden_size, lm.is_decoder) == ("bert", 6, 384, False)
     texts = ["The city of Paris is in France.", "Hi", "Water boils at one hundred degrees Celsius at sea level."]
     ids = [lm.tokenizer(t)["input_ids"] for t in texts]
-    with PooledForward(lm.model, "residual", "mean", layer_numbers(6, "residual"), torch.device("cpu")) as fwd:
-        batched = fwd.run(ids, lm.tokenizer.pad_token_id)
+    batched = run_all(Capture(lm), ids, PooledLayers("residual", layer_numbers(6, "residual"), "mean"), batch_size=3)
     for i, t in enumerate(texts):
         with torch.no_grad():
             hs = lm.model(**lm.tokenizer(t, return_tensors="pt"), output_hidden_states=True).hidden_states

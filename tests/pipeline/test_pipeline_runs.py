@@ -14,7 +14,7 @@ import concept_depth.extraction as extraction
 from concept_depth import pipeline
 from concept_depth.datasets.sample_set import SampleSet
 from concept_depth.errors import BadInputError, UnavailableError
-from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, ProbeSpec, RunSpec, stable_hash
+from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, ProbeSpec, RunSpec
 from concept_depth.store import Store
 
 N, L, D = 90, 4, 12
@@ -55,7 +55,9 @@ def fake_extract(monkeypatch):
 
     def extract_activations(spec, *, store, samples=None, model_loader=None, batch_size=16, device=None,
                             progress=None):
-        key = stable_hash({"spec": spec.to_dict(), "samples": samples.content_hash})
+        from concept_depth.extraction.keys import activation_key_for
+
+        key = activation_key_for(spec, samples, store.directory)
         if store.has_activations(key):
             meta = store.activation_meta(key)
             return FakeActivations(key, tuple(meta["layers"]), np.asarray(meta["labels"]), samples.prompts, L, D,
@@ -149,7 +151,7 @@ def test_layer_predictions_match_the_run(tmp_path, fake_extract):
         pipeline.layer_predictions(store, run, 3)
 
 
-def test_real_extraction_cached_rerun_loads_no_model(tmp_path):
+def test_real_extraction_cached_rerun_loads_no_model_and_reads_no_layer(tmp_path, monkeypatch):
     """With the real extractor and a tiny model: the rerun is served from the store."""
     store = Store(tmp_path)
     ex = ExtractionSpec(model=ModelSpec(source="tiny:gpt2"), dataset=DatasetSpec(name="builtin-capitals", limit=30))
@@ -161,7 +163,14 @@ def test_real_extraction_cached_rerun_loads_no_model(tmp_path):
     def no_model(_spec):
         raise AssertionError("cached rerun must not load a model")
 
+    reads = {"n": 0}
+    for name in ("read_layer", "read_all", "verify", "activation_meta", "read_chunks"):
+        def counted(*args, _f=getattr(Store, name), **kwargs):
+            reads["n"] += 1
+            return _f(*args, **kwargs)
+        monkeypatch.setattr(Store, name, counted)
     again = pipeline.run_probe(spec, store=store, model_loader=no_model)
+    assert reads["n"] == 0  # the cached run result comes back before any layer vector is touched
     assert again.timing["cached"] is True
     assert again.to_dict() | {"timing": None} == first.to_dict() | {"timing": None}
     assert [r.key for r in pipeline.list_runs(store)] == [first.key]

@@ -1,0 +1,89 @@
+"""Batch planning and padding: which prompts run together, and how a batch is laid out.
+
+Layout (exact for every supported architecture): an optional shared prefix sits in a
+key/value cache; each row's own tokens follow it directly and padding goes on the
+*right*. Causal attention never lets a real token see the padding after it, positions
+are those of the prompt alone (``prefix_len + 0..S-1``), and sliding windows see the same
+tokens as for a lone prompt. Each row is read at its own last real token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One forward pass over a batch (or over the shared prefix).
+
+    Attributes
+    ----------
+    ids : [B, S] token ids, right-padded.
+    mask : [B, S] bool, True on real tokens.
+    last : [B] index (in this segment) of each row's last real token.
+    prefix_len : tokens already in the key/value cache before this segment (0 = none).
+    is_prefix : True for the pass that builds the shared prefix's cache.
+    """
+
+    ids: torch.Tensor
+    mask: torch.Tensor
+    last: torch.Tensor
+    prefix_len: int = 0
+    is_prefix: bool = False
+
+    @property
+    def size(self) -> int:
+        return int(self.ids.shape[0])
+
+
+def right_padded(seqs: list[list[int]], pad_id: int, device: torch.device, prefix_len: int = 0,
+                 is_prefix: bool = False) -> Segment:
+    """A :class:`Segment` of ``seqs`` padded on the right with ``pad_id``."""
+    b, s = len(seqs), max(len(x) for x in seqs)
+    ids = torch.full((b, s), pad_id, dtype=torch.long)
+    mask = torch.zeros((b, s), dtype=torch.bool)
+    for i, x in enumerate(seqs):
+        ids[i, :len(x)] = torch.as_tensor(x, dtype=torch.long)
+        mask[i, :len(x)] = True
+    last = torch.as_tensor([len(x) - 1 for x in seqs], dtype=torch.long)
+    return Segment(ids.to(device), mask.to(device), last.to(device), prefix_len, is_prefix)
+
+
+def common_prefix(seqs: list[list[int]]) -> int:
+    """Length of the longest token prefix shared by all sequences, leaving >= 1 token each."""
+    if len(seqs) < 2:
+        return 0
+    shortest = min(len(x) for x in seqs)
+    first = seqs[0]
+    n = 0
+    while n < shortest - 1 and all(x[n] == first[n] for x in seqs):
+        n += 1
+    return n
+
+
+def plan_batches(lengths: list[int], order: list[int], batch_size: int, max_growth: int = 8) -> list[list[int]]:
+    """Group ``order`` (sorted longest first) into batches.
+
+    A batch holds ``batch_size`` prompts, or more when they are short: it may grow while
+    its padded size stays within the token count of the first (longest) batch, up to
+    ``max_growth * batch_size`` prompts. Memory peaks stay those of the first batch and
+    short suffixes (after a shared prefix) do not run as tiny, inefficient matmuls.
+    """
+    if not order:
+        return []
+    budget = batch_size * max(32, lengths[order[0]])
+    batches: list[list[int]] = []
+    cur: list[int] = []
+    cur_max = 0
+    for i in order:
+        new_max = max(cur_max, lengths[i])
+        if cur and (len(cur) >= batch_size * max_growth or
+                    (len(cur) >= batch_size and new_max * (len(cur) + 1) > budget)):
+            batches.append(cur)
+            cur, new_max = [], lengths[i]
+        cur.append(i)
+        cur_max = new_max
+    batches.append(cur)
+    return batches

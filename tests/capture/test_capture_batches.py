@@ -1,0 +1,34 @@
+"""Batch planning and the padded layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from concept_depth.capture import common_prefix, plan_batches
+from concept_depth.capture.batches import right_padded
+
+
+def test_batches_cover_every_prompt_once_and_grow_only_when_short():
+    lengths = [100] * 5 + [10] * 200
+    order = list(np.argsort([-x for x in lengths], kind="stable"))
+    batches = plan_batches(lengths, order, batch_size=4)
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(len(lengths)))
+    assert len(batches[0]) == 4  # long prompts: batch_size each
+    assert max(len(b) for b in batches) == 32  # short ones grow, capped at 8x
+    assert all(len(b) * max(lengths[i] for i in b) <= 4 * 100 for b in batches)
+    assert plan_batches([], [], 4) == []
+
+
+def test_right_padding_marks_real_tokens_and_last_positions():
+    seg = right_padded([[5, 6, 7], [8]], pad_id=0, device=torch.device("cpu"), prefix_len=4)
+    assert seg.ids.tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert seg.mask.tolist() == [[True, True, True], [True, False, False]]
+    assert seg.last.tolist() == [2, 0] and seg.prefix_len == 4 and seg.size == 2
+
+
+def test_common_prefix_leaves_one_token_per_prompt():
+    assert common_prefix([[1, 2, 3], [1, 2, 4]]) == 2
+    assert common_prefix([[1, 2], [1, 2, 3]]) == 1  # the shorter one keeps its last token
+    assert common_prefix([[1, 2, 3]]) == 0
