@@ -1,8 +1,12 @@
 """Concept Depth Explorer engine: where inside a language model a concept becomes linearly readable.
 
-Never imports streamlit: the app, the CLI and notebooks share this package.
+Never imports streamlit: the app, the CLI and notebooks share this package. The notebook
+API (``import concept_depth as cd``): ``cd.load_model``, ``cd.extract``, ``cd.run``,
+``cd.expression``, ``cd.sweep`` (see :mod:`concept_depth.api`). Importing the package does
+not import torch; the functions do when they need a model.
 """
 
+from .api import expression, extract, load_model, run, sweep
 from .errors import BadInputError, Cancelled, ConceptDepthError, UnavailableError
 from .results import RunResult
 from .specs import DatasetSpec, DepthSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec
@@ -11,6 +15,7 @@ from .store import Store
 __version__ = "0.1.0"
 
 __all__ = [
+    "expression", "extract", "load_model", "run", "sweep",
     "BadInputError", "Cancelled", "ConceptDepthError", "UnavailableError", "RunResult",
     "DatasetSpec", "DepthSpec", "ExtractionSpec", "ModelSpec", "NoiseSpec", "ProbeSpec", "RunSpec", "Store",
 ]

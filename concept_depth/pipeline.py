@@ -15,10 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .depth import depth_metrics, relative_depths
 from .errors import BadInputError, UnavailableError
-from .probing import probe_layers, warning_notes
-from .probing.protocols import evaluate_layer
 from .progress import ProgressCallback
 from .results import LayerScore, RunResult
 from .specs import HOOK_DESCRIPTIONS, SCHEMA_VERSION, DepthSpec, ProbeSpec, RunSpec, stable_hash
@@ -128,6 +125,10 @@ def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, b
 
 
 def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_jobs, origin: str) -> RunResult:
+    # scikit-learn and scipy load here, not at import: a cached rerun needs neither
+    from .depth import depth_metrics, relative_depths
+    from .probing import probe_layers, warning_notes
+
     labels = np.asarray(acts.labels)
     layers = list(acts.layers)
     t0 = time.perf_counter()
@@ -238,6 +239,8 @@ def layer_predictions(store: Store, run: RunResult, layer: int) -> LayerPredicti
     probe = ProbeSpec.from_dict(run.extra.get("probe_spec") or {"protocol": run.spec.get("protocol", "paper"),
                                                                   "probe": run.spec.get("probe", "lr")})
     labels = np.asarray(meta["labels"], dtype=np.int64)
+    from .probing.protocols import evaluate_layer
+
     ev = evaluate_layer(store.read_layer(act_key, layer), labels, replace(probe, control=False), layer,
                         keep_predictions=True)
     correct = ev.is_eval & (ev.pred == labels)

@@ -100,6 +100,12 @@ class RunResult:
         return spec_label(self.spec)
 
     # ---- JSON --------------------------------------------------------
+    def figure(self, **kwargs: Any):
+        """The layer curves of this run (``concept_depth.figures.layer_curves``) as a plotly Figure."""
+        from .figures.curves import layer_curves
+
+        return layer_curves(self, **kwargs)
+
     def to_dict(self) -> dict[str, Any]:
         depth = asdict(self.depth)
         out = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_dataset_options, add_model_options, dataset_spec, model_spec
+from .options import add_chat_template_option, add_dataset_options, add_model_options, dataset_spec, model_spec
 from .progress_bar import emit_result, progress_bar
 
 
@@ -59,7 +59,8 @@ def _run(args: argparse.Namespace) -> int:
     spec = ExpressionSpec(model=model_spec(args), dataset=dataset_spec(args), shots=parse_shots(args.shots),
                           seed=args.seed, answer_words=parse_answer_words(args.answer_words),
                           answer_cue=args.answer_cue.replace("\\n", "\n"), pool_size=args.pool_size,
-                          max_n=args.max_n, max_tokens=args.max_tokens, probe=not args.no_probe)
+                          max_n=args.max_n, max_tokens=args.max_tokens, probe=not args.no_probe,
+                          chat_template=args.chat_template)
     store = Store(args.cache_dir)
     with progress_bar(args) as bar:
         result = run_expression(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar)
@@ -85,6 +86,7 @@ def register(subparsers) -> None:
     p.add_argument("--max-n", type=int, default=16, help="report pass@n for n = 1..N")
     p.add_argument("--no-probe", action="store_true", help="skip the probe (expression numbers only)")
     p.add_argument("--max-tokens", type=int, default=512, help="cut longer sample texts to this many tokens")
+    add_chat_template_option(p)
     p.add_argument("--batch-size", type=int, default=8, help="prompts per forward pass (does not change results)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if available)")
     p.add_argument("--cache-dir", default=None, help="cache directory (default $CONCEPT_DEPTH_CACHE or ./cache)")

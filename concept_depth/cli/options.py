@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..specs import HOOKS, NOISE_KINDS, POOLINGS, DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec
+from .. import spec_builders
+from ..specs import HOOKS, NOISE_KINDS, POOLINGS, DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
 
 
 def add_model_options(p: argparse.ArgumentParser, multi: bool = False) -> None:
@@ -30,48 +31,58 @@ def add_dataset_options(p: argparse.ArgumentParser, multi: bool = False) -> None
     p.add_argument("--noise-seed", type=int, default=0, help="seed of the noise")
 
 
+def add_chat_template_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--chat-template", action="store_true",
+                   help="wrap each prompt as a user turn of the model's chat template (instruct models; "
+                        "off by default, as the reference feeds raw prompts)")
+
+
 def add_extraction_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hook", default="residual", choices=HOOKS, help="where to read each layer")
     p.add_argument("--pooling", default="last", choices=POOLINGS, help="last token or mean over tokens")
     p.add_argument("--max-tokens", type=int, default=512, help="truncate longer prompts inside the text")
+    add_chat_template_option(p)
     p.add_argument("--batch-size", type=int, default=16, help="prompts per forward pass (does not change results)")
     p.add_argument("--device", default=None, help="cpu, cuda, ... (default: cuda if available)")
     p.add_argument("--cache-dir", default=None, help="cache directory (default $CONCEPT_DEPTH_CACHE or ./cache)")
 
 
-def dataset_spec(args: argparse.Namespace, name: str | None = None, noise: str | None = None) -> DatasetSpec:
-    from ..errors import BadInputError
+MODEL_KEYS = ("model", "quant", "revision", "trust_remote_code")
+DATASET_KEYS = ("dataset", "dataset_file", "text_col", "label_col", "prompt", "variant", "limit", "noise",
+                "noise_strength", "noise_seed")
+EXTRACTION_KEYS = ("hook", "pooling", "max_tokens", "chat_template")
 
-    noise_spec = NoiseSpec(kind=noise or args.noise, strength=args.noise_strength, seed=args.noise_seed)
-    if args.dataset_file:
-        if not (args.text_col and args.label_col):
-            raise BadInputError("--dataset-file needs --text-col and --label-col")
-        return DatasetSpec(name="custom", path=args.dataset_file, text_col=args.text_col,
-                           label_col=args.label_col, prompt=args.prompt, limit=args.limit, noise=noise_spec)
-    name = name or args.dataset
-    if not name:
-        raise BadInputError("give --dataset NAME or --dataset-file PATH")
-    return DatasetSpec(name=name, prompt=args.prompt, variant=args.variant, limit=args.limit, noise=noise_spec)
+
+def options_of(args: argparse.Namespace, keys) -> dict:
+    """The given options of ``args`` as keywords (the names ``concept_depth.spec_builders`` takes)."""
+    return {k: getattr(args, k) for k in keys if hasattr(args, k)}
+
+
+def dataset_spec(args: argparse.Namespace, name: str | None = None, noise: str | None = None) -> DatasetSpec:
+    options = options_of(args, DATASET_KEYS)
+    options.update({k: v for k, v in (("dataset", name), ("noise", noise)) if v is not None})
+    return spec_builders.dataset_spec(**options)
 
 
 def model_spec(args: argparse.Namespace, source: str | None = None, quant: str | int | None = None) -> ModelSpec:
-    from ..errors import BadInputError
-
-    q = quant if quant is not None else args.quant
-    try:
-        q = int(q)
-    except (TypeError, ValueError):
-        raise BadInputError(f"--quant must be 32, 16, 8 or 4, got {q!r}") from None
-    return ModelSpec(source=source or args.model, quant=q, revision=args.revision,
-                     trust_remote_code=args.trust_remote_code)
+    options = options_of(args, MODEL_KEYS)
+    options.update({k: v for k, v in (("model", source), ("quant", quant)) if v is not None})
+    return spec_builders.model_spec(**options)
 
 
-def extraction_spec(args: argparse.Namespace, **overrides) -> ExtractionSpec:
-    return ExtractionSpec(
-        model=model_spec(args, overrides.get("model"), overrides.get("quant")),
-        dataset=dataset_spec(args, overrides.get("dataset"), overrides.get("noise")),
-        hook=args.hook, pooling=args.pooling, max_tokens=args.max_tokens,
-    )
+def extraction_spec(args: argparse.Namespace) -> ExtractionSpec:
+    return spec_builders.extraction_spec(**options_of(args, MODEL_KEYS + DATASET_KEYS + EXTRACTION_KEYS))
+
+
+def run_spec(args: argparse.Namespace) -> RunSpec:
+    return spec_builders.run_spec(**options_of(args, MODEL_KEYS + DATASET_KEYS + EXTRACTION_KEYS
+                                               + spec_builders.PROBE_KEYS + spec_builders.DEPTH_KEYS))
+
+
+def sweep_options(args: argparse.Namespace) -> dict:
+    """Keywords of ``concept_depth.sweep.plan_sweep`` (model, quant, dataset, noise are comma lists)."""
+    return options_of(args, MODEL_KEYS + DATASET_KEYS + EXTRACTION_KEYS + spec_builders.PROBE_KEYS
+                      + spec_builders.DEPTH_KEYS)
 
 
 def split_list(value: str) -> list[str]:

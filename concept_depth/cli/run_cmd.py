@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import math
 
-from ..specs import PROBES, PROTOCOLS, DepthSpec, ProbeSpec, RunSpec
+from ..specs import PROBES, PROTOCOLS
 from .progress_bar import emit_result, progress_bar
-from .options import add_dataset_options, add_extraction_options, add_model_options, extraction_spec
+from .options import add_dataset_options, add_extraction_options, add_model_options, run_spec
 
 
 def add_probe_options(p: argparse.ArgumentParser) -> None:
@@ -28,15 +28,6 @@ def add_probe_options(p: argparse.ArgumentParser) -> None:
                    help="converging point: first layer with acc >= peak-EPS")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level of 'acquired'")
     p.add_argument("--jobs", type=int, default=None, help="worker processes for probing layers (default min(2, CPUs))")
-
-
-def probe_spec(args: argparse.Namespace) -> ProbeSpec:
-    return ProbeSpec(protocol=args.protocol, probe=args.probe, folds=args.folds, seed=args.seed,
-                     control=not args.no_control)
-
-
-def depth_spec(args: argparse.Namespace) -> DepthSpec:
-    return DepthSpec(jump_fraction=args.jump_fraction, converge_eps=args.converge_eps, alpha=args.alpha)
 
 
 def _fmt(x, digits: int = 3) -> str:
@@ -94,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..pipeline import run_probe
     from ..store import Store
 
-    spec = RunSpec(extraction=extraction_spec(args), probe=probe_spec(args), depth=depth_spec(args))
+    spec = run_spec(args)
     store = Store(args.cache_dir)
     with progress_bar(args) as bar:
         result = run_probe(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar,

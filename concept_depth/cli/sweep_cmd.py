@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import re
 import sys
 from pathlib import Path
 
-from ..errors import BadInputError, Cancelled, ConceptDepthError
-from ..specs import RunSpec
-from .options import add_dataset_options, add_extraction_options, add_model_options, extraction_spec, split_list
+from .options import add_dataset_options, add_extraction_options, add_model_options, sweep_options
 from .progress_bar import TqdmProgress
-from .run_cmd import add_probe_options, depth_spec, probe_spec
+from .run_cmd import add_probe_options
 
 CSV_COLUMNS = [
     "run_key", "model", "model_label", "dataset", "category", "quant", "noise", "noise_strength", "noise_seed",
@@ -48,66 +45,24 @@ def _slug(*parts) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", "_".join(str(p) for p in parts)).strip("-")
 
 
-class _OneModelLoader:
-    """Keeps the last loaded model so consecutive datasets reuse it (one model in memory at a time)."""
-
-    def __init__(self, device: str | None, cache_dir) -> None:
-        self.device = device
-        self.cache_dir = cache_dir
-        self.spec = None
-        self.model = None
-
-    def __call__(self, spec):
-        from ..models import load_model
-
-        if self.spec != spec:
-            self.model = None  # free the previous one first
-            self.model = load_model(spec, device=self.device, cache_dir=self.cache_dir)
-            self.spec = spec
-        return self.model
-
-
 def _sweep(args: argparse.Namespace) -> int:
-    from ..pipeline import run_probe
     from ..store import Store
+    from ..sweep import plan_sweep, run_sweep
 
-    models, quants, noises = split_list(args.model), split_list(args.quant), split_list(args.noise)
-    datasets = [None] if args.dataset_file else split_list(args.dataset or "")
-    if not datasets:
-        raise BadInputError("give --dataset NAME[,NAME...] or --dataset-file PATH")
-    if not (models and quants and noises):
-        raise BadInputError("--model, --quant and --noise need at least one value each")
-    # Build every spec first: a typo in any value fails before hours of work.
-    combos = []
-    for m, q, d, n in itertools.product(models, quants, datasets, noises):
-        combos.append(((m, q, d or Path(args.dataset_file).name, n),
-                       RunSpec(extraction=extraction_spec(args, model=m, quant=q, dataset=d, noise=n),
-                               probe=probe_spec(args), depth=depth_spec(args))))
+    items = plan_sweep(**sweep_options(args))
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     store = Store(args.cache_dir)
-    loader = _OneModelLoader(args.device, store.directory)
-    rows, failures = [], []
-    total = len(combos)
-    for i, (names, spec) in enumerate(combos, 1):
-        label = " ".join(str(x) for x in names)
-        bar = TqdmProgress(prefix=f"[{i}/{total}] ", disable=args.quiet or None)
-        try:
-            result = run_probe(spec, store=store, model_loader=loader, batch_size=args.batch_size,
-                               device=args.device, progress=bar, n_jobs=args.jobs)
-        except (Cancelled, KeyboardInterrupt):
-            raise
-        except ConceptDepthError as exc:
-            failures.append((label, exc.exit_code, str(exc)))
-            print(f"[{i}/{total}] {label}: FAILED ({exc})", file=sys.stderr)
-            continue
-        except Exception as exc:  # keep going; the summary names it
-            failures.append((label, 1, f"{type(exc).__name__}: {exc}"))
-            print(f"[{i}/{total}] {label}: FAILED ({type(exc).__name__}: {exc})", file=sys.stderr)
-            continue
-        finally:
-            bar.close()
-        path = out_dir / f"{_slug(*names)}_{result.key[:8]}.json"
+    rows = []
+    total = len(items)
+
+    def report(i: int, outcome) -> None:
+        label = outcome.item.label
+        if not outcome.ok:
+            print(f"[{i}/{total}] {label}: FAILED ({outcome.error})", file=sys.stderr)
+            return
+        result = outcome.result
+        path = out_dir / f"{_slug(*outcome.item.names)}_{result.key[:8]}.json"
         path.write_text(result.to_json(), encoding="utf-8")
         rows.extend(tidy_rows(result))
         d = result.depth
@@ -115,16 +70,22 @@ def _sweep(args: argparse.Namespace) -> int:
         depth_txt = (f"peak {d.peak_layer} ({d.peak_accuracy:.3f}), jump {d.jumping_point}, converge {d.converging_point}"
                      if d.acquired else f"not acquired (peak acc {d.peak_accuracy:.3f})")
         print(f"[{i}/{total}] {label}: {depth_txt}; {state} -> {path}")
+
+    outcomes = run_sweep(items, store=store, device=args.device, batch_size=args.batch_size, n_jobs=args.jobs,
+                         progress_for=lambda i, _item: TqdmProgress(prefix=f"[{i}/{total}] ",
+                                                                    disable=args.quiet or None),
+                         on_outcome=report)
     csv_path = out_dir / "sweep.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
+    failures = [o for o in outcomes if not o.ok]
     print(f"wrote {csv_path} ({len(rows)} rows, {total - len(failures)} of {total} runs)")
     if failures:
-        for label, _, msg in failures:
-            print(f"failed: {label}: {msg}", file=sys.stderr)
-        code = failures[0][1]
+        for o in failures:
+            print(f"failed: {o.item.label}: {o.error}", file=sys.stderr)
+        code = failures[0].exit_code
         sys.stderr.write(f"error: {len(failures)} of {total} runs failed (listed above)\n")
         return code if code in (2, 3) else 1
     return 0

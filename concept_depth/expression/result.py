@@ -69,6 +69,12 @@ class ExpressionResult:
     def has_probe(self) -> bool:
         return any(row.get("probe_accuracy") is not None for row in self.layers)
 
+    def figure(self, **kwargs: Any):
+        """Probe against logit-lens accuracy per layer, the gap shaded (a plotly Figure)."""
+        from ..figures.expression import gap_figure
+
+        return gap_figure(self, **kwargs)
+
     # ---- JSON --------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -53,6 +53,11 @@ class Activations:
             return self._features[:, self.layers.index(layer), :]
         return self.store.read_layer(self.key, layer)
 
+    @property
+    def features(self) -> np.ndarray:
+        """[N, len(layers), D] float32 vectors of every layer (read from the store)."""
+        return self.all()
+
     def all(self) -> np.ndarray:
         """[N, len(layers), D] float32."""
         if self._features is not None:

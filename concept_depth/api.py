@@ -1,0 +1,153 @@
+"""The Python API for notebooks: ``import concept_depth as cd``.
+
+It mirrors the command line: every keyword is the CLI option's name with dashes turned
+into underscores (``--dataset-file`` -> ``dataset_file``), and each function is the
+command of the same name::
+
+    lm = cd.load_model("embedded")                       # a LoadedModel, safe to share between threads
+    acts = cd.extract(model=lm, dataset="cities", limit=200)
+    acts.features.shape                                  # (200, 19, 640): [N, layers, hidden], float32
+    result = cd.run(model=lm, dataset="cities", limit=200)
+    result.depth.jumping_point, result.to_dict(), result.figure()
+    expr = cd.expression(model=lm, dataset="cities", limit=200, shots=(0, 4))
+    outcomes = cd.sweep(model="embedded,smollm2", dataset="cities,coinflip", limit=200)
+
+``model`` is a name/path (loaded on a cache miss only) or a :class:`LoadedModel`.
+Everything is cached in ``cache_dir`` (default ``$CONCEPT_DEPTH_CACHE`` or ``./cache``),
+the same store the app and the CLI use. ``progress=True`` draws progress bars; pass a
+callable to receive :class:`~concept_depth.progress.ProgressEvent` objects instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from .errors import BadInputError
+from .specs import ModelSpec
+
+
+def _store(cache_dir):
+    from .store import Store
+
+    return Store(cache_dir)
+
+
+def _progress(progress: bool | Callable | None):
+    if callable(progress):
+        return progress
+    if progress:
+        from .cli.progress_bar import TqdmProgress
+
+        return TqdmProgress()
+    return None
+
+
+def _model(model: Any, quant: int | str | None, revision: str | None,
+           trust_remote_code: bool) -> tuple[ModelSpec, Callable | None]:
+    """(ModelSpec, loader or None) of a name/path or a LoadedModel."""
+    from .spec_builders import model_spec
+
+    spec = getattr(model, "spec", None)
+    if isinstance(spec, ModelSpec) and hasattr(model, "model"):
+        if quant is not None and int(quant) != spec.quant:
+            raise BadInputError(f"the model given is loaded at {spec.quant} bits, not {quant}; "
+                                f"load it again with quant={quant}")
+        return spec, (lambda _spec, loaded=model: loaded)
+    return model_spec(model=model, quant=32 if quant is None else quant, revision=revision,
+                      trust_remote_code=trust_remote_code), None
+
+
+def load_model(name: str = "embedded", quant: int = 32, device: str | None = None, *, revision: str | None = None,
+               trust_remote_code: bool = False, cache_dir=None, progress: bool | Callable = True):
+    """Load a model once (``LoadedModel``); pass it as ``model=`` to the other functions.
+
+    Every forward pass on it goes through one lock, so threads may share it.
+    """
+    from .models import load_model as _load
+    from .spec_builders import model_spec
+
+    spec = model_spec(model=name, quant=quant, revision=revision, trust_remote_code=trust_remote_code)
+    return _load(spec, device=device, cache_dir=_store(cache_dir).directory, progress=_progress(progress))
+
+
+def _common(model, quant, revision, trust_remote_code, options):
+    spec, loader = _model(model, quant, revision, trust_remote_code)
+    options.update(model=spec.source, quant=spec.quant, revision=spec.revision,
+                   trust_remote_code=spec.trust_remote_code)
+    return loader
+
+
+def extract(model: Any = "embedded", dataset: str | None = None, *, quant: int | None = None,
+            revision: str | None = None, trust_remote_code: bool = False, cache_dir=None, batch_size: int = 16,
+            device: str | None = None, progress: bool | Callable = True, **options: Any):
+    """Layer vectors of every prompt (``Activations``: ``.features`` [N, layers, hidden] float32,
+    ``.layers``, ``.labels``, ``.prompts``).
+
+    ``options``: ``dataset_file``, ``text_col``, ``label_col``, ``prompt``, ``variant``, ``limit``,
+    ``noise``, ``noise_strength``, ``noise_seed``, ``hook``, ``pooling``, ``max_tokens``, ``chat_template``.
+    """
+    from .extraction import extract_activations
+    from .spec_builders import extraction_spec
+
+    loader = _common(model, quant, revision, trust_remote_code, options)
+    spec = extraction_spec(dataset=dataset, **options)
+    return extract_activations(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size,
+                               device=device, progress=_progress(progress))
+
+
+def run(model: Any = "embedded", dataset: str | None = None, *, quant: int | None = None,
+        revision: str | None = None, trust_remote_code: bool = False, cache_dir=None, batch_size: int = 16,
+        device: str | None = None, jobs: int | None = None, progress: bool | Callable = True, **options: Any):
+    """Probe every layer and measure concept depth (``RunResult``: ``.depth``, ``.layers``,
+    ``.to_dict()`` = the ``concept-depth/result@1`` JSON, ``.figure()``).
+
+    ``options``: those of :func:`extract` plus ``protocol``, ``probe``, ``folds``, ``seed``,
+    ``no_control``, ``jump_fraction``, ``converge_eps``, ``alpha``.
+    """
+    from .pipeline import run_probe
+    from .spec_builders import run_spec
+
+    loader = _common(model, quant, revision, trust_remote_code, options)
+    spec = run_spec(dataset=dataset, **options)
+    return run_probe(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size, device=device,
+                     progress=_progress(progress), n_jobs=jobs)
+
+
+def expression(model: Any = "embedded", dataset: str | None = None, *, shots: Sequence[int] = (0, 1, 2, 4, 8),
+               seed: int = 0, answer_words: Sequence[str] | str | None = None, answer_cue: str = "\nAnswer:",
+               pool_size: int = 16, max_n: int = 16, max_tokens: int = 512, no_probe: bool = False,
+               chat_template: bool = False, quant: int | None = None, revision: str | None = None,
+               trust_remote_code: bool = False, cache_dir=None, batch_size: int = 8, device: str | None = None,
+               progress: bool | Callable = True, **options: Any):
+    """What the model answers against what a probe reads (``ExpressionResult``).
+
+    ``options``: the dataset keywords of :func:`extract` (``limit``, ``noise``, ``prompt``...).
+    """
+    from .expression import ExpressionSpec, parse_answer_words, run_expression
+    from .spec_builders import dataset_spec
+
+    spec_model, loader = _model(model, quant, revision, trust_remote_code)
+    if isinstance(answer_words, str):
+        answer_words = parse_answer_words(answer_words)
+    spec = ExpressionSpec(model=spec_model, dataset=dataset_spec(dataset=dataset, **options), shots=tuple(shots),
+                          seed=seed, answer_words=tuple(answer_words) if answer_words else None,
+                          answer_cue=answer_cue, pool_size=pool_size, max_n=max_n, max_tokens=max_tokens,
+                          probe=not no_probe, chat_template=chat_template)
+    return run_expression(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size, device=device,
+                          progress=_progress(progress))
+
+
+def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, noise: Any = "none", cache_dir=None,
+          batch_size: int = 16, device: str | None = None, jobs: int | None = None,
+          progress: bool | Callable = True, **options: Any):
+    """Every combination of ``model`` x ``quant`` x ``dataset`` x ``noise`` (comma strings or lists);
+    cached runs come back at once and failures do not stop the others.
+
+    Returns a list of ``SweepOutcome`` (``.result`` a RunResult, or ``.error`` and ``.exit_code``).
+    """
+    from .sweep import plan_sweep, run_sweep
+
+    items = plan_sweep(model=model, quant=quant, dataset=dataset, noise=noise, **options)
+    make = (lambda i, item: _progress(progress)) if progress else None
+    return run_sweep(items, store=_store(cache_dir), device=device, batch_size=batch_size, n_jobs=jobs,
+                     progress_for=make)
