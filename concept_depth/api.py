@@ -140,14 +140,27 @@ def expression(model: Any = "embedded", dataset: str | None = None, *, shots: Se
 def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, noise: Any = "none", cache_dir=None,
           batch_size: int = 16, device: str | None = None, jobs: int | None = None,
           progress: bool | Callable = True, **options: Any):
-    """Every combination of ``model`` x ``quant`` x ``dataset`` x ``noise`` (comma strings or lists);
-    cached runs come back at once and failures do not stop the others.
+    """Every combination of ``model`` x ``quant`` x ``dataset`` x ``noise`` (comma strings or lists;
+    ``model`` may hold loaded models); cached runs come back at once and failures do not stop
+    the others.
 
     Returns a list of ``SweepOutcome`` (``.result`` a RunResult, or ``.error`` and ``.exit_code``).
     """
-    from .sweep import plan_sweep, run_sweep
+    from .sweep import OneModelLoader, as_list, plan_sweep, run_sweep
 
+    given = list(model) if isinstance(model, (list, tuple)) else [model]
+    loaded = {m.spec: m for m in given if isinstance(getattr(m, "spec", None), ModelSpec) and hasattr(m, "model")}
+    if loaded:  # loaded models sweep at the bit width they were loaded at
+        names = [m.spec.source if m in loaded.values() else m for m in given]
+        quant = sorted({str(s.quant) for s in loaded} | ({str(q) for q in as_list(quant)}
+                                                         if len(loaded) < len(given) else set()))
+        model = ",".join(str(n) for n in names)
+    store = _store(cache_dir)
+    fallback = OneModelLoader(device, store.directory)
     items = plan_sweep(model=model, quant=quant, dataset=dataset, noise=noise, **options)
+    if loaded:
+        items = [it for it in items if it.spec.extraction.model in loaded or
+                 it.spec.extraction.model.source not in {s.source for s in loaded}]
     make = (lambda i, item: _progress(progress)) if progress else None
-    return run_sweep(items, store=_store(cache_dir), device=device, batch_size=batch_size, n_jobs=jobs,
-                     progress_for=make)
+    return run_sweep(items, store=store, device=device, batch_size=batch_size, n_jobs=jobs, progress_for=make,
+                     model_loader=lambda spec: loaded[spec] if spec in loaded else fallback(spec))

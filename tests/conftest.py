@@ -90,6 +90,12 @@ def model_cache_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def model_cache() -> Path:
+    """Where converted offline models are kept across test sessions."""
+    return model_cache_dir()
+
+
+@pytest.fixture(scope="session")
 def embedded_model():
     """The embedded Gemma 3 270M in float32 on CPU (converted once into the model cache)."""
     from concept_depth.models import load_model
