@@ -191,12 +191,10 @@ def store_upload(data: bytes, filename: str, cache_dir: str | os.PathLike | None
     The folder is named by the content hash, so a DatasetSpec pointing at it names exactly
     these bytes (a changed upload gets a new path, hence a new cache key).
     """
-    import hashlib
-
-    from .sources import default_cache_dir
+    from ..files import default_cache_dir, sha256_bytes
 
     name = Path(filename).name or "upload.csv"
-    folder = default_cache_dir(cache_dir) / "uploads" / hashlib.sha256(data).hexdigest()[:16]
+    folder = default_cache_dir(cache_dir) / "uploads" / sha256_bytes(data)[:16]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     if not path.is_file():

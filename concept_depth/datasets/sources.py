@@ -13,16 +13,15 @@ recorded next to the cached copy (``NAME.sha256``) and checked on every later us
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UnavailableError
+from ..files import CACHE_ENV, default_cache_dir, sha256_bytes, sha256_file
 
 DATA_DIR_ENV = "CONCEPT_DEPTH_DATA_DIR"
-CACHE_ENV = "CONCEPT_DEPTH_CACHE"
 REFERENCE_COMMIT = "4902d58365f7cdc603cfe71c0b627dfbcd1a1125"
 REFERENCE_RAW = f"https://raw.githubusercontent.com/Luckfort/CD/{REFERENCE_COMMIT}/dataset/"
 IMDB_URL = "https://huggingface.co/datasets/stanfordnlp/imdb/resolve/main/plain_text/test-00000-of-00001.parquet"
@@ -61,22 +60,11 @@ def hf_imdb_source() -> FileSource:
     return FileSource("imdb_test.parquet", IMDB_URL, None)
 
 
-def default_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
-    """The cache root: argument, else ``$CONCEPT_DEPTH_CACHE``, else ``./cache``."""
-    return Path(cache_dir or os.environ.get(CACHE_ENV) or "cache")
-
-
 def data_dir_from_env(data_dir: str | os.PathLike | None = None) -> Path | None:
     value = data_dir or os.environ.get(DATA_DIR_ENV)
     return Path(value) if value else None
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def fetch(url: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> bytes:
@@ -129,7 +117,7 @@ def locate_file(source: FileSource, *, data_dir=None, cache_dir=None) -> Path:
             f"({where or f'${DATA_DIR_ENV} is unset'}) nor in the cache ({target.parent}), and downloading "
             f"{source.url} failed ({type(exc).__name__}: {exc}); set {DATA_DIR_ENV} to a folder holding "
             f"{source.filename}, or connect to the network") from None
-    digest = hashlib.sha256(payload).hexdigest()
+    digest = sha256_bytes(payload)
     if source.sha256 is not None and digest != source.sha256:
         raise UnavailableError(
             f"download of {source.filename} from {source.url} has sha256 {digest[:12]}..., expected "
