@@ -31,7 +31,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from concept_depth.datasets import load_samples  # noqa: E402
-from concept_depth.extraction import encode_prompts, extract_activations  # noqa: E402
+from concept_depth.capture import Capture  # noqa: E402
+from concept_depth.extraction import extract_activations  # noqa: E402
 from concept_depth.models import architectures as A  # noqa: E402
 from concept_depth.models import load_model  # noqa: E402
 from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec  # noqa: E402
@@ -86,7 +87,7 @@ def bench_dataset(lm, name: str, n: int, batch_size: int, model_cache: Path) -> 
     samples = load_samples(DatasetSpec(name=name, limit=n), cache_dir=model_cache)
     spec = ExtractionSpec(model=lm.spec, dataset=DatasetSpec(name=name, limit=n), hook="post_attention_layernorm",
                           pooling="last")
-    ids, prompts, _ = encode_prompts(lm.tokenizer, samples, spec.max_tokens)
+    ids, prompts, _ = Capture(lm).encode_samples(samples, spec.max_tokens)
     n_tokens = sum(len(x) for x in ids)
     print(f"\n== {name}: {len(prompts)} prompts, {n_tokens / len(prompts):.0f} tokens on average")
 

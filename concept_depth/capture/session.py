@@ -11,8 +11,10 @@ Every forward pass of every analysis goes through :meth:`Capture.run`:
   whose key/value cache is computed once (see :mod:`~concept_depth.capture.batches`);
 - the forward stops after the last point anything needs (a private exception raised by
   a hook registered after all the others);
-- models whose numbers depend on the other rows of a batch (bitsandbytes int8 picks
-  outlier columns over all rows) run one prompt at a time with no prefix cache.
+- models whose numbers depend on the other rows of a batch (every low bit width: bfloat16
+  and NF4 round after each op with shape-dependent kernels, bitsandbytes int8 picks outlier
+  columns over all rows) run one prompt at a time with no prefix cache, as the reference
+  does, so a prompt's vectors never depend on the batch size, the order or its neighbours.
 """
 
 from __future__ import annotations
@@ -69,10 +71,16 @@ def _quiet_bitsandbytes() -> None:
         log.addFilter(_Once())
 
 
+#: Bit widths whose vectors would depend on the batch: bfloat16 and 4-bit (rounding after every
+#: op, so shape-dependent kernels and padding move standardised dimensions by up to 2.6 SD on the
+#: embedded model) and bitsandbytes int8 (outlier columns are picked over all rows of a batch).
+BATCH_DEPENDENT_QUANTS = (16, 8, 4)
+
+
 def rows_depend_on_batch(loaded: Any) -> bool:
-    """True when a row's numbers would depend on the other rows of its batch (bitsandbytes int8)."""
+    """True when a row's numbers would depend on the other rows of its batch (any low bit width)."""
     spec = getattr(loaded, "spec", None)
-    return getattr(spec, "quant", 32) == 8
+    return getattr(spec, "quant", 32) in BATCH_DEPENDENT_QUANTS
 
 
 def _hidden(value: Any) -> torch.Tensor:
