@@ -177,8 +177,10 @@ def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_j
 # ---- stored runs -------------------------------------------------------
 def list_runs(store: Store) -> list[RunResult]:
     """Every stored run, newest first (malformed entries are skipped)."""
+    from .imports import IMPORT_KIND
+
     out = []
-    for data in store.list_results(RUN_KIND):
+    for data in store.list_results(RUN_KIND) + store.list_results(IMPORT_KIND):  # computed, then imported
         try:
             out.append(RunResult.from_dict(data))
         except BadInputError:
@@ -188,25 +190,30 @@ def list_runs(store: Store) -> list[RunResult]:
 
 def load_run(store: Store, key: str) -> RunResult:
     """The stored run ``key``; BadInputError if there is none."""
-    data = store.get_result(RUN_KIND, key)
+    from .imports import IMPORT_KIND
+
+    data = store.get_result(RUN_KIND, key) or store.get_result(IMPORT_KIND, key)
     if not data:
         raise BadInputError(f"no stored run with key {key!r}")
     return RunResult.from_dict(data)
 
 
 def save_run(store: Store, result: RunResult) -> RunResult:
-    """Store a run (e.g. imported from a JSON file made elsewhere); returns it with its key set."""
-    extra = dict(result.extra)
-    extra.setdefault("created_ts", time.time())
-    key = result.key or "import-" + stable_hash({k: v for k, v in result.to_dict().items() if k != "created_ts"})
-    result = replace(result, key=key, extra=extra)
-    store.put_result(RUN_KIND, key, result.to_dict())
-    return result
+    """Store a run imported from elsewhere (kind ``import``, never a cache hit); returns it with its key.
+
+    BadInputError on a clash with a computed run or another import (see ``concept_depth.imports``).
+    """
+    from .imports import store_import
+
+    return store_import(store, result)[0]
 
 
 def delete_run(store: Store, key: str) -> None:
     """Remove a stored run (its activations stay cached)."""
+    from .imports import IMPORT_KIND
+
     store.delete_result(RUN_KIND, key)
+    store.delete_result(IMPORT_KIND, key)
 
 
 # ---- per-sample predictions ---------------------------------------------

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ..errors import BadInputError, Cancelled, ConceptDepthError
 from ..specs import RunSpec
-from .options import add_dataset_options, add_extraction_options, add_model_options, extraction_spec, split_list
+from .options import (add_dataset_options, add_extraction_options, add_model_options, check_output_path,
+                      check_run_options, extraction_spec, split_list)
 from .progress_bar import TqdmProgress
 from .run_cmd import add_probe_options, depth_spec, probe_spec
 
@@ -83,7 +84,8 @@ def _sweep(args: argparse.Namespace) -> int:
         combos.append(((m, q, d or Path(args.dataset_file).name, n),
                        RunSpec(extraction=extraction_spec(args, model=m, quant=q, dataset=d, noise=n),
                                probe=probe_spec(args), depth=depth_spec(args))))
-    out_dir = Path(args.out_dir)
+    check_run_options(args)
+    out_dir = check_output_path(args.out_dir, "--out-dir", folder=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     store = Store(args.cache_dir)
     loader = _OneModelLoader(args.device, store.directory)

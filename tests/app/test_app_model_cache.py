@@ -1,0 +1,98 @@
+"""Item 8: the app keeps loaded models within a memory budget, least recently used evicted first."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ui.model_cache import BUDGET_ENV, ModelCache, default_budget, model_bytes
+
+GB = 2**30
+
+
+class Fake:
+    def __init__(self, name: str, size: int) -> None:
+        self.name, self.size = name, size
+
+
+def _cache(budget: int) -> tuple[ModelCache, list[str]]:
+    loads: list[str] = []
+    return ModelCache(budget, size_of=lambda m: m.size), loads
+
+
+def _loader(loads: list[str], name: str, size: int):
+    def load():
+        loads.append(name)
+        return Fake(name, size)
+    return load
+
+
+def test_several_small_models_stay_loaded_together():
+    cache, loads = _cache(10 * GB)
+    for _ in range(3):  # two sessions alternating between their models
+        cache.get("a", _loader(loads, "a", 2 * GB))
+        cache.get("b", _loader(loads, "b", 3 * GB))
+    assert loads == ["a", "b"] and cache.used_bytes == 5 * GB
+
+
+def test_least_recently_used_goes_first_when_the_budget_is_full():
+    cache, loads = _cache(10 * GB)
+    cache.get("a", _loader(loads, "a", 4 * GB))
+    cache.get("b", _loader(loads, "b", 4 * GB))
+    cache.get("a", _loader(loads, "a", 4 * GB))  # a used last: b is now the oldest
+    cache.get("c", _loader(loads, "c", 4 * GB))
+    assert cache.keys() == ["a", "c"] and cache.used_bytes <= 10 * GB
+    cache.get("b", _loader(loads, "b", 4 * GB))  # known size: makes room before loading again
+    assert cache.keys() == ["c", "b"] and loads == ["a", "b", "c", "b"]
+
+
+def test_a_model_larger_than_the_budget_still_loads_alone():
+    cache, loads = _cache(1 * GB)
+    cache.get("small", _loader(loads, "small", GB // 2))
+    big = cache.get("big", _loader(loads, "big", 5 * GB))
+    assert big.name == "big" and cache.keys() == ["big"]
+
+
+def test_concurrent_sessions_load_one_model_once():
+    cache, loads = _cache(10 * GB)
+
+    def slow():
+        time.sleep(0.2)
+        loads.append("a")
+        return Fake("a", GB)
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get("a", slow))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert loads == ["a"] and len({id(m) for m in got}) == 1
+
+
+def test_budget_from_environment_else_available_memory(monkeypatch):
+    monkeypatch.setenv(BUDGET_ENV, "3")
+    assert default_budget() == 3 * GB
+    monkeypatch.setenv(BUDGET_ENV, "lots")
+    assert default_budget() >= GB  # a bad value is ignored (with a warning), the default applies
+    monkeypatch.delenv(BUDGET_ENV)
+    assert default_budget() >= GB
+
+
+def test_model_bytes_counts_weights(tiny_models):
+    lm = tiny_models("llama")
+    expected = sum(p.numel() * p.element_size() for p in lm.model.parameters())
+    assert model_bytes(lm) >= expected > 0
+
+
+@pytest.mark.parametrize("text", ["[x](http://evil.example)", "![img](http://evil.example/a.png)", "<b>x</b>",
+                                  ":red[x]", "$x^2$", "`code`", "**bold**"])
+def test_names_are_escaped_for_markdown(text):
+    from ui.text import escape_markdown
+
+    out = escape_markdown(text)
+    for ch in "[]()<>`*$:":
+        assert ch not in out.replace("\\" + ch, "")
+    assert out.replace("\\", "") == text
