@@ -134,8 +134,7 @@ class JsonIndex:
         try:
             return self.run(lambda c: c.get(key))
         except DECODE_ERRORS as exc:
-            log.warning("cache entry %s is damaged (%s: %s); dropped it, it will be computed again",
-                        key, type(exc).__name__, str(exc)[:120])
+            log.warning("cache entry %s is damaged (%s); dropped it, it will be computed again", key, str(exc)[:120])
             self.delete(key)
             return None
 
@@ -145,7 +144,7 @@ class JsonIndex:
             self.run(lambda c: c.get(key))
             return None
         except DECODE_ERRORS as exc:
-            return f"{type(exc).__name__}: {str(exc)[:120]}"
+            return f"damaged value ({str(exc)[:120]})"
 
     def set(self, key: str, value: Any) -> None:
         self.run(lambda c: c.set(key, value))

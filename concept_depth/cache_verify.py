@@ -86,11 +86,10 @@ def verify_cache(store: Store, repair: bool = False) -> list[Finding]:
         damage = store.index.check(k)
         if len(parts) == 3 and parts[0] == "act" and parts[2] == "meta" and _KEY.fullmatch(parts[1]):
             key = parts[1]
+            finished.add(key)  # its folder is not an orphan, whatever its state
             problem = damage or _activation_problem(store, key, _raw(store, k))
             if problem:
                 report("activations", key, problem, lambda key=key: store.delete_activations(key))
-            else:
-                finished.add(key)
         elif len(parts) == 3 and parts[0] == "res" and _KIND.fullmatch(parts[1]) and _KEY.fullmatch(parts[2]):
             kind, key = parts[1], parts[2]
             problem = damage or _result_problem(kind, _raw(store, k))

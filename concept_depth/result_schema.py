@@ -11,6 +11,7 @@ one BadInputError line naming the field.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -178,8 +179,11 @@ def validate_result_document(doc: Any) -> dict[str, Any]:
     if doc.get("schema") != RESULT_SCHEMA:
         raise BadInputError(f"not a concept-depth result (schema {str(doc.get('schema'))[:60]!r}, "
                             f"expected {RESULT_SCHEMA!r})")
-    try:
-        error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(doc))
+    layers = doc.get("layers")
+    if isinstance(layers, list) and len(layers) > MAX_LAYERS + 1:  # before the schema walks every item
+        raise BadInputError(f"not a valid {RESULT_SCHEMA} result: layers must have at most {MAX_LAYERS + 1} entries")
+    try:  # the best of the first few errors: a crafted file must not make us list millions
+        error = jsonschema.exceptions.best_match(itertools.islice(_VALIDATOR.iter_errors(doc), 20))
     except RecursionError:
         raise BadInputError(f"not a valid {RESULT_SCHEMA} result: nested too deeply") from None
     if error is not None:

@@ -63,7 +63,8 @@ def _in_range(value: Any, name: str, low: float, high: float, *, whole: bool = F
     x = _number(value, name, whole=whole)
     if (x <= low if low_open else x < low) or (x >= high if high_open else x > high):
         lo, hi = "(" if low_open else "[", ")" if high_open else "]"
-        raise BadInputError(f"{name} must be in {lo}{low:g}, {high:g}{hi}, got {value}")
+        show = lambda v: str(int(v)) if float(v).is_integer() else f"{v:g}"  # noqa: E731
+        raise BadInputError(f"{name} must be in {lo}{show(low)}, {show(high)}{hi}, got {value}")
 
 
 class _SpecMixin:

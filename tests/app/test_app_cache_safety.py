@@ -1,4 +1,5 @@
-"""Item 8: the app keeps loaded models within a memory budget, least recently used evicted first."""
+"""The app's side of issue 10: models within a memory budget (item 8), names escaped and imports validated (item 2),
+a cache folder removed while the server runs (item 4), bound to 127.0.0.1 (item 7)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import threading
 import time
 
 import pytest
+
+from pathlib import Path
 
 from ui.model_cache import BUDGET_ENV, ModelCache, default_budget, model_bytes
 
@@ -96,3 +99,55 @@ def test_names_are_escaped_for_markdown(text):
     for ch in "[]()<>`*$:":
         assert ch not in out.replace("\\" + ch, "")
     assert out.replace("\\", "") == text
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_runs_page_survives_its_cache_folder_being_removed(set_env, tmp_path, open_page, make_run):
+    """Item 4: the cached Store object heals itself; the page shows no 'unable to open database file'."""
+    import shutil
+
+    from concept_depth.store import Store
+
+    cache = tmp_path / "cache"
+    set_env(cache)
+    at = open_page("pages/runs.py")
+    assert not at.exception
+    shutil.rmtree(cache)  # removed while the server holds its Store object
+    at = open_page("pages/runs.py")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("No cached runs" in i.value for i in at.info)
+    good = make_run(key="after-removal").to_json().encode()
+    at.file_uploader(key="import_files").set_value([("good.json", good, "application/json")]).run()
+    at.button(key="import").click().run()
+    assert any("imported good.json" in s.value for s in at.success)
+    assert [r["key"] for r in Store(cache).list_results("import")] == ["import-after-removal"]  # landed on disk
+
+
+def test_runs_page_escapes_imported_names_and_reports_crafted_files(set_env, tmp_path, open_page, make_run):
+    """Item 2: a name with a markdown link/image is shown literally; a NaN peak is refused, the page keeps working."""
+    set_env(tmp_path / "cache")
+    evil = make_run(key="evil", dataset="[click](http://evil.example) ![x](http://evil.example/p.png)")
+    nan = make_run(key="nan").to_json().replace('"chance": 0.5', '"chance": NaN')
+    at = open_page("pages/runs.py")
+    at.file_uploader(key="import_files").set_value([("evil.json", evil.to_json().encode(), "application/json"),
+                                                   ("nan.json", nan.encode(), "application/json")]).run()
+    at.button(key="import").click().run()
+    assert not at.exception
+    [ok] = [s.value for s in at.success]
+    assert "\\[click\\]\\(http\\://evil.example\\)" in ok and "\\!\\[x\\]" in ok
+    assert any(e.value.startswith("nan.json") and "NaN" in e.value for e in at.error)
+    at = open_page("pages/runs.py")  # the imported run renders; Delete stays reachable
+    assert not at.exception and at.button(key="delete")
+
+
+def test_the_app_binds_to_localhost_and_the_readme_says_how_to_serve_a_lab():
+    """Item 7."""
+    import tomllib
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("### Serving a lab safely", 1)[1].split("\n## ", 1)[0]
+    assert "ssh -N -L 8501:127.0.0.1:8501" in section and "authentication" in section and "Never expose" in section
