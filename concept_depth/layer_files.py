@@ -32,8 +32,8 @@ from .errors import UnavailableError
 log = logging.getLogger("concept_depth.store")
 
 _COUNTER = itertools.count()
-#: Dirty memory-mapped output is flushed after this many bytes are written.
-FLUSH_BYTES = 256 * 2**20
+#: Memory-mapped output is flushed and unmapped after this many bytes are written (bounds resident memory).
+FLUSH_BYTES = 128 * 2**20
 _BLOCK = 4 * 2**20
 
 
@@ -153,44 +153,20 @@ def iter_chunks(folder: Path, *, mmap: bool = True) -> Iterator[tuple[np.ndarray
     With ``mmap`` the features are memory-mapped (read on access). A damaged chunk is
     dropped with one warning line; its rows count as not done.
     """
-    for idx_path, vec_path in chunk_files(folder):
-        shape = npy_shape(vec_path)
-        try:
-            idx = np.load(idx_path, allow_pickle=False)
-        except FileNotFoundError:
-            continue  # removed meanwhile (finished by another process)
-        except (OSError, ValueError, EOFError) as exc:
-            _drop_chunk(idx_path, vec_path, str(exc))
-            continue
-        if shape is None or len(shape) != 3 or idx.ndim != 1 or shape[0] != len(idx) or idx.dtype.kind not in "iu":
-            _drop_chunk(idx_path, vec_path, "truncated or inconsistent")
-            continue
+    for idx, vec_path, _ in _valid_chunks(folder):
         try:
             vec = np.load(vec_path, mmap_mode="r" if mmap else None, allow_pickle=False)
         except FileNotFoundError:
-            continue
+            continue  # finished and removed by another process meanwhile
         except (OSError, ValueError, EOFError) as exc:
-            _drop_chunk(idx_path, vec_path, str(exc))
+            _drop_chunk(vec_path.with_name(vec_path.name.replace(".vec.npy", ".idx.npy")), vec_path, str(exc))
             continue
-        yield idx.astype(np.int64), vec
+        yield idx, vec
 
 
 def chunk_indices(folder: Path) -> np.ndarray:
     """Sorted row numbers held by finished, intact chunks (only index files and headers are read)."""
-    parts = []
-    for idx_path, vec_path in chunk_files(folder):
-        shape = npy_shape(vec_path)
-        try:
-            idx = np.load(idx_path, allow_pickle=False)
-        except FileNotFoundError:
-            continue
-        except (OSError, ValueError, EOFError) as exc:
-            _drop_chunk(idx_path, vec_path, str(exc))
-            continue
-        if shape is None or len(shape) != 3 or idx.ndim != 1 or shape[0] != len(idx):
-            _drop_chunk(idx_path, vec_path, "truncated or inconsistent")
-            continue
-        parts.append(idx.astype(np.int64))
+    parts = [idx for idx, _, _ in _valid_chunks(folder)]
     return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
@@ -222,48 +198,79 @@ class IncompleteEntryError(UnavailableError):
                          "(its folder was removed or damaged while it ran); run again to compute them")
 
 
+def _valid_chunks(chunks: Path) -> list[tuple[np.ndarray, Path, tuple[int, ...]]]:
+    """(row numbers, vectors file, vectors shape) of every intact chunk; damaged ones dropped (one line each)."""
+    out = []
+    for idx_path, vec_path in chunk_files(chunks):
+        shape = npy_shape(vec_path)
+        try:
+            idx = np.load(idx_path, allow_pickle=False)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError, EOFError) as exc:
+            _drop_chunk(idx_path, vec_path, str(exc))
+            continue
+        if shape is None or len(shape) != 3 or idx.ndim != 1 or shape[0] != len(idx) or idx.dtype.kind not in "iu":
+            _drop_chunk(idx_path, vec_path, "truncated or inconsistent")
+            continue
+        out.append((idx.astype(np.int64), vec_path, shape))
+    return out
+
+
+def _open_outputs(paths: dict[int, Path]) -> dict[int, np.memmap]:
+    return {layer: np.lib.format.open_memmap(path, mode="r+") for layer, path in paths.items()}
+
+
 def assemble_layers(folder: Path, chunks: Path, key: str, layers: list[int], n: int | None
                     ) -> tuple[int, int, dict[str, str]]:
     """Write ``layer-<l>.npy`` [N, D] for every layer from the chunks in ``chunks``.
 
-    Reads one chunk at a time (memory-mapped) and scatters its rows into one memory-mapped
-    output file per layer, then hashes each file in blocks; memory stays that of one chunk
-    plus the kernel's page cache, whatever N is.
+    Reads one chunk into memory at a time and scatters its rows into one memory-mapped
+    output file per layer; every :data:`FLUSH_BYTES` the outputs are flushed and unmapped, so
+    resident memory stays about one chunk plus ``FLUSH_BYTES`` whatever N is (the written
+    pages live on in the kernel's reclaimable page cache). Each finished file is then hashed
+    in blocks.
 
     Returns (N, D, {str(layer): sha256}). Raises IncompleteEntryError when a row in 0..N-1 is
     in no chunk (nothing is written then), ValueError when chunks disagree on K or D.
     """
-    pieces = list(iter_chunks(chunks))
+    pieces = _valid_chunks(chunks)
     if not pieces:
         raise IncompleteEntryError(key, np.arange(n or 0), n or 0)
-    k, d = pieces[0][1].shape[1:]
+    k, d = pieces[0][2][1:]
     if k != len(layers):
         raise ValueError(f"chunks of {key} hold {k} layers, {len(layers)} were named")
     if n is None:
-        n = max((int(idx.max()) + 1 for idx, _ in pieces if len(idx)), default=0)
+        n = max((int(idx.max()) + 1 for idx, _, _ in pieces if len(idx)), default=0)
+    n = int(n)
     have = np.zeros(n, dtype=bool)
-    for idx, vec in pieces:
-        if vec.shape[1:] != (k, d):
-            raise ValueError(f"chunks of {key} disagree on their shape: {vec.shape[1:]} vs {(k, d)}")
+    for idx, _, shape in pieces:
+        if shape[1:] != (k, d):
+            raise ValueError(f"chunks of {key} disagree on their shape: {shape[1:]} vs {(k, d)}")
         if len(idx) and (idx.min() < 0 or idx.max() >= n):
             raise ValueError(f"a chunk of {key} holds row {int(idx.max())}, beyond the {n} samples")
         have[idx] = True
     if not have.all():
         raise IncompleteEntryError(key, np.flatnonzero(~have), n)
+    del have
     folder.mkdir(parents=True, exist_ok=True)
     targets = {layer: folder / f"layer-{layer}.npy" for layer in layers}
     tmps = {layer: _tmp_name(path) for layer, path in targets.items()}
     try:
-        outs = {layer: np.lib.format.open_memmap(tmps[layer], mode="w+", dtype=np.float32, shape=(n, d))
-                for layer in layers}
+        for tmp in tmps.values():  # header and size now; the data pages are written below
+            np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, d)).flush()
+        outs = _open_outputs(tmps)
         written = 0
-        for idx, vec in pieces:
+        for idx, vec_path, _ in pieces:
+            vec = np.load(vec_path, allow_pickle=False)  # one chunk: [rows, K, D]
             for j, layer in enumerate(layers):
                 outs[layer][idx] = vec[:, j, :]
             written += vec.nbytes
-            if written >= FLUSH_BYTES:
+            if written >= FLUSH_BYTES:  # bound resident memory: flush and unmap, then map again
                 for out in outs.values():
                     out.flush()
+                del outs
+                outs = _open_outputs(tmps)
                 written = 0
         for out in outs.values():
             out.flush()
