@@ -46,7 +46,7 @@ if runs:
         "peak accuracy": round(r.depth.peak_accuracy, 3), "created": r.created[:19].replace("T", " "),
     } for r in runs[:10]]), hide_index=True, width="stretch")
     latest = runs[0]
-    st.markdown(f"**Latest run:** {latest.label}")
+    st.markdown(f"**Latest run:** {ui.escape_markdown(latest.label)}")
     ui.headline(latest)
     ui.figure_with_downloads(layer_curves(latest), f"curves-{latest.key[:8]}",
                              note=what_this_shows("curves", latest), key="home-latest")

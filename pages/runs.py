@@ -5,10 +5,8 @@ from datetime import datetime
 import streamlit as st
 
 import ui
-from concept_depth.errors import ConceptDepthError
 from concept_depth.figures import layer_curves, what_this_shows
 from concept_depth.figures.bundle import make_bundle, runs_table
-from concept_depth.results import RunResult
 
 ui.ensure_navigation()
 
@@ -20,15 +18,9 @@ with st.expander("Import result JSON files (e.g. from a sweep on a GPU server)")
     files = st.file_uploader("Result files written by `python -m concept_depth run --out`", type=["json"],
                              accept_multiple_files=True, key="import_files")
     if files and st.button("Import", key="import"):
-        save_run = None
-        with ui.show_errors("import"):
-            save_run = ui.engine("pipeline", "save_run")
-        for f in files if save_run else []:
-            try:
-                result = save_run(store, RunResult.from_json(f.getvalue().decode("utf-8", errors="replace")))
-                st.success(f"imported {f.name}: {result.label}")
-            except ConceptDepthError as exc:
-                st.error(f"{f.name}: {exc}")
+        with ui.show_errors("import"):  # validated, stored apart from computed runs, clashes refused
+            for outcome in ui.import_results(store, [(f.name, f.getvalue()) for f in files]).outcomes:
+                (st.success if outcome.ok else st.error)(ui.escape_markdown(outcome.message))
         ui.bump_data_version()
 
 runs = ui.runs_or_notice("No cached runs yet. Run a probe, or import result files above.")
@@ -61,7 +53,7 @@ if c2.button("Delete this run", key="delete"):
         if confirm and run.extra.get("activation_key"):
             store.delete_activations(run.extra["activation_key"])
         ui.bump_data_version()
-        st.success(f"deleted {run.label}")
+        st.success(f"deleted {ui.escape_markdown(run.label)}")
         st.rerun()
 
 st.subheader("Export a bundle")

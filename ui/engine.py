@@ -1,4 +1,4 @@
-"""The app's access to the engine: store, one cached model, cached runs and layer vectors.
+"""The app's access to the engine: store, loaded models (memory budget), cached runs and layer vectors.
 
 Streamlit caching lives here and nowhere else. Engine parts are imported lazily so a page
 whose engine part is missing shows a readable error instead of failing to load.
@@ -53,17 +53,26 @@ def bump_data_version() -> None:
     st.session_state["_cd_data_version"] = data_version() + 1
 
 
-# ---- the one model in memory ----------------------------------------------------------
-@st.cache_resource(max_entries=1, show_spinner=False)
-def _loaded_model(spec_json: str, device: str | None):
-    # max_entries=1: loading a second model evicts the first, so one model is in memory at a time.
-    load_model = engine("models", "load_model")
-    return load_model(ModelSpec.from_dict(json.loads(spec_json)), device=device)
+# ---- loaded models, within a memory budget ---------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _model_cache():
+    """One cache for every session: several small models at once, least recently used evicted first
+    (budget: $CONCEPT_DEPTH_MODEL_MEMORY_GB, else half the available memory; see ui.model_cache)."""
+    from .model_cache import ModelCache
+
+    return ModelCache()
 
 
 def model_loader(spec: ModelSpec, device: str | None = None):
-    """``model_loader=`` for the engine: reuses the loaded model across reruns and tabs."""
-    return _loaded_model(json.dumps(spec.to_dict(), sort_keys=True), device)
+    """``model_loader=`` for the engine: reuses loaded models across reruns, tabs and sessions."""
+    load_model = engine("models", "load_model")
+    key = (json.dumps(spec.to_dict(), sort_keys=True), device)
+    return _model_cache().get(key, lambda: load_model(spec, device=device))
+
+
+def import_results(store: Store, files) -> Any:
+    """Import uploaded result files ``[(name, bytes)]``: an ImportReport, one outcome per file."""
+    return engine("imports", "import_results")(store, files)
 
 
 # ---- runs --------------------------------------------------------------------------------

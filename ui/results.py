@@ -11,6 +11,7 @@ from concept_depth.figures.bundle import layer_table
 from concept_depth.results import RunResult
 
 from .figures import figure_with_downloads
+from .text import escape_markdown
 
 
 def run_option(run: RunResult) -> str:
@@ -48,7 +49,7 @@ def headline(run: RunResult) -> None:
 
 def show_run(run: RunResult, *, key: str = "run") -> None:
     """Headline numbers, the layer curves with downloads and note, and the per-layer table."""
-    st.subheader(run.label)
+    st.subheader(escape_markdown(run.label))
     headline(run)
     x = st.radio("x-axis", ["layer", "relative depth"], horizontal=True, key=f"x-{key}")
     fig = layer_curves(run, x="relative" if x == "relative depth" else "layer")

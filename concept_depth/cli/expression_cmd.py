@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_chat_template_option, add_dataset_options, add_model_options, dataset_spec, model_spec
+from .options import (add_chat_template_option, add_dataset_options, add_model_options, check_output_path,
+                      check_run_options, dataset_spec, model_spec)
 from .progress_bar import emit_result, progress_bar
 
 
@@ -61,6 +62,9 @@ def _run(args: argparse.Namespace) -> int:
                           answer_cue=args.answer_cue.replace("\\n", "\n"), pool_size=args.pool_size,
                           max_n=args.max_n, max_tokens=args.max_tokens, probe=not args.no_probe,
                           chat_template=args.chat_template)
+    check_run_options(args)
+    if args.out:
+        check_output_path(args.out, "--out")
     store = Store(args.cache_dir)
     with progress_bar(args) as bar:
         result = run_expression(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar)

@@ -34,8 +34,9 @@ def hub_error(repo_id: str, exc: BaseException) -> Exception:
         return UnavailableError(f"{repo_id} is not in the local cache and the hub cannot be reached (no network)")
     if isinstance(exc, (MemoryError, torch.OutOfMemoryError)) or "out of memory" in low:
         return UnavailableError(f"not enough memory to load {repo_id}; try a smaller bit width or model")
-    first = text.splitlines()[0][:200] if text else type(exc).__name__
-    return UnavailableError(f"cannot load {repo_id}: {first}")
+    # The whole message on one line (a first line alone can end mid-sentence, "... from one of: ").
+    summary = " ".join(text.split())[:400] if text.strip() else type(exc).__name__
+    return UnavailableError(f"cannot load {repo_id}: {summary}")
 
 
 def quant_kwargs(quant: int, device: torch.device) -> dict[str, Any]:

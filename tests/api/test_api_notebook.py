@@ -57,12 +57,12 @@ def test_api_and_cli_give_the_same_run_from_the_same_cache(tmp_path, capsys):
 
 def test_a_loaded_model_is_used_as_is_and_a_bit_width_clash_is_one_clear_error(tmp_path, tiny_models):
     lm = tiny_models("gpt2")
-    acts = cd.extract(model=lm, dataset="builtin-capitals", limit=10, cache_dir=tmp_path, progress=False)
-    assert acts.features.shape == (10, lm.n_layers + 1, lm.hidden_size) and acts.features.dtype == np.float32
-    assert len(acts.prompts) == 10 and set(acts.labels.tolist()) == {0, 1} and acts.layers[0] == 0
+    acts = cd.extract(model=lm, dataset="builtin-capitals", limit=20, cache_dir=tmp_path, progress=False)
+    assert acts.features.shape == (20, lm.n_layers + 1, lm.hidden_size) and acts.features.dtype == np.float32
+    assert len(acts.prompts) == 20 and set(acts.labels.tolist()) == {0, 1} and acts.layers[0] == 0
     with pytest.raises(BadInputError, match="loaded at 32 bits"):
-        cd.run(model=lm, dataset="builtin-capitals", limit=10, quant=8, cache_dir=tmp_path, progress=False)
-    outcomes = cd.sweep(model=[lm, "tiny:llama"], dataset="builtin-capitals", limit=10, cache_dir=tmp_path,
+        cd.run(model=lm, dataset="builtin-capitals", limit=20, quant=8, cache_dir=tmp_path, progress=False)
+    outcomes = cd.sweep(model=[lm, "tiny:llama"], dataset="builtin-capitals", limit=20, cache_dir=tmp_path,
                         progress=False)
     assert [o.ok for o in outcomes] == [True, True]
     assert outcomes[0].result.extra["activation_key"] == acts.key  # reused, not recomputed

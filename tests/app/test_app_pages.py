@@ -184,7 +184,7 @@ def test_runs_lists_imports_and_deletes(make_run, charts, open_page, trace_names
     assert any("bad.json" in e.value and "JSON" in e.value for e in at.error)
     at = open_page("pages/runs.py")
     table = at.dataframe[0].value
-    assert list(table["key"]) == ["from-gpu-server"] and table["dataset"][0] == "cities"
+    assert list(table["key"]) == ["import-from-gpu-server"] and table["dataset"][0] == "cities"  # kind import
     fig, = charts(at)  # the chosen run's curves, jumping point marked
     assert "jumping point (layer 3)" in trace_names(fig)
     at.button(key="delete").click().run()

@@ -162,3 +162,11 @@ def test_gguf_path_is_converted_once_then_loaded_from_the_cache(tmp_path, monkey
     # the real converter returns at once when the converted copy exists (no GGUF parsing)
     monkeypatch.undo()
     assert gguf.convert_gguf(src, gguf.converted_dir(tmp_path / "c", sha)) == gguf.converted_dir(tmp_path / "c", sha)
+
+
+def test_a_multi_line_loading_error_is_not_cut_off():
+    """Issue 10 item 9: the tokenizer error used to end at "... from one of: "."""
+    exc = ValueError("Couldn't instantiate the backend tokenizer from one of: \n(1) a `tokenizers` library file,\n"
+                     "(2) a slow tokenizer instance to convert or\n(3) an equivalent slow tokenizer class.")
+    msg = str(hub_error("some/dir", exc))
+    assert "from one of: (1) a `tokenizers` library file, (2)" in msg and "(3)" in msg and "\n" not in msg
