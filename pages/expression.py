@@ -61,7 +61,7 @@ if model is not None and dataset is not None:
     with ui.show_errors("settings"):
         if not model:
             raise BadInputError("type a hub id or local path for the model")
-        ExpressionSpec = ui.engine("expression", "ExpressionSpec")
+        ExpressionSpec = ui.engine("expression_analysis", "ExpressionSpec")
         ds = DatasetSpec(name=dataset["name"], path=dataset["path"], text_col=dataset["text_col"],
                          label_col=dataset["label_col"], variant=dataset["variant"], limit=int(limit) or None,
                          noise=NoiseSpec(kind=noise))
@@ -70,7 +70,7 @@ if model is not None and dataset is not None:
                               probe=bool(probe))
 
 if st.button("Run", type="primary", disabled=spec is None, key="x_run"):
-    run_expression = ui.engine("expression", "run_expression")
+    run_expression = ui.engine("expression_analysis", "run_expression")
     area = st.container()
     area.button("Cancel", key="x_cancel", on_click=ui.request_cancel, help="stop after the current batch")
     progress = ui.StreamlitProgress(area)
@@ -85,7 +85,7 @@ ui.show_cancelled_notice()
 # ---- results -----------------------------------------------------------------------------------
 results = []
 with ui.show_errors("cached results"):
-    results = ui.engine("expression", "list_expression_results")(ui.get_store())
+    results = ui.engine("expression_analysis", "list_expression_results")(ui.get_store())
 if not results:
     st.info("No expression analyses cached yet: pick a model and a dataset and press Run.")
     st.stop()

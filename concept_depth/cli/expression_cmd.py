@@ -54,7 +54,7 @@ def format_table(result) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..expression import ExpressionSpec, parse_answer_words, parse_shots, run_expression
+    from ..expression_analysis import ExpressionSpec, parse_answer_words, parse_shots, run_expression
     from ..store import Store
 
     spec = ExpressionSpec(model=model_spec(args), dataset=dataset_spec(args), shots=parse_shots(args.shots),

@@ -84,7 +84,7 @@ def run_spec(args: argparse.Namespace) -> RunSpec:
 
 
 def sweep_options(args: argparse.Namespace) -> dict:
-    """Keywords of ``concept_depth.sweep.plan_sweep`` (model, quant, dataset, noise are comma lists)."""
+    """Keywords of ``concept_depth.sweeps.plan_sweep`` (model, quant, dataset, noise are comma lists)."""
     return options_of(args, MODEL_KEYS + DATASET_KEYS + EXTRACTION_KEYS + spec_builders.PROBE_KEYS
                       + spec_builders.DEPTH_KEYS)
 

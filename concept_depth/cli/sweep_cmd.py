@@ -48,7 +48,7 @@ def _slug(*parts) -> str:
 
 def _sweep(args: argparse.Namespace) -> int:
     from ..store import Store
-    from ..sweep import plan_sweep, run_sweep
+    from ..sweeps import plan_sweep, run_sweep
 
     items = plan_sweep(**sweep_options(args))  # every spec first: a typo fails before hours of work
     check_run_options(args)

@@ -88,3 +88,15 @@ def test_the_readme_notebook_session_runs(tmp_path, monkeypatch, model_cache):
     assert namespace["acts"].features.shape == (40, 19, 640)
     assert namespace["data"]["schema"] == "concept-depth/result@1"
     assert len(namespace["outcomes"]) == 2 and all(o.ok for o in namespace["outcomes"])
+
+
+def test_api_names_stay_functions_after_every_engine_module_is_imported():
+    """A subpackage named like an API function would replace it on first import (cd.expression...)."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(cd.__path__, "concept_depth."):
+        if ".cli" not in info.name:
+            importlib.import_module(info.name)
+    for name in ("load_model", "extract", "run", "expression", "sweep"):
+        assert callable(getattr(cd, name)) and not isinstance(getattr(cd, name), type(cd)), name

@@ -21,7 +21,7 @@ def no_work(monkeypatch, tmp_path):
     def forbidden(*args, **kwargs):
         raise AssertionError("work started before the options were checked")
 
-    import concept_depth.expression as expression
+    import concept_depth.expression_analysis as expression
     import concept_depth.extraction as extraction
     import concept_depth.models as models
     import concept_depth.models.loader as loader

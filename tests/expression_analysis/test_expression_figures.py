@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from concept_depth.expression import ExpressionResult
+from concept_depth.expression_analysis import ExpressionResult
 from concept_depth.figures.expression import (gap_figure, pass_at_n_figure, pearson, probe_vs_answer_scatter,
                                               shots_figure)
 
