@@ -8,6 +8,7 @@ import ui
 from concept_depth.errors import ConceptDepthError
 from concept_depth.figures import layer_curves, what_this_shows
 from concept_depth.figures.bundle import make_bundle, runs_table
+from concept_depth.pipeline import delete_run, save_run
 from concept_depth.results import RunResult
 
 ui.ensure_navigation()
@@ -20,10 +21,7 @@ with st.expander("Import result JSON files (e.g. from a sweep on a GPU server)")
     files = st.file_uploader("Result files written by `python -m concept_depth run --out`", type=["json"],
                              accept_multiple_files=True, key="import_files")
     if files and st.button("Import", key="import"):
-        save_run = None
-        with ui.show_errors("import"):
-            save_run = ui.engine("pipeline", "save_run")
-        for f in files if save_run else []:
+        for f in files:
             try:
                 result = save_run(store, RunResult.from_json(f.getvalue().decode("utf-8", errors="replace")))
                 st.success(f"imported {f.name}: {result.label}")
@@ -37,15 +35,21 @@ sizes = {}
 with ui.show_errors("cache sizes"):
     for e in store.entries():
         sizes[(e.kind, e.key)] = e.size_bytes
-table = runs_table(runs)
-table.insert(1, "activations (MB)", [round(sizes.get(("activations", r.extra.get("activation_key")), 0) / 1e6, 2)
-                                     for r in runs])
-st.dataframe(table, hide_index=True, width="stretch")
-st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB")
+table = ui.runs_frame(runs)
+table["MB"] = [round(sizes.get(("activations", r.extra.get("activation_key")), 0) / 1e6, 2) for r in runs]
+table["key"] = [r.key[:8] for r in runs]
+ui.runs_dataframe(table)
+st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB · origin: a probe run, the probe step "
+           "of an expression analysis, a sweep, or an imported file")
+with st.expander("Every spec field of every run (the runs.csv of a bundle)"):
+    st.dataframe(runs_table(runs), hide_index=True, width="stretch")
 
 by_key = {r.key: r for r in runs}
 st.subheader("Details")
-key = st.selectbox("Run", list(by_key), format_func=lambda k: ui.run_option(by_key[k]), key="runs_pick")
+keys = list(by_key)
+wanted = st.query_params.get("run")
+key = st.selectbox("Run", keys, index=keys.index(wanted) if wanted in keys else 0,
+                   format_func=lambda k: ui.run_option(by_key[k]), key="runs_pick")
 run = by_key[key]
 with st.expander("Full spec and depth definition"):
     st.json({"key": run.key, "created": run.created, "spec": run.spec, "depth": run.to_dict()["depth"],
@@ -57,7 +61,7 @@ confirm = c1.checkbox("Also delete its layer vectors", key="del_acts",
                       help="activations are shared by runs with different probe settings")
 if c2.button("Delete this run", key="delete"):
     with ui.show_errors("delete"):
-        ui.engine("pipeline", "delete_run")(store, key)
+        delete_run(store, key)
         if confirm and run.extra.get("activation_key"):
             store.delete_activations(run.extra["activation_key"])
         ui.bump_data_version()

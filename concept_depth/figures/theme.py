@@ -21,6 +21,12 @@ FONT_FAMILY = "Arial, Helvetica, sans-serif"
 BASE_FONT_SIZE = 14
 
 
+def rgba(hex_color: str, alpha: float) -> str:
+    """``#0072B2`` -> ``rgba(0,114,178,alpha)`` (bands and shading)."""
+    h = hex_color.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
 def color(i: int) -> str:
     """The i-th palette colour (wrapping)."""
     return PALETTE[i % len(PALETTE)]

@@ -52,7 +52,7 @@ def test_scatter_colours_by_label_marks_wrong_points_and_names_variance():
     assert len(wrong_trace.x) == 3 and wrong_trace.marker.symbol == "x-thin-open"
     assert wrong_trace.x[0] == pytest.approx(proj.coords[1, 0])
     assert "% of variance" in fig.layout.xaxis.title.text
-    assert f"{100 * proj.explained[0]:.1f}%" in fig.layout.xaxis.title.text
+    assert f"{100 * proj.explained[0]:.0f}%" in fig.layout.xaxis.title.text  # shares of 10% and more: whole %
     assert fig.data[1].customdata[0][0] == "prompt number 1"
     assert fig.data[1].customdata[0][1] == f"P(true) = {proba[1]:.2f}; confidence in the true label {proba[1]:.2f}"
     assert "%{customdata[1]}" in fig.data[1].hovertemplate
