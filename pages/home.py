@@ -40,7 +40,7 @@ ui.show_cancelled_notice()
 st.subheader("Recent runs")
 runs = ui.runs_or_notice("No cached runs yet: use the quick start above or the Probe page.", stop=False)
 if runs:
-    ui.runs_dataframe(ui.runs_frame(runs[:10]))
+    ui.runs_static_table(ui.runs_frame(runs[:10]))
     latest = ui.latest_probe_run(runs)
     if latest is None:
         st.info("Every cached run so far is the probe step of an expression analysis (or an import); "

@@ -35,14 +35,14 @@ sizes = {}
 with ui.show_errors("cache sizes"):
     for e in store.entries():
         sizes[(e.kind, e.key)] = e.size_bytes
-table = ui.runs_frame(runs)
-table["MB"] = [round(sizes.get(("activations", r.extra.get("activation_key")), 0) / 1e6, 2) for r in runs]
-table["key"] = [r.key[:8] for r in runs]
-ui.runs_dataframe(table)
-st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB · origin: a probe run, the probe step "
-           "of an expression analysis, a sweep, or an imported file")
-with st.expander("Every spec field of every run (the runs.csv of a bundle)"):
-    st.dataframe(runs_table(runs), hide_index=True, width="stretch")
+ui.runs_dataframe(ui.runs_frame(runs))
+st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB · origin: probe = a probe run, "
+           "expression = the probe step of an expression analysis, sweep, or import = a result file")
+with st.expander("Every spec field of every run, with key and size (the runs.csv of a bundle)"):
+    full = runs_table(runs)
+    full.insert(1, "activations (MB)", [round(sizes.get(("activations", r.extra.get("activation_key")), 0) / 1e6, 2)
+                                        for r in runs])
+    st.dataframe(full, hide_index=True, width="stretch")
 
 by_key = {r.key: r for r in runs}
 st.subheader("Details")

@@ -19,12 +19,14 @@ from .jobs import execute_run, run_job, show_cancelled_notice
 from .navigation import ensure_navigation
 from .progress import StreamlitProgress, consume_cancel, request_cancel
 from .results import (ORIGINS, created_text, filter_runs, headline, label_names, latest_probe_run, run_name,
-                      run_option, run_origin, runs_dataframe, runs_frame, runs_or_notice, show_run)
+                      run_option, run_origin, runs_dataframe, runs_frame, runs_or_notice, runs_static_table,
+                      show_run)
 
 __all__ = [
     "forms", "bump_data_version", "cached_runs", "catalog", "get_store", "layer_vectors", "loader_for",
     "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "show_errors", "figure_with_downloads",
     "execute_run", "run_job", "show_cancelled_notice", "ensure_navigation", "StreamlitProgress", "consume_cancel",
     "request_cancel", "ORIGINS", "created_text", "filter_runs", "headline", "label_names", "latest_probe_run",
-    "run_name", "run_option", "run_origin", "runs_dataframe", "runs_frame", "runs_or_notice", "show_run",
+    "run_name", "run_option", "run_origin", "runs_dataframe", "runs_frame", "runs_or_notice", "runs_static_table",
+    "show_run",
 ]

@@ -17,7 +17,9 @@ from .errors import show_errors
 from .figures import figure_with_downloads
 
 #: Where a stored run came from (``run.extra["origin"]``); runs stored before the field existed are probe runs.
-ORIGINS = {"probe": "probe run", "expression": "expression analysis", "sweep": "sweep", "import": "imported"}
+ORIGINS = {"probe": "probe run", "expression": "expression analysis", "sweep": "sweep", "import": "imported file"}
+ORIGIN_HELP = ("where the run came from: probe (a probe run), expression (the probe step of an expression "
+               "analysis), sweep, or import (a result file)")
 
 
 def run_origin(run: RunResult) -> str:
@@ -46,32 +48,28 @@ def run_option(run: RunResult) -> str:
     return f"{run_name(run)}{via} · {created_text(run)} · {run.key[:8]}"
 
 
-#: Column widths that fit the runs tables in the page without horizontal scrolling.
+#: Column widths (pixels) that fit the runs table in a 1280-pixel window without horizontal
+#: scrolling; a long run name is cut with "…" (drag the column wider, or see Details).
 RUNS_COLUMNS = {
-    "run": st.column_config.TextColumn("run", width="large", help="model · dataset · bit width · samples, "
-                                       "and any setting that is not the default"),
-    "origin": st.column_config.TextColumn("origin", width="small",
-                                          help="probe run, expression analysis (its probe step), sweep or import"),
-    "samples": st.column_config.NumberColumn("samples", width="small"),
-    "layers": st.column_config.NumberColumn("layers", width="small"),
-    "jumping point": st.column_config.NumberColumn("jumping", width="small", help="jumping point (layer)"),
-    "converging point": st.column_config.NumberColumn("converging", width="small", help="converging point (layer)"),
-    "peak accuracy": st.column_config.NumberColumn("peak acc.", width="small", format="%.3f"),
-    "created": st.column_config.TextColumn("created", width="medium"),
-    "key": st.column_config.TextColumn("key", width="small"),
-    "MB": st.column_config.NumberColumn("MB", width="small", help="size of its layer vectors in the cache",
-                                        format="%.2f"),
+    "run": st.column_config.TextColumn("run", width=265, help="model · dataset · bit width · samples, and any "
+                                       "setting that is not the default"),
+    "origin": st.column_config.TextColumn("origin", width=82, help=ORIGIN_HELP),
+    "samples": st.column_config.NumberColumn("samples", width=62),
+    "layers": st.column_config.NumberColumn("layers", width=52),
+    "jumping point": st.column_config.NumberColumn("jumping", width=62, help="jumping point (layer)"),
+    "converging point": st.column_config.NumberColumn("converging", width=80, help="converging point (layer)"),
+    "peak accuracy": st.column_config.NumberColumn("peak acc.", width=68, format="%.3f"),
+    "created": st.column_config.TextColumn("created", width=125),
 }
 
 
 def runs_frame(runs: Sequence[RunResult]) -> pd.DataFrame:
     """One compact row per run: name, origin, size, depth metrics, creation time (to the minute)."""
     return pd.DataFrame([{
-        "run": run_name(r), "origin": ORIGINS.get(run_origin(r), run_origin(r)), "samples": r.n_samples,
+        "run": run_name(r), "origin": run_origin(r), "samples": r.n_samples,
         "layers": r.n_layers, "jumping point": r.depth.jumping_point, "converging point": r.depth.converging_point,
         "peak accuracy": round(r.depth.peak_accuracy, 3), "created": created_text(r),
-    } for r in runs], columns=["run", "origin", "samples", "layers", "jumping point", "converging point",
-                               "peak accuracy", "created"])
+    } for r in runs], columns=list(RUNS_COLUMNS))
 
 
 def runs_dataframe(frame: pd.DataFrame, **kwargs) -> None:
@@ -80,10 +78,17 @@ def runs_dataframe(frame: pd.DataFrame, **kwargs) -> None:
                  column_config={k: v for k, v in RUNS_COLUMNS.items() if k in frame.columns}, **kwargs)
 
 
+def runs_static_table(frame: pd.DataFrame) -> None:
+    """A short :func:`runs_frame` as ``st.table``: long names wrap, nothing is ever cut off."""
+    shown = frame.astype(object)
+    for col in ("jumping point", "converging point"):  # None means "not acquired"
+        shown[col] = ["–" if pd.isna(v) else str(int(v)) for v in frame[col]]
+    shown["peak accuracy"] = [f"{v:.3f}" for v in frame["peak accuracy"]]
+    st.table(shown, hide_index=True)
+
+
 def _layer_txt(run: RunResult, layer: int | None) -> str:
-    if layer is None:
-        return "not acquired"
-    return f"layer {layer}"
+    return "not acquired" if layer is None else f"layer {layer}"
 
 
 def headline(run: RunResult) -> None:

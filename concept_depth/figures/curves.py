@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from ..results import RunResult
 from .labels import run_labels
-from .theme import DASHES, SYMBOLS, color, paper_theme, rgba
+from .theme import DASHES, SYMBOLS, color, paper_theme, rgba, title_above_plot
 
 METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "auc": "ROC-AUC"}
 
@@ -31,6 +31,8 @@ def whole_layer_ticks(fig: go.Figure, top_layer: int) -> go.Figure:
     """Ticks on whole layers only (at most about 12 of them), never 0.5 or 1.5."""
     return fig.update_xaxes(tick0=0, dtick=max(1, -(-int(top_layer) // 12)))
 
+#: A white outline around label text (CSS text-shadow), so a label stays readable where it crosses a curve.
+HALO = "white 1.5px 0 1px, white -1.5px 0 1px, white 0 1.5px 1px, white 0 -1.5px 1px"
 #: The depth markers: symbol, legend name and the short in-plot label of each point.
 MARKERS = {"jumping_point": ("triangle-up", "jumping point", "J"),
            "converging_point": ("diamond", "converging point", "C")}
@@ -60,7 +62,7 @@ def depth_markers(run: RunResult, x: str, *, c: str = "#000000", text: bool = Tr
             x=[_x_of(run, layer, x)], y=[acc[layer]], mode="markers+text" if text else "markers",
             name=f"{name_prefix}{label} (layer {layer})",
             marker=dict(symbol=symbol, size=15 if field == "both" else 14, color="white", line=dict(color=c, width=2.5)),
-            text=[short], textposition=position, textfont=dict(size=12, color=c), cliponaxis=False,
+            text=[short], textposition=position, textfont=dict(size=12, color=c, shadow=HALO), cliponaxis=False,
             meta={"role": field, "roles": list(roles), "layer": layer, "run": run.key},
             showlegend=group is None, legendgroup=group,
             hovertemplate=f"{label}: layer {layer}<br>accuracy %{{y:.3f}}<extra></extra>",
@@ -81,10 +83,17 @@ def chance_traces(runs: Sequence[RunResult], x: str, names: Sequence[str] | None
     if not levels or not xs:
         return []
     out = []
+    crowded = [level for level, idx in levels.items() if len(idx) > 2]
     for level, idx in sorted(levels.items()):
         own = len(levels) > 1 and names is not None
         line_color = color(idx[0]) if own and len(idx) == 1 else "#888888"
-        name = f"chance {level:.2f}" + (f" ({', '.join(names[i] for i in idx)})" if own else "")
+        if not own:
+            whose = ""
+        elif len(idx) <= 2:
+            whose = f" ({', '.join(names[i] for i in idx)})"
+        else:  # a long list of names would fill the legend: count them
+            whose = f" (the other {len(idx)} runs)" if len(crowded) == 1 else f" ({len(idx)} runs)"
+        name = f"chance {level:.2f}{whose}"
         out.append(go.Scatter(x=[min(xs), max(xs)], y=[level, level], mode="lines", name=name,
                               line=dict(color=line_color, width=1.2, dash="dot"), hoverinfo="skip",
                               showlegend=True, meta={"role": "chance", "chance": level,
@@ -179,8 +188,8 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
         if note:
             fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom",
                                showarrow=False, font=dict(size=11, color="#555"))
-        # title (two lines) at the very top, the key just above the plot: room for both
+        # the key sits just above the plot, the title above the key
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.3, x=0, xanchor="left"),
-                          title=dict(yref="container", y=0.98, yanchor="top"),
-                          margin=dict(t=100 if note else 80, b=110 + 22 * ((len(runs) + 1) // 2)))
+                          margin=dict(b=110 + 22 * ((len(runs) + 1) // 2)))
+        title_above_plot(fig, clearance=28 if note else 12)
     return fig

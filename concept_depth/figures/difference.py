@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from ..results import RunResult
 from .curves import METRIC_NAMES, x_values
 from .labels import run_labels
-from .theme import color, paper_theme, rgba
+from .theme import color, paper_theme, rgba, title_above_plot
 
 #: Spec fields that must match for two runs to be comparable (everything but quant and noise).
 MATCH_FIELDS = ("model", "model_revision", "dataset", "hook", "pooling", "limit", "max_tokens",
@@ -143,11 +143,12 @@ def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: s
     sub = names.common if len(pairs) > 1 else (pairs[0][0].label if pairs else "")
     # Long run names: legend below the plot, always shown (even for one curve).
     fig.update_layout(showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left"),
-                      margin=dict(b=140, t=80),
+                      margin=dict(b=140),
                       title=title or (f"Change in {METRIC_NAMES[metric]} against float32 clean"
                                       + (f"<br><sup>{sub}</sup>" if sub else "")),
                       xaxis_title="relative depth (layer / layers)" if x == "relative" else "layer",
                       yaxis_title=f"Δ {METRIC_NAMES[metric]} (setting − 32-bit clean)")
+    title_above_plot(fig)
     fig.layout.meta = {"interval_method": interval_method if any(intervals) else None}
     return fig
 

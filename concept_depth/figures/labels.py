@@ -128,6 +128,8 @@ def _non_default(field: str, text: str) -> bool:
     defaults = {"variant": "default variant", "noise": "clean", "hook": "residual",
                 "pooling": "last token", "protocol": "paper split", "probe": "logistic", "prompt": "prompt A"}
     # a revision is a fingerprint, max tokens rarely matters: named only where runs differ in them
+    if field == "variant" and text in ("seed=0", "question"):  # a built-in's default seed, StrategyQA's default
+        return False
     return field not in ("max_tokens", "model_revision") and text != defaults.get(field, text)
 
 

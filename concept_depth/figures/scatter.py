@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .pca import PCAProjection
-from .theme import color, paper_theme
+from .theme import color, paper_theme, title_above_plot
 
 WRONG_NAME = "probe wrong (held-out)"
 
@@ -168,6 +168,8 @@ def pca_animation(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, pro
     )
     paper_theme(fig)
     fig.update_layout(margin=dict(b=140))
+    # room for the longest frame title (a one-point layer adds a line)
+    title_above_plot(fig, lines=max(frame_title(layer).count("<br>") + 1 for layer in layers))
     return fig
 
 
@@ -199,10 +201,10 @@ def pca_grid(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, layers: 
     if any(projs[l].degenerate for l in layers):
         lines.append(f"<sup>one point: {ONE_POINT}</sup>")
     # Short lines (the name, then the basis in small type) so the title is never cut off.
-    fig.update_layout(title=dict(text="<br>".join(lines), yref="container", y=0.99, yanchor="top"),
-                      height=max(340, 270 * rows + 20 * len(lines)), legend=dict(orientation="h", y=-0.08),
-                      margin=dict(t=50 + 22 * len(lines)))
+    fig.update_layout(title_text="<br>".join(lines), height=max(340, 270 * rows + 20 * len(lines)),
+                      legend=dict(orientation="h", y=-0.08))
     paper_theme(fig)
+    title_above_plot(fig, clearance=30)  # clear of the panel subtitles
     fig.update_xaxes(showticklabels=False, ticks="")
     fig.update_yaxes(showticklabels=False, ticks="")
     for ann in fig.layout.annotations:

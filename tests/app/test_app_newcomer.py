@@ -29,8 +29,8 @@ def test_home_latest_run_is_the_latest_probe_run_and_tables_show_origins(charts,
     _save(cache, make_run(key="from-expression", dataset="STSA", category="emotional"), "expression", now)
     at = open_page()
     assert not at.exception and not at.error
-    table = at.dataframe[0].value
-    assert list(table["origin"]) == ["expression analysis", "probe run"]
+    table = at.table[0].value
+    assert list(table["origin"]) == ["expression", "probe"]
     assert all(len(c) == 16 for c in table["created"])  # "2026-11-22 10:00", never cut to the hour
     latest = [m.value for m in at.markdown if m.value.startswith("**Latest probe run:**")]
     assert latest and "cities" in latest[0] and "STSA" not in latest[0]
@@ -52,7 +52,7 @@ def test_runs_page_shows_origin_and_opens_a_run_by_deep_link(charts, make_run, o
     _save(cache, make_run(key="probe-a", jump=4, converge=4), "probe", now - 10)
     _save(cache, make_run(key="sweep-b", dataset="STSA"), "sweep", now)
     at = open_page("pages/runs.py")
-    assert list(at.dataframe[0].value["origin"]) == ["sweep", "probe run"]
+    assert list(at.dataframe[0].value["origin"]) == ["sweep", "probe"]
     assert at.selectbox(key="runs_pick").value == "sweep-b"
     from streamlit.testing.v1 import AppTest
 

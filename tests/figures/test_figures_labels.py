@@ -65,3 +65,17 @@ def test_one_chance_line_per_chance_level_in_the_legend(make_run):
     same = layer_curves([a, make_run(key="c", quant=8)], metrics=("accuracy",))
     only, = [t for t in same.data if (t.meta or {}).get("role") == "chance"]
     assert only.name == "chance 0.50" and only.meta["runs"] == ["a", "c"]
+
+
+def test_title_margin_grows_with_its_lines_and_keeps_a_figures_clearance(make_run):
+    from concept_depth.figures.theme import TITLE_LINE_PX, paper_theme, title_above_plot
+
+    one = layer_curves(make_run())
+    two = layer_curves([make_run(key="a"), make_run(key="b", quant=8)])  # title + common line, key above the plot
+    assert two.layout.title.text.count("<br>") == 1
+    assert two.layout.title.pad.b == 28 + TITLE_LINE_PX and two.layout.margin.t > one.layout.margin.t
+    assert one.layout.title.yanchor == "bottom" and one.layout.title.y == 1
+    paper_theme(two)  # the export re-applies the theme: the clearance for the key stays
+    assert two.layout.title.pad.b == 28 + TITLE_LINE_PX
+    title_above_plot(two, lines=3)
+    assert two.layout.title.pad.b == 28 + 2 * TITLE_LINE_PX
