@@ -18,7 +18,8 @@ st.caption("How a run's prompts are arranged in each layer, and what the probe m
 
 runs = ui.runs_or_notice("No cached runs yet. Run a probe on the Probe page first.")
 
-wanted = st.query_params.get("run")
+latest = ui.latest_probe_run(runs)
+wanted = st.query_params.get("run") or (latest.key if latest else None)
 keys = [r.key for r in runs]
 run = runs[st.selectbox("Run", range(len(runs)), format_func=lambda i: ui.run_option(runs[i]),
                         index=keys.index(wanted) if wanted in keys else 0, key="layers_run")]

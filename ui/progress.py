@@ -89,7 +89,9 @@ class StreamlitProgress:
         text = f"{head} · {event.done}/{event.total} {event.unit}"
         if event.rate:
             text += f" · {event.rate:.1f} {event.unit}/s"
-        return text + (" · done" if finished else f" · ETA {fmt_seconds(event.eta_s)}")
+        if finished:
+            return text + " · done"
+        return text + (f" · ETA {fmt_seconds(event.eta_s)}" if event.eta_s is not None else "")
 
     def total_seconds(self) -> float:
         return sum(self.seconds.values())

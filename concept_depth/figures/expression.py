@@ -98,7 +98,7 @@ def gap_figure(result: Any, *, title: str | None = None) -> go.Figure:
         title=title or (f"Probe vs logit lens · {result.spec.get('dataset')}{gap_txt}"
                         f"<br><sup>{result.spec.get('model_label') or result.spec.get('model')}</sup>"),
         xaxis_title="layer (0 = embeddings)", yaxis_title="accuracy", hovermode="x unified",
-        legend=_BELOW)
+        legend=dict(_BELOW, traceorder="normal"))  # a filled trace would otherwise reverse the order
     fig.update_yaxes(range=[0, 1.02])
     _finish(fig)
     return whole_layer_ticks(fig, max(layers)) if layers else fig

@@ -200,20 +200,29 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run):
             _settle(page)
             _check(page, "layers-grid")
             # Cognition vs expression: run the analysis on the same tiny model, then expect its charts.
+            page.set_viewport_size({"width": 1400, "height": 3800})  # the page's four figures in one screenshot
             page.goto(f"{server}/expression?model=tiny:llama&dataset=builtin-coinflip")
             _settle(page, chart=False)
             page.get_by_role("button", name="Run", exact=True).click()
             page.wait_for_selector(CHART, timeout=120_000)
             _check(page, "expression")
             assert "logit lens" in page.inner_text("body").lower()
+            page.set_viewport_size({"width": 1400, "height": 2200})
             # a figure downloads as SVG, rendered by kaleido when the button is clicked
             page.goto(f"{server}/runs")
             _settle(page)
-            page.get_by_role("button", name="Download figure").first.click()
+            page.get_by_role("button", name="Download").first.click()
             with page.expect_download(timeout=60_000) as dl:
                 page.get_by_role("button", name="SVG").first.click()
             svg = Path(dl.value.path()).read_bytes()
             assert b"<svg" in svg[:400] and b"Accuracy" in svg
+            # the PNG carries its DPI (300 by default), so a document places it at its size in inches
+            with page.expect_download(timeout=60_000) as dl:
+                page.get_by_role("button", name="PNG").first.click()
+            from PIL import Image
+
+            png = Image.open(dl.value.path())
+            assert png.info.get("dpi") == pytest.approx((300, 300), abs=0.5) and png.size == (1950, 1200)
             # the play-through view of the Layers page has a play button
             page.goto(f"{server}/layers")
             _settle(page)
