@@ -71,8 +71,8 @@ if model is not None and dataset is not None:
                               probe=bool(probe))
 
 if st.button("Run", type="primary", disabled=spec is None, key="x_run"):
-    result = ui.run_job(lambda progress: run_expression(spec, store=ui.get_store(), model_loader=ui.loader_for(progress),
-                                                        progress=progress),
+    result = ui.run_job(lambda progress: run_expression(spec, store=ui.get_store(), progress=progress,
+                                                        model_loader=ui.loader_for(progress)),
                         key="expression", what="expression")
     if result is not None:
         st.session_state["expression_key"] = result.key

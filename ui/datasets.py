@@ -28,7 +28,8 @@ def report_message(report: DownloadReport, cache_dir: str | os.PathLike) -> tupl
     """(level, markdown) for a download report: ``success``, ``warning`` (some failed) or ``error`` (none came)."""
     target = Path(cache_dir).resolve() / "datasets"
     if not report.failed:
-        got = f"downloaded {len(report.downloaded)} file(s) into `{target}`" if report.downloaded else "nothing to download"
+        got = (f"downloaded {len(report.downloaded)} file(s) into `{target}`" if report.downloaded
+               else "nothing to download")
         return "success", f"All {len(report.found) + len(report.downloaded)} paper dataset files are here ({got})."
     names = ", ".join(name for name, _ in report.failed)
     first = report.failed[0][1]

@@ -74,7 +74,7 @@ def runs_frame(runs: Sequence[RunResult]) -> pd.DataFrame:
 
 def runs_dataframe(frame: pd.DataFrame, **kwargs) -> None:
     """``st.dataframe`` of a :func:`runs_frame` with column widths that fit the page."""
-    st.dataframe(frame, hide_index=True, width="stretch",
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder="–",  # no jumping point: not acquired
                  column_config={k: v for k, v in RUNS_COLUMNS.items() if k in frame.columns}, **kwargs)
 
 

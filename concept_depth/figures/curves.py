@@ -61,7 +61,8 @@ def depth_markers(run: RunResult, x: str, *, c: str = "#000000", text: bool = Tr
         out.append(go.Scatter(
             x=[_x_of(run, layer, x)], y=[acc[layer]], mode="markers+text" if text else "markers",
             name=f"{name_prefix}{label} (layer {layer})",
-            marker=dict(symbol=symbol, size=15 if field == "both" else 14, color="white", line=dict(color=c, width=2.5)),
+            marker=dict(symbol=symbol, size=15 if field == "both" else 14, color="white",
+                        line=dict(color=c, width=2.5)),
             text=[short], textposition=position, textfont=dict(size=12, color=c, shadow=HALO), cliponaxis=False,
             meta={"role": field, "roles": list(roles), "layer": layer, "run": run.key},
             showlegend=group is None, legendgroup=group,
@@ -159,7 +160,8 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
             ))
         if show_points:
             for tr in depth_markers(run, x, c="#000000" if single else color(ri), text=single,
-                                    name_prefix="" if single else f"{names[ri]} · ", group=None if single else f"run{ri}"):
+                                    name_prefix="" if single else f"{names[ri]} · ",
+                                    group=None if single else f"run{ri}"):
                 fig.add_trace(tr)
     if show_chance and runs:
         for tr in chance_traces(runs, x, names if not single else None):

@@ -79,7 +79,8 @@ def _settle(page, chart: bool = True) -> None:
     if chart:  # a chart in view (those in other tabs are hidden)
         page.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
                                ".some(e => e.getBoundingClientRect().width > 0)", timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')"
+                           " && !document.querySelector('[data-testid=stSkeleton]')", timeout=60_000)
     page.wait_for_timeout(800)  # let plotly finish its first paint
 
 
@@ -115,7 +116,8 @@ def _labels_do_not_collide(page, name: str) -> int:
         for i, a in enumerate(labels):
             for b in labels[i + 1:]:
                 if _overlap(a, b):
-                    problems.append(f"chart {chart['chart']}: {a['kind']} {a['text']!r} overlaps {b['kind']} {b['text']!r}")
+                    problems.append(f"chart {chart['chart']}: {a['kind']} {a['text']!r} overlaps "
+                                    f"{b['kind']} {b['text']!r}")
             if a["kind"] in ("annotation", "title") and any(_overlap(a, area) for area in chart["areas"]):
                 problems.append(f"chart {chart['chart']}: {a['kind']} {a['text']!r} sits on the data")
             fig = chart["figure"]
@@ -211,7 +213,7 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run):
             # a figure downloads as SVG, rendered by kaleido when the button is clicked
             page.goto(f"{server}/runs")
             _settle(page)
-            page.get_by_role("button", name="Download").first.click()
+            page.get_by_role("button", name="Download", exact=True).first.click()
             with page.expect_download(timeout=60_000) as dl:
                 page.get_by_role("button", name="SVG").first.click()
             svg = Path(dl.value.path()).read_bytes()

@@ -8,8 +8,9 @@ INSTRUCTION = ("Judge whether the statement is True or not. Your answer should b
 
 def test_template_prefix_and_suffix_are_removed():
     template = INSTRUCTION + " {text}"
-    prompts = [template.replace("{text}", t) for t in ("The city of Paris is in France.", "aaaThe city of Rome is in Peru.")]
-    assert sample_texts(prompts, template) == ["The city of Paris is in France.", "aaaThe city of Rome is in Peru."]
+    texts = ("The city of Paris is in France.", "aaaThe city of Rome is in Peru.")
+    prompts = [template.replace("{text}", t) for t in texts]
+    assert sample_texts(prompts, template) == list(texts)
     after = "{text} Is the coin still heads up? Answer:"
     assert sample_texts(["A coin. Is the coin still heads up? Answer:"], after) == ["A coin."]
     assert template_parts(after) == ("", " Is the coin still heads up? Answer:") and template_parts(None) is None
