@@ -90,32 +90,6 @@ def test_probe_page_says_where_paper_datasets_are_and_download_offline_says_what
     assert not [b for b in at.button if (b.key or "").startswith("cancel-")]  # the job left nothing behind
 
 
-def test_paper_dataset_download_reports_found_files(open_page, set_env, tmp_path, monkeypatch):
-    from concept_depth.datasets.sources import download_paper_datasets, paper_sources
-
-    data = tmp_path / "data"
-    data.mkdir()
-    names = [s.filename for s in paper_sources()]
-    fetched = []
-
-    def fake_fetch(url, timeout=0):
-        fetched.append(url)
-        raise OSError("offline")
-
-    import concept_depth.datasets.sources as sources
-
-    monkeypatch.setattr(sources, "fetch", fake_fetch)
-    monkeypatch.setattr(sources, "_verify", lambda path, source: None)
-    for name in names[:2]:
-        (data / name).write_text("x")
-    events = []
-    report = download_paper_datasets(tmp_path / "cache", events.append, data_dir=data)
-    assert report.found == tuple(names[:2]) and not report.downloaded
-    assert len(report.failed) == len(names) - 2
-    assert len(fetched) == 1  # offline after the first failure: the rest are not tried one by one
-    assert events[-1].done == events[-1].total == len(names) and events[0].detail == names[0]
-
-
 # ---- sample limit ----------------------------------------------------------------------------
 def test_sample_limit_is_a_main_control_not_under_advanced(open_page, set_env, tmp_path):
     set_env(tmp_path / "cache")
