@@ -65,7 +65,7 @@ class ImportReport:
 
 def _comparable(doc: dict) -> str:
     """The numbers and spec of a result, without what importing adds or changes."""
-    skip = {"key", "imported", "created_ts", "timing"}
+    skip = {"key", "imported", "created_ts", "timing", "origin"}
     return json.dumps({k: v for k, v in doc.items() if k not in skip}, sort_keys=True, default=str)
 
 
@@ -99,7 +99,9 @@ def store_import(store: Store, result: RunResult, source: str = "") -> tuple[Run
     if not isinstance(extra.get("created_ts"), (int, float)):
         extra["created_ts"] = time.time()
     extra["imported"] = {"file": str(source)[:300], "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                         "source_key": str(original)[:300] if original else None}
+                         "source_key": str(original)[:300] if original else None,
+                         "origin": str(extra.get("origin") or "probe")[:20]}
+    extra["origin"] = "import"
     stored = replace(result, key=key, extra=extra)
     store.put_result(IMPORT_KIND, key, stored.to_dict())
     return stored, "imported"

@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from concept_depth.figures import layer_curves, what_this_shows
 from concept_depth.figures.bundle import make_bundle, runs_table
+from concept_depth.pipeline import delete_run
 
 ui.ensure_navigation()
 
@@ -29,15 +30,21 @@ sizes = {}
 with ui.show_errors("cache sizes"):
     for e in store.entries():
         sizes[(e.kind, e.key)] = e.size_bytes
-table = runs_table(runs)
-table.insert(1, "activations (MB)", [round(sizes.get(("activations", r.extra.get("activation_key")), 0) / 1e6, 2)
-                                     for r in runs])
-st.dataframe(table, hide_index=True, width="stretch")
-st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB")
+ui.runs_dataframe(ui.runs_frame(runs))
+st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB · origin: probe = a probe run, "
+           "expression = the probe step of an expression analysis, sweep, or import = a result file")
+with st.expander("Every spec field of every run, with key and size (the runs.csv of a bundle)"):
+    full = runs_table(runs)
+    full.insert(1, "activations (MB)", [round(sizes.get(("activations", r.extra.get("activation_key")), 0) / 1e6, 2)
+                                        for r in runs])
+    st.dataframe(full, hide_index=True, width="stretch")
 
 by_key = {r.key: r for r in runs}
 st.subheader("Details")
-key = st.selectbox("Run", list(by_key), format_func=lambda k: ui.run_option(by_key[k]), key="runs_pick")
+keys = list(by_key)
+wanted = st.query_params.get("run")
+key = st.selectbox("Run", keys, index=keys.index(wanted) if wanted in keys else 0,
+                   format_func=lambda k: ui.run_option(by_key[k]), key="runs_pick")
 run = by_key[key]
 with st.expander("Full spec and depth definition"):
     st.json({"key": run.key, "created": run.created, "spec": run.spec, "depth": run.to_dict()["depth"],
@@ -49,7 +56,7 @@ confirm = c1.checkbox("Also delete its layer vectors", key="del_acts",
                       help="activations are shared by runs with different probe settings")
 if c2.button("Delete this run", key="delete"):
     with ui.show_errors("delete"):
-        ui.engine("pipeline", "delete_run")(store, key)
+        delete_run(store, key)
         if confirm and run.extra.get("activation_key"):
             store.delete_activations(run.extra["activation_key"])
         ui.bump_data_version()

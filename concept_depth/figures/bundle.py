@@ -53,7 +53,8 @@ def tidy_frame(runs: Sequence[RunResult]) -> pd.DataFrame:
 def runs_table(runs: Sequence[RunResult]) -> pd.DataFrame:
     """One row per run: key, created, spec columns, samples, layers, depth metrics."""
     return pd.DataFrame([{
-        "key": r.key, "created": r.created, **{c: r.spec.get(c) for c in SPEC_COLUMNS},
+        "key": r.key, "created": r.created, "origin": r.extra.get("origin") or "probe",
+        **{c: r.spec.get(c) for c in SPEC_COLUMNS},
         "n_samples": r.n_samples, "n_layers": r.n_layers,
         "jumping_point": r.depth.jumping_point, "converging_point": r.depth.converging_point,
         "peak_accuracy": round(r.depth.peak_accuracy, 4), "acquired": r.depth.acquired,

@@ -41,13 +41,15 @@ def test_gap_figure_shades_between_probe_and_lens():
     assert "gap +0.250" in fig.layout.title.text
     assert fig.layout.xaxis.title.text.startswith("layer")
     assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 0  # whole layers, never 0.5
-    # chance line at the majority rate of the evaluated labels (3 of 4)
-    assert any(abs(s.y0 - 0.75) < 1e-9 for s in fig.layout.shapes)
+    # chance line at the majority rate of the evaluated labels (3 of 4), named in the legend, not on the curves
+    chance, = [t for t in fig.data if (t.meta or {}).get("role") == "chance"]
+    assert list(chance.y) == [0.75, 0.75] and chance.name == "chance 0.75" and not fig.layout.annotations
 
 
 def test_gap_figure_without_probe_has_lens_only():
     fig = gap_figure(make_result(with_probe=False))
-    assert len(fig.data) == 1 and fig.data[0].fill is None
+    assert [t.name for t in fig.data] == ["logit lens (what the layer would answer)", "chance 0.75"]
+    assert fig.data[0].fill is None
 
 
 def test_shots_and_pass_at_n_figures():
@@ -60,9 +62,12 @@ def test_shots_and_pass_at_n_figures():
     two = shots_figure([r, make_result(dataset="STSA")])
     assert len({t.line.color for t in two.data}) == 2
     fig = pass_at_n_figure(r)
-    assert [t.name for t in fig.data] == ["k = 0", "k = 2", "k = 8"]
+    assert [t.name for t in fig.data][:3] == ["k = 0", "k = 2", "k = 8"]
     assert list(fig.data[0].x) == [1, 2, 3, 4] and fig.layout.xaxis.type == "log"
-    assert len(pass_at_n_figure(r, ks=[2]).data) == 1
+    # the best probe accuracy is a legend entry, not a label written over the curves
+    best, = [t for t in fig.data if (t.meta or {}).get("role") == "best-probe"]
+    assert best.name == "best probe accuracy 0.90" and list(best.y) == [0.9, 0.9] and not fig.layout.annotations
+    assert [t.name for t in pass_at_n_figure(r, ks=[2]).data if (t.meta or {}).get("role") is None] == ["k = 2"]
 
 
 def test_scatter_pearson_and_small_counts():
