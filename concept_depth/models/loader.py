@@ -95,11 +95,11 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
     kind = classify_source(spec.source)
     if progress is not None:
         progress(ProgressEvent("load", 0, 1, unit="model", detail="checking memory"))
-    fingerprint = model_fingerprint(spec, cache)
     quant = int(spec.quant)
     # before any conversion, download or load: one clear line when it cannot fit
     size = model_size(spec.source, revision=spec.revision, trust_remote_code=spec.trust_remote_code)
     where = check_fits(spec.source, size, quant, dev)
+    fingerprint = model_fingerprint(spec, cache)
     device_map = "auto" if where == "auto" and dev.index is None else None
     from transformers.utils import logging as hf_logging
 

@@ -60,9 +60,23 @@ def test_shots_and_pass_at_n_figures():
     two = shots_figure([r, make_result(dataset="STSA")])
     assert len({t.line.color for t in two.data}) == 2
     fig = pass_at_n_figure(r)
-    assert [t.name for t in fig.data] == ["k = 0", "k = 2", "k = 8"]
+    coin = ["coin flipper: pass@n = 1 − 0.5ⁿ", "coin flipper: maj@n = 0.5"]
+    assert [t.name for t in fig.data] == ["k = 0", "k = 2", "k = 8"] + coin  # built without maj@n
     assert list(fig.data[0].x) == [1, 2, 3, 4] and fig.layout.xaxis.type == "log"
-    assert len(pass_at_n_figure(r, ks=[2]).data) == 1
+    assert list(fig.data[-2].y) == pytest.approx([0.5, 0.75, 0.875, 0.9375]) and set(fig.data[-1].y) == {0.5}
+    assert len(pass_at_n_figure(r, ks=[2]).data) == 1 + 2
+
+
+def test_pass_at_n_figure_draws_maj_at_n_also_for_results_saved_before_it():
+    data = make_result(shots=(0, 2)).to_dict()
+    assert data["maj_at_n"] == [] and all("maj_at_n" not in s for s in data["shots"])
+    loaded = ExpressionResult.from_dict(data)  # an old result: maj@n from p_class1 (0.5) and the labels
+    assert [m["n"] for m in loaded.maj_at_n] == [1, 3] and loaded.maj_at_n[0]["maj"] == pytest.approx(0.5)
+    fig = pass_at_n_figure(loaded)
+    maj = [t for t in fig.data if t.name.endswith("maj@n (majority vote)")]
+    assert [t.name for t in maj] == ["k = 0: maj@n (majority vote)", "k = 2: maj@n (majority vote)"]
+    assert list(maj[0].x) == [1, 3] and list(maj[0].y) == pytest.approx([0.5, 0.5])
+    assert maj[0].line.color == fig.data[0].line.color and maj[0].legendgroup == fig.data[0].legendgroup
 
 
 def test_scatter_pearson_and_small_counts():
