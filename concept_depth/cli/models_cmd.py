@@ -31,8 +31,10 @@ def _list(args: argparse.Namespace) -> int:
 
 def _one(args: argparse.Namespace) -> int:
     from ..errors import UnavailableError
+    from ..models.fingerprint import classify_source
     from ..models.memory import free_memory, memory_estimate
 
+    classify_source(args.source)  # a bad name or missing path says so itself
     needs = {q: memory_estimate(args.source, q, device_type=args.device_type, revision=args.revision)
              for q in QUANTS}
     if all(v is None for v in needs.values()):
