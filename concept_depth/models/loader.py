@@ -80,8 +80,8 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
     device : ``cpu``, ``cuda``, ``cuda:1``... (default: cuda when available). A plain ``cuda`` spreads a
         model too large for one GPU over all of them (``device_map="auto"``).
     cache_dir : where converted copies live (default ``$CONCEPT_DEPTH_CACHE`` or ``cache/``).
-    progress : optional callback, told ``stage="load"`` 0/1 then 1/1, and ``stage="convert"`` steps
-        while an embedded or GGUF model is converted the first time.
+    progress : optional callback, told ``stage="load"`` 0/1 (detail "checking memory", then "loading ...")
+        and 1/1, and ``stage="convert"`` steps while an embedded or GGUF model is converted the first time.
 
     Raises
     ------
@@ -106,7 +106,13 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # our callers draw their own progress
     common = dict(quant=quant, device=dev, device_map=device_map)
+
+    def loading(what: str) -> None:
+        if progress is not None:
+            progress(ProgressEvent("load", 0, 1, unit="model", detail=f"loading {what}"))
+
     try:
+        loading("the weights" if kind != "embedded" else "the model")
         if kind == "tiny":
             model, tokenizer, label = _tiny(spec, dev, cache)
         elif kind == "embedded":
@@ -114,6 +120,7 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
 
             offline = embedded_model(spec.source)
             path = offline.ensure_converted(cache, progress)
+            loading("the converted model")
             model, tokenizer = load_pretrained(str(path), local_only=True, **common)
             label = offline.label
         elif kind == "minilm":
@@ -129,6 +136,7 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
             src = Path(spec.source).expanduser().resolve()
             sha = fingerprint.split(":")[1]
             path = gguf.convert_gguf(src, gguf.converted_dir(cache, sha), gguf_sha=sha, progress=progress)
+            loading("the converted model")
             model, tokenizer = load_pretrained(str(path), local_only=True, **common)
             label = f"{src.stem} (GGUF, dequantised)"
         elif kind == "dir":
