@@ -14,6 +14,7 @@ from ..store import default_cache_dir
 from . import architectures as A
 from .fingerprint import classify_source, hub_token, model_fingerprint
 from .hub import half_dtype, load_pretrained
+from .known import known_model
 from .loaded import LoadedModel
 from .memory import check_fits, memory_needed, model_size
 
@@ -96,10 +97,14 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
     if progress is not None:
         progress(ProgressEvent("load", 0, 1, unit="model", detail="checking memory"))
     quant = int(spec.quant)
-    # before any conversion, download or load: one clear line when it cannot fit
+    # Before any conversion, download or load: one clear line when it cannot fit. A hub model the
+    # catalog does not know is sized from the hub, so ask the hub for its revision first (one clear
+    # "no network" error rather than three time-outs).
+    sized_offline = kind != "hub" or known_model(spec.source) is not None
+    fingerprint = None if sized_offline else model_fingerprint(spec, cache)
     size = model_size(spec.source, revision=spec.revision, trust_remote_code=spec.trust_remote_code)
     where = check_fits(spec.source, size, quant, dev)
-    fingerprint = model_fingerprint(spec, cache)
+    fingerprint = fingerprint or model_fingerprint(spec, cache)
     device_map = "auto" if where == "auto" and dev.index is None else None
     from transformers.utils import logging as hf_logging
 

@@ -89,8 +89,13 @@ def model_size(source: str, *, revision: str | None = None, trust_remote_code: b
         return ModelSize(header.n_params())
     if kind not in ("dir", "hub"):
         return None
+    if kind == "hub":
+        n_params = _hub_params(source, revision)
+        if n_params is None:  # hub unreachable: nothing more to ask it
+            return None
+    else:
+        n_params = _safetensors_params(source)
     config = _config(source, revision, trust_remote_code, local=kind == "dir")
-    n_params = _safetensors_params(source, revision, local=kind == "dir")
     from . import architectures as A
 
     if config is None:
@@ -128,31 +133,36 @@ def _config(source: str, revision: str | None, trust_remote_code: bool, local: b
         return None
 
 
-def _safetensors_params(source: str, revision: str | None, local: bool) -> int:
-    """Total elements in the safetensors files (headers only), 0 when unknown."""
-    if local:
-        import json
-        import struct
+def _safetensors_params(directory: str) -> int:
+    """Total elements in a directory's safetensors files (headers only), 0 when unknown."""
+    import json
+    import struct
 
-        total = 0
-        for path in Path(source).expanduser().glob("*.safetensors"):
-            try:
-                with path.open("rb") as fh:
-                    (n,) = struct.unpack("<Q", fh.read(8))
-                    header = json.loads(fh.read(n))
-            except (OSError, ValueError, struct.error):
-                return 0
-            total += sum(math.prod(v["shape"]) for k, v in header.items() if k != "__metadata__")
-        return total
+    total = 0
+    for path in Path(directory).expanduser().glob("*.safetensors"):
+        try:
+            with path.open("rb") as fh:
+                (n,) = struct.unpack("<Q", fh.read(8))
+                header = json.loads(fh.read(n))
+        except (OSError, ValueError, struct.error):
+            return 0
+        total += sum(math.prod(v["shape"]) for k, v in header.items() if k != "__metadata__")
+    return total
+
+
+def _hub_params(repo_id: str, revision: str | None) -> int | None:
+    """Parameter count the hub states for a repository (0 when it states none), None when the hub
+    cannot be reached: one request, no retries, so an offline machine learns it at once."""
     try:
-        from huggingface_hub import get_safetensors_metadata
+        from huggingface_hub import HfApi
 
         from .fingerprint import hub_token
 
-        meta = get_safetensors_metadata(source, revision=revision, token=hub_token())
-        return int(sum(meta.parameter_count.values()))
-    except Exception:  # noqa: BLE001 - offline, gated or no safetensors: fall back to the config
-        return 0
+        info = HfApi().model_info(repo_id, revision=revision, token=hub_token(), expand=["safetensors"], timeout=10)
+    except Exception:  # noqa: BLE001 - offline, gated, unknown: the load says which
+        return None
+    safetensors = getattr(info, "safetensors", None)
+    return int(getattr(safetensors, "total", 0) or 0)
 
 
 # ---- free memory --------------------------------------------------------------------------
