@@ -19,7 +19,10 @@ NOTES = {
              "with k solved examples before each question. Examples come from a held-out pool that is never "
              "evaluated. The dashed line is the best probe accuracy.",
     "passn": "pass@n = mean over questions of 1 − (1 − p_correct)ⁿ: the chance that at least one of n answers "
-             "sampled from the model's two-way answer distribution is right. Exact, no sampling noise.",
+             "sampled from the model's two-way answer distribution is right. Exact, no sampling noise. With two "
+             "possible answers pass@n says little: a coin flipper reaches 1 − 0.5ⁿ (grey dash-dot), so pass@16 of "
+             "a coin flipper is 1 − 0.5¹⁶ ≈ 1. Dotted: maj@n (odd n), the accuracy of the majority of n sampled "
+             "answers, P(Binomial(n, p_correct) > n/2) averaged over questions; a coin flipper stays at 0.5.",
     "scatter": "One point per cached analysis (model × dataset): best probe accuracy against zero-shot answer "
                "accuracy. Points under the diagonal are concepts the model knows better than it says.",
 }

@@ -55,9 +55,9 @@ def default_budget() -> int:
         except ValueError:
             pass
         log.warning("ignoring %s=%r (expected a number of GiB above 0)", BUDGET_ENV, text)
-    from concept_depth.models.hub import available_memory_bytes
+    from concept_depth.models.memory import ram_available
 
-    free = available_memory_bytes()
+    free = ram_available()
     return max(MIN_BUDGET, int(free * DEFAULT_FRACTION)) if free else FALLBACK_BUDGET
 
 

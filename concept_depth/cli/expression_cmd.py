@@ -28,7 +28,12 @@ def format_table(result) -> str:
         lines.append(f"{s['k']:>5} {_fmt(s['accuracy']):>10} {_fmt(s['pass1']):>7} {_fmt(s.get('auc')):>6} "
                      f"{_fmt(s.get('predicted_class1')):>7} {_fmt(s['answer_mass'], 4):>11}")
     ns = [p for p in result.pass_at_n if p["n"] in (1, 2, 4, 8, 16)]
-    lines += ["", "pass@n (zero-shot): " + "  ".join(f"n={p['n']}: {p['pass']:.3f}" for p in ns)]
+    lines += ["", "pass@n (zero-shot): " + "  ".join(f"n={p['n']}: {p['pass']:.3f}" for p in ns)
+              + "   (a coin flipper: 1 - 0.5^n)"]
+    maj = [m for m in result.maj_at_n if m["n"] in (1, 3, 5, 9, 15)]
+    if maj:
+        lines.append("maj@n  (zero-shot): " + "  ".join(f"n={m['n']}: {m['maj']:.3f}" for m in maj)
+                     + "   (majority of n sampled answers; a coin flipper: 0.5)")
     s, spec = result.summary, result.spec
     words = spec.get("answer_words") or []
     tokens = spec.get("answer_tokens") or [[], []]

@@ -15,7 +15,8 @@ from ..specs import HOOKS, NOISE_KINDS, POOLINGS, DatasetSpec, ExtractionSpec, M
 def add_model_options(p: argparse.ArgumentParser, multi: bool = False) -> None:
     h = "comma-separated " if multi else ""
     p.add_argument("--model", default="embedded",
-                   help=f"{h}model: 'embedded' (Gemma 3 270M, offline), 'minilm', a hub id, a local dir or a .gguf file")
+                   help=f"{h}model: 'embedded' (Gemma 3 270M, offline), 'smollm2' (SmolLM2 135M Instruct, offline), "
+                        "'minilm', a hub id, a local dir or a .gguf file")
     p.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
     p.add_argument("--quant", default="32", help=f"{h}bit width: 32 (float32), 16 (bfloat16), 8 (int8), 4 (NF4)")
     p.add_argument("--trust-remote-code", action="store_true", help="allow a hub model's own code to run")

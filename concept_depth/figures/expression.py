@@ -142,21 +142,44 @@ def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = N
 
 
 def pass_at_n_figure(result: Any, *, ks: Sequence[int] | None = None, title: str | None = None) -> go.Figure:
-    """pass@n (exact, from the two-way answer distribution) against n, one curve per k examples."""
+    """pass@n (exact, from the two-way answer distribution) against n, one curve per k examples,
+    with majority-vote accuracy maj@n (odd n, thin dotted, same colour) and a coin flipper's
+    curves (pass@n = 1 - 0.5^n, maj@n = 0.5): with two answers pass@n near 1 alone says nothing."""
     fig = go.Figure()
     entries = [s for s in result.shots if ks is None or s["k"] in ks]
+    max_n = 1
     for i, s in enumerate(entries):
         ns = list(range(1, len(s["pass_at_n"]) + 1))
+        max_n = max(max_n, len(ns))
         fig.add_trace(go.Scatter(x=ns, y=s["pass_at_n"], mode="lines+markers", name=f"k = {s['k']}",
                                  line=dict(color=color(i), width=2, dash=DASHES[i % len(DASHES)]),
-                                 marker=dict(symbol=SYMBOLS[i % 6], size=6),
+                                 marker=dict(symbol=SYMBOLS[i % 6], size=6), legendgroup=f"k{s['k']}",
                                  hovertemplate=f"k={s['k']}<br>n=%{{x}}<br>pass@n %{{y:.3f}}<extra></extra>"))
+        maj = s.get("maj_at_n") or []
+        if maj:
+            fig.add_trace(go.Scatter(x=[m["n"] for m in maj], y=[m["maj"] for m in maj], mode="lines+markers",
+                                     name=f"k = {s['k']}: maj@n (majority vote)", legendgroup=f"k{s['k']}",
+                                     showlegend=False,  # one "dotted = maj@n" key below, not one entry per k
+                                     line=dict(color=color(i), width=1, dash="dot"),
+                                     marker=dict(symbol=SYMBOLS[i % 6], size=5, opacity=0.6),
+                                     hovertemplate=f"k={s['k']}<br>n=%{{x}}<br>maj@n %{{y:.3f}}<extra></extra>"))
+    if any(s.get("maj_at_n") for s in entries):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="dotted, same colour: maj@n (majority vote)",
+                                 line=dict(color="#444", width=1, dash="dot"), hoverinfo="skip"))
+    guess_ns = list(range(1, max_n + 1))
+    fig.add_trace(go.Scatter(x=guess_ns, y=[1.0 - 0.5 ** n for n in guess_ns], mode="lines",
+                             name="coin flipper: pass@n = 1 − 0.5ⁿ", legendgroup="coin",
+                             line=dict(color="#888", width=1.5, dash="dashdot"),
+                             hovertemplate="coin flipper<br>n=%{x}<br>pass@n %{y:.5f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=guess_ns, y=[0.5] * len(guess_ns), mode="lines", name="coin flipper: maj@n = 0.5",
+                             legendgroup="coin", line=dict(color="#888", width=1, dash="dot"),
+                             hovertemplate="coin flipper<br>n=%{x}<br>maj@n 0.5<extra></extra>"))
     best = result.summary.get("best_probe_accuracy")
     n_all = [n for s in entries for n in range(1, len(s["pass_at_n"]) + 1)]
     if best is not None and n_all:  # named in the legend, not written over the curves
         fig.add_trace(_reference_line(n_all, best, f"best probe accuracy {best:.2f}", "#444", "dash", "best-probe"))
     fig.update_layout(title=title or f"pass@n<br><sup>{_short_label(result)}</sup>", xaxis_title="answers sampled (n)",
-                      yaxis_title="pass@n (at least one right)", legend=_BELOW)
+                      yaxis_title="accuracy", legend=_BELOW)
     fig.update_xaxes(type="log", tickmode="array", tickvals=[1, 2, 4, 8, 16, 32, 64])
     fig.update_yaxes(range=[0, 1.02])
     return _finish(fig)

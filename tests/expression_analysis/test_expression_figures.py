@@ -67,7 +67,26 @@ def test_shots_and_pass_at_n_figures():
     # the best probe accuracy is a legend entry, not a label written over the curves
     best, = [t for t in fig.data if (t.meta or {}).get("role") == "best-probe"]
     assert best.name == "best probe accuracy 0.90" and list(best.y) == [0.9, 0.9] and not fig.layout.annotations
-    assert [t.name for t in pass_at_n_figure(r, ks=[2]).data if (t.meta or {}).get("role") is None] == ["k = 2"]
+    coin = {t.name: t for t in fig.data if t.name.startswith("coin flipper")}  # built without maj@n
+    assert list(coin) == ["coin flipper: pass@n = 1 − 0.5ⁿ", "coin flipper: maj@n = 0.5"]
+    assert list(coin["coin flipper: pass@n = 1 − 0.5ⁿ"].y) == pytest.approx([0.5, 0.75, 0.875, 0.9375])
+    assert set(coin["coin flipper: maj@n = 0.5"].y) == {0.5}
+    assert [t.name for t in pass_at_n_figure(r, ks=[2]).data if (t.meta or {}).get("role") is None
+            and not t.name.startswith("coin flipper")] == ["k = 2"]
+
+
+def test_pass_at_n_figure_draws_maj_at_n_also_for_results_saved_before_it():
+    data = make_result(shots=(0, 2)).to_dict()
+    assert data["maj_at_n"] == [] and all("maj_at_n" not in s for s in data["shots"])
+    loaded = ExpressionResult.from_dict(data)  # an old result: maj@n from p_class1 (0.5) and the labels
+    assert [m["n"] for m in loaded.maj_at_n] == [1, 3] and loaded.maj_at_n[0]["maj"] == pytest.approx(0.5)
+    fig = pass_at_n_figure(loaded)
+    maj = [t for t in fig.data if t.name.startswith("k = ") and t.name.endswith("maj@n (majority vote)")]
+    assert [t.name for t in maj] == ["k = 0: maj@n (majority vote)", "k = 2: maj@n (majority vote)"]
+    assert not any(t.showlegend for t in maj)  # one legend key says what dotted means
+    assert [t.name for t in fig.data if t.name.startswith("dotted")] == ["dotted, same colour: maj@n (majority vote)"]
+    assert list(maj[0].x) == [1, 3] and list(maj[0].y) == pytest.approx([0.5, 0.5])
+    assert maj[0].line.color == fig.data[0].line.color and maj[0].legendgroup == fig.data[0].legendgroup
 
 
 def test_scatter_pearson_and_small_counts():
