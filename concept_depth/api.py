@@ -139,10 +139,17 @@ def expression(model: Any = "embedded", dataset: str | None = None, *, shots: Se
 
 def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, noise: Any = "none", cache_dir=None,
           batch_size: int = 16, device: str | None = None, jobs: int | None = None,
-          progress: bool | Callable = True, **options: Any):
+          progress: bool | Callable = True, ray: bool | str | None = None, gpus_per_task: float | None = None,
+          cpus_per_task: float = 1, max_retries: int = 2, with_vectors: bool = False, **options: Any):
     """Every combination of ``model`` x ``quant`` x ``dataset`` x ``noise`` (comma strings or lists;
     ``model`` may hold loaded models); cached runs come back at once and failures do not stop
     the others.
+
+    ``ray``: run on Ray, one task per (model, bit width) (``pip install -r requirements-cluster.txt``):
+    ``True`` starts a local runtime on 127.0.0.1, ``"auto"`` or ``"ray://host:port"`` joins a
+    cluster; ``gpus_per_task``, ``cpus_per_task``, ``max_retries`` and ``with_vectors`` as the CLI's
+    options of the same names.
+    Results land in ``cache_dir`` as they finish; ``progress=True`` draws one bar over runs.
 
     Returns a list of ``SweepOutcome`` (``.result`` a RunResult, or ``.error`` and ``.exit_code``).
     """
@@ -150,14 +157,30 @@ def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, nois
 
     given = list(model) if isinstance(model, (list, tuple)) else [model]
     loaded = {m.spec: m for m in given if isinstance(getattr(m, "spec", None), ModelSpec) and hasattr(m, "model")}
+    if loaded and ray not in (None, False):
+        raise BadInputError("a sweep on Ray loads its models on the workers: pass model names, not loaded models")
     if loaded:  # loaded models sweep at the bit width they were loaded at
         names = [m.spec.source if m in loaded.values() else m for m in given]
         quant = sorted({str(s.quant) for s in loaded} | ({str(q) for q in as_list(quant)}
                                                          if len(loaded) < len(given) else set()))
         model = ",".join(str(n) for n in names)
     store = _store(cache_dir)
-    fallback = OneModelLoader(device, store.directory)
     items = plan_sweep(model=model, quant=quant, dataset=dataset, noise=noise, **options)
+    if ray not in (None, False):
+        from .cluster import run_sweep_on_ray, worker_cache_for
+        from .cli.progress_bar import RunsBar
+
+        bar = RunsBar() if progress is True else None
+        try:
+            return run_sweep_on_ray(items, store=store, ray=ray, gpus_per_task=gpus_per_task,
+                                    cpus_per_task=cpus_per_task, max_retries=max_retries,
+                                    with_vectors=with_vectors, device=device, batch_size=batch_size, n_jobs=jobs,
+                                    worker_cache_dir=worker_cache_for(ray, cache_dir is not None),
+                                    progress=bar or (progress if callable(progress) else None))
+        finally:
+            if bar:
+                bar.close()
+    fallback = OneModelLoader(device, store.directory)
     if loaded:
         items = [it for it in items if it.spec.extraction.model in loaded or
                  it.spec.extraction.model.source not in {s.source for s in loaded}]

@@ -33,7 +33,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 from filelock import FileLock
@@ -211,11 +211,31 @@ class Store:
     def write_layers(self, key: str, features: np.ndarray, layers: list[int], meta: dict[str, Any]) -> None:
         """Store a finished extraction. features: [N, L, D] float32 aligned with ``layers``."""
         features = np.asarray(features, dtype=np.float32)
-        sums = {}
+        self.put_layers(key, list(layers), (features[:, j, :] for j in range(len(layers))), meta)
+
+    def put_layers(self, key: str, layers: list[int], arrays: Iterable[np.ndarray], meta: dict[str, Any], *,
+                   sha256: dict[str, str] | None = None) -> dict[str, Any]:
+        """Store finished activations given one layer at a time (e.g. sent back by a Ray worker).
+
+        ``arrays`` yields one [N, D] float32 array per entry of ``layers``; with ``sha256``
+        (``{str(layer): hex}``, as a meta's) every array must match its checksum, else nothing is
+        kept (CorruptEntryError). Layer files first, the meta last: an interrupted write is never
+        read as an entry. Returns the meta.
+        """
+        sums: dict[str, str] = {}
+        n = d = 0
         with _disk_errors(f"activations {key}", self.directory):
-            for j, layer in enumerate(layers):
-                sums[str(layer)] = F.save_npy(self.layer_path(key, layer), features[:, j, :])
-        self._finish_meta(key, list(layers), features.shape[0], features.shape[2], sums, meta)
+            for layer, array in zip(layers, arrays):
+                array = np.asarray(array, dtype=np.float32)
+                sums[str(layer)] = F.save_npy(self.layer_path(key, layer), array)
+                if sha256 is not None and sha256.get(str(layer)) != sums[str(layer)]:
+                    F.remove_tree(self._folder(key))
+                    raise CorruptEntryError(f"layer {layer} of activations {key} does not match its checksum")
+                n, d = array.shape
+        if len(sums) != len(layers):
+            F.remove_tree(self._folder(key))
+            raise CorruptEntryError(f"activations {key}: {len(sums)} of {len(layers)} layers arrived")
+        return self._finish_meta(key, list(layers), n, d, sums, meta)
 
     def finish_layers(self, key: str, layers: list[int], meta: dict[str, Any]) -> dict[str, Any]:
         """Assemble the chunks of ``key`` into one entry per layer, with bounded memory; returns the meta.

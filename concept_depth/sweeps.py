@@ -101,29 +101,39 @@ def run_sweep(items: Sequence[SweepItem], *, store, device: str | None = None, b
 
     ``progress_for(i, item)`` makes the progress callback of item ``i`` (1-based);
     ``on_outcome(i, outcome)`` is told of each finished item. Cancelling (Ctrl-C or a
-    progress callback returning False) stops the sweep.
+    progress callback returning False) stops the sweep. Its progress is kept in the store as
+    a sweep record (see :mod:`concept_depth.sweep_records`) for the app's Runs page.
+    ``concept_depth.cluster.run_sweep_on_ray`` runs the same items on a Ray cluster.
     """
     from .pipeline import run_probe
+    from .sweep_records import SweepRecord
 
     loader = model_loader or OneModelLoader(device, store.directory)
+    record = SweepRecord(store, items, "serial")
     outcomes = []
-    for i, item in enumerate(items, 1):
-        progress = progress_for(i, item) if progress_for else None
-        try:
-            result = run_probe(item.spec, store=store, model_loader=loader, batch_size=batch_size, device=device,
-                               progress=progress, n_jobs=n_jobs, origin="sweep")
-            outcome = SweepOutcome(item, result)
-        except (Cancelled, KeyboardInterrupt):
-            raise
-        except ConceptDepthError as exc:
-            outcome = SweepOutcome(item, exit_code=exc.exit_code, error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - keep going; the summary names it
-            outcome = SweepOutcome(item, exit_code=1, error=f"{type(exc).__name__}: {exc}")
-        finally:
-            close = getattr(progress, "close", None)
-            if close:
-                close()
-        outcomes.append(outcome)
-        if on_outcome:
-            on_outcome(i, outcome)
+    try:
+        for i, item in enumerate(items, 1):
+            progress = progress_for(i, item) if progress_for else None
+            try:
+                result = run_probe(item.spec, store=store, model_loader=loader, batch_size=batch_size, device=device,
+                                   progress=progress, n_jobs=n_jobs, origin="sweep")
+                outcome = SweepOutcome(item, result)
+            except (Cancelled, KeyboardInterrupt):
+                raise
+            except ConceptDepthError as exc:
+                outcome = SweepOutcome(item, exit_code=exc.exit_code, error=str(exc))
+            except Exception as exc:  # noqa: BLE001 - keep going; the summary names it
+                outcome = SweepOutcome(item, exit_code=1, error=f"{type(exc).__name__}: {exc}")
+            finally:
+                close = getattr(progress, "close", None)
+                if close:
+                    close()
+            outcomes.append(outcome)
+            record.note(outcome)
+            if on_outcome:
+                on_outcome(i, outcome)
+    except BaseException:
+        record.finish("interrupted")
+        raise
+    record.finish()
     return outcomes

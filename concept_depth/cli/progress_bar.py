@@ -71,3 +71,42 @@ def emit_result(result, args: argparse.Namespace, format_table: Callable[[object
         print(format_table(result))
         if args.out:
             print(f"wrote {args.out}")
+
+
+class RunsBar:
+    """One bar over a sweep's runs (``stage="sweep"`` events), showing the events' own ETA, which
+    counts only runs computed now (not the cached ones that came back at once). ``write`` prints a
+    line above the bar."""
+
+    def __init__(self, disable: bool | None = None) -> None:
+        self.disable = disable
+        self.bar = None
+
+    def __call__(self, event) -> bool:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=event.total, desc="runs", unit=" runs", file=sys.stderr, disable=self.disable,
+                            dynamic_ncols=True, bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} "
+                                                           "[{elapsed}{postfix}]")
+        self.bar.n = event.done
+        eta = getattr(event, "eta_s", None)
+        self.bar.set_postfix_str(f"ETA {_clock(eta)}" if eta is not None and event.done < event.total else "",
+                                 refresh=False)
+        self.bar.refresh()
+        return True
+
+    def write(self, line: str, err: bool = False) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr if err else sys.stdout)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .options import (add_dataset_options, add_extraction_options, add_model_options, check_output_path,
-                      check_run_options, sweep_options)
+                      check_range, check_run_options, sweep_options)
 from .progress_bar import TqdmProgress
 from .run_cmd import add_probe_options
 
@@ -46,37 +46,78 @@ def _slug(*parts) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", "_".join(str(p) for p in parts)).strip("-")
 
 
+def _check_cluster_options(args: argparse.Namespace) -> None:
+    """--ray's companions, checked before anything starts (Ray itself is imported only with --ray)."""
+    from ..errors import BadInputError
+
+    if args.ray is None:
+        given = [o for o, v in (("--gpus-per-task", args.gpus_per_task), ("--with-vectors", args.with_vectors or None),
+                                ("--cpus-per-task", None if args.cpus_per_task == 1 else args.cpus_per_task))
+                 if v is not None]
+        if given:
+            raise BadInputError(f"{' and '.join(given)} only apply with --ray")
+        return
+    check_range(args.gpus_per_task, "--gpus-per-task", 0, 64)
+    check_range(args.cpus_per_task, "--cpus-per-task", 0.01, 1024)
+    check_range(args.max_retries, "--max-retries", 0, 100)
+    from ..cluster.runtime import address_of, import_ray
+
+    address_of(args.ray)
+    import_ray()  # one line saying what to install, before any work
+
+
+def _run_on_ray(args: argparse.Namespace, items, store, report) -> list:
+    from ..cluster import run_sweep_on_ray, worker_cache_for
+    from .progress_bar import RunsBar
+
+    bar = RunsBar(disable=args.quiet or None)
+    try:
+        return run_sweep_on_ray(items, store=store, ray=args.ray, gpus_per_task=args.gpus_per_task,
+                                cpus_per_task=args.cpus_per_task, max_retries=args.max_retries,
+                                with_vectors=args.with_vectors, device=args.device, batch_size=args.batch_size,
+                                n_jobs=args.jobs,
+                                worker_cache_dir=worker_cache_for(args.ray, args.cache_dir is not None),
+                                progress=bar, on_outcome=lambda i, o: report(i, o, bar.write))
+    finally:
+        bar.close()
+
+
 def _sweep(args: argparse.Namespace) -> int:
     from ..store import Store
     from ..sweeps import plan_sweep, run_sweep
 
     items = plan_sweep(**sweep_options(args))  # every spec first: a typo fails before hours of work
     check_run_options(args)
+    _check_cluster_options(args)
     out_dir = check_output_path(args.out_dir, "--out-dir", folder=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     store = Store(args.cache_dir)
-    rows = []
+    rows_of: dict[int, list[dict]] = {}  # by item: the CSV keeps the sweep's order whatever lands first
     total = len(items)
 
-    def report(i: int, outcome) -> None:
+    def report(i: int, outcome, write=None) -> None:
         label = outcome.item.label
         if not outcome.ok:
-            print(f"[{i}/{total}] {label}: FAILED ({outcome.error})", file=sys.stderr)
+            (write or _print)(f"[{i}/{total}] {label}: FAILED ({outcome.error})", err=True)
             return
         result = outcome.result
         path = out_dir / f"{_slug(*outcome.item.names)}_{result.key[:8]}.json"
         path.write_text(result.to_json(), encoding="utf-8")
-        rows.extend(tidy_rows(result))
+        rows_of[i] = tidy_rows(result)
         d = result.depth
         state = "cached" if result.timing.get("cached") else f"probe {result.timing.get('probe_s', 0):.1f}s"
         depth_txt = (f"peak {d.peak_layer} ({d.peak_accuracy:.3f}), jump {d.jumping_point}, converge {d.converging_point}"
                      if d.acquired else f"not acquired (peak acc {d.peak_accuracy:.3f})")
-        print(f"[{i}/{total}] {label}: {depth_txt}; {state} -> {path}")
+        (write or _print)(f"[{i}/{total}] {label}: {depth_txt}; {state} -> {path}")
 
-    outcomes = run_sweep(items, store=store, device=args.device, batch_size=args.batch_size, n_jobs=args.jobs,
-                         progress_for=lambda i, _item: TqdmProgress(prefix=f"[{i}/{total}] ",
-                                                                    disable=args.quiet or None),
-                         on_outcome=report)
+    if args.ray is not None:
+        outcomes = _run_on_ray(args, items, store, report)
+    else:
+        outcomes = run_sweep(items, store=store, device=args.device, batch_size=args.batch_size, n_jobs=args.jobs,
+                             progress_for=lambda i, _item: TqdmProgress(prefix=f"[{i}/{total}] ",
+                                                                        disable=args.quiet or None),
+                             on_outcome=report)
+    rows = [row for i in sorted(rows_of) for row in rows_of[i]]
     csv_path = out_dir / "sweep.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
@@ -93,6 +134,10 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print(line: str, err: bool = False) -> None:
+    print(line, file=sys.stderr if err else sys.stdout)
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("sweep", help="run the cross product of models, bit widths, datasets and noise",
                               description="Comma-separated --model, --quant, --dataset and --noise; cached runs are "
@@ -103,4 +148,17 @@ def register(subparsers) -> None:
     add_probe_options(p)
     p.add_argument("--out-dir", default="sweep_results", help="directory for the JSON files and sweep.csv")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    g = p.add_argument_group("on a Ray cluster (pip install -r requirements-cluster.txt)")
+    g.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="run on Ray, one task per (model, bit width): no ADDRESS starts a local runtime on "
+                        "127.0.0.1; 'auto' or ray://host:port joins a cluster. Results land in the cache as they "
+                        "finish; a rerun computes only what is missing")
+    g.add_argument("--gpus-per-task", type=float, default=None,
+                   help="GPUs per task, fractions allowed (default 1 when the cluster has GPUs, else 0)")
+    g.add_argument("--cpus-per-task", type=float, default=1,
+                   help="CPUs per task, also the torch threads it uses (default 1)")
+    g.add_argument("--max-retries", type=int, default=2, help="retries of a task whose worker died (default 2)")
+    g.add_argument("--with-vectors", action="store_true",
+                   help="also bring each run's layer vectors back into the cache (for the Layers page) when the "
+                        "workers do not share it")
     p.set_defaults(func=_sweep)
