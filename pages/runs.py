@@ -1,4 +1,5 @@
-"""Runs: every cached run with spec, size and date; delete; export a bundle; import result JSON files."""
+"""Runs: sweeps with their progress; every cached run with spec, size and date; delete; export a bundle;
+import result JSON files."""
 
 from datetime import datetime
 
@@ -24,6 +25,7 @@ with st.expander("Import result JSON files (e.g. from a sweep on a GPU server)")
                 (st.success if outcome.ok else st.error)(ui.escape_markdown(outcome.message))
         ui.bump_data_version()
 
+ui.sweeps_panel(store)  # sweeps with their progress (a sweep running beside the app lands its runs here)
 runs = ui.runs_or_notice("No cached runs yet. Run a probe, or import result files above.")
 
 sizes = {}

@@ -9,7 +9,8 @@
 - :func:`show_errors`: engine errors as ``st.error``, page stays usable
 - :func:`escape_markdown`: names from files and caches rendered literally
 - :func:`figure_with_downloads`: chart + "what this shows" + PNG/SVG/PDF downloads
-- run listings: :func:`runs_or_notice`, :func:`runs_frame`, :func:`latest_probe_run`, :func:`run_origin`
+- run listings: :func:`runs_or_notice`, :func:`runs_frame`, :func:`latest_probe_run`, :func:`run_origin`;
+  :func:`sweeps_panel` (sweeps with their progress)
 """
 
 from . import forms
@@ -23,6 +24,7 @@ from .progress import StreamlitProgress, consume_cancel, request_cancel
 from .results import (ORIGINS, created_text, filter_runs, headline, label_names, latest_probe_run, run_name,
                       run_option, run_origin, runs_dataframe, runs_frame, runs_or_notice, runs_static_table,
                       show_run)
+from .sweeps import sweeps_panel
 from .text import escape_markdown
 
 __all__ = [
@@ -31,5 +33,5 @@ __all__ = [
     "escape_markdown", "figure_with_downloads", "execute_run", "run_job", "show_cancelled_notice",
     "ensure_navigation", "StreamlitProgress", "consume_cancel", "request_cancel", "ORIGINS", "created_text",
     "filter_runs", "headline", "label_names", "latest_probe_run", "run_name", "run_option", "run_origin",
-    "runs_dataframe", "runs_frame", "runs_or_notice", "runs_static_table", "show_run",
+    "runs_dataframe", "runs_frame", "runs_or_notice", "runs_static_table", "show_run", "sweeps_panel",
 ]

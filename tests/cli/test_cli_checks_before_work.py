@@ -27,8 +27,10 @@ def no_work(monkeypatch, tmp_path):
     import concept_depth.models.loader as loader
     import concept_depth.pipeline as pipeline
 
-    for module, name in ((pipeline, "run_probe"), (extraction, "extract_activations"), (loader, "load_model"),
-                         (models, "load_model"), (expression, "run_expression")):
+    # models before models.loader: ``models`` exports lazily, and reading its ``load_model`` after the
+    # loader's was replaced would record the replacement as the original (and restore it after the test)
+    for module, name in ((pipeline, "run_probe"), (extraction, "extract_activations"), (models, "load_model"),
+                         (loader, "load_model"), (expression, "run_expression")):
         monkeypatch.setattr(module, name, forbidden)
     return tmp_path
 
