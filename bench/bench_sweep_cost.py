@@ -1,0 +1,167 @@
+"""Benchmark: the measured cost of one sweep run, and the paper's full grid on 1, 8 and 64 GPUs, on paper.
+
+1. Measures one run here (CPU): the embedded Gemma 3 270M on ``cities`` (``--limit``, default 200)
+   in a fresh cache (the converted model is reused from ``$CONCEPT_DEPTH_MODEL_CACHE``): model load,
+   extraction (tokens run, achieved GFLOP/s = 2 x non-embedding parameters x tokens / seconds) and
+   probing (seconds per sample x hidden x layer, for the paper protocol with its control probe).
+2. Measures each paper dataset's mean prompt length with the embedded model's tokenizer (files in
+   ``$CONCEPT_DEPTH_DATA_DIR``; IMDb and sarcasm, not there, take the lengths in ASSUMED_TOKENS).
+3. Projects the grid: the paper's models (the catalog's ``paper`` entries, 0.5B-14B) x the nine
+   datasets (all samples) x four bit widths x two noise settings (none, paper), one Ray task per
+   (model, bit width) as ``sweep --ray`` runs it, scheduled longest-first on 1, 8 and 64 GPUs.
+   Extraction time = FLOPs / (GPU peak x utilisation x bit-width factor); probing = the measured
+   CPU cost scaled by samples x hidden x layers and by the CPUs a task gets; model load = weight
+   bytes / disk rate. Every assumption is a named constant below and is printed with the table.
+
+    python bench/bench_sweep_cost.py            # prints figures; no timing assertion anywhere
+    python bench/bench_sweep_cost.py --limit 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# ---- assumptions of the projection (stated with the table) --------------------------------
+GPU = "H100 80 GB SXM"
+PEAK_TFLOPS = {16: 989.0, 32: 67.0}  # dense bf16; plain float32 (no TF32: torch's default matmul precision)
+UTILISATION = 0.30  # share of peak a batched forward of short prompts reaches
+BIT_FACTOR = {32: 1.0, 16: 1.0, 8: 0.25, 4: 0.5}  # bitsandbytes int8 / NF4 relative to 16-bit throughput
+CPUS_PER_TASK = 8  # CPUs per GPU task for the probes (--cpus-per-task 8); measured here on 2
+DISK_GBPS = 2.0  # loading weights from a node-local Hugging Face cache, GB/s
+NOISE_SETTINGS = ("none", "paper")
+QUANTS = (32, 16, 8, 4)
+ASSUMED_TOKENS = {"IMDb": 290.0, "sarcasm": 45.0}  # mean prompt tokens of the two files not here
+MAX_TOKENS = 512
+
+
+def measure_run(limit: int) -> dict:
+    """One embedded-model run on cities in a fresh cache: timings, tokens, probe cost."""
+    from concept_depth.pipeline import run_probe
+    from concept_depth.spec_builders import run_spec
+    from concept_depth.store import Store
+
+    models = Path(os.environ.get("CONCEPT_DEPTH_MODEL_CACHE") or "cache").resolve() / "models"
+    tmp = Path(tempfile.mkdtemp(prefix="sweep-cost-"))
+    try:
+        if models.is_dir():
+            (tmp / "models").symlink_to(models)  # the converted model, not converted again
+        store = Store(tmp)
+        t0 = time.perf_counter()
+        result = run_probe(run_spec(model="embedded", dataset="cities", limit=limit), store=store, device="cpu")
+        wall = time.perf_counter() - t0
+        meta = store.activation_meta(result.extra["activation_key"])
+        t = meta["timing"]
+        return {"wall_s": wall, "load_s": result.timing["load_s"], "extract_s": result.timing["extract_s"],
+                "probe_s": result.timing["probe_s"], "n": result.n_samples, "layers": len(result.layers),
+                "hidden": result.hidden_size, "tokens_run": t["tokens_run"], "real_tokens": t["real_tokens"]}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def mean_tokens() -> dict[str, tuple[int, float]]:
+    """{dataset: (samples, mean prompt tokens)} of the paper datasets (embedded tokenizer)."""
+    from concept_depth.datasets import dataset_catalog, load_samples
+    import concept_depth as cd
+    from concept_depth.spec_builders import dataset_spec
+
+    tok = cd.load_model("embedded", device="cpu", cache_dir=os.environ.get("CONCEPT_DEPTH_MODEL_CACHE")).tokenizer
+    out = {}
+    for info in dataset_catalog():
+        if info.builtin:
+            continue
+        n = sum(info.sizes) if info.sizes else 0
+        if not info.available:
+            out[info.name] = (n, ASSUMED_TOKENS.get(info.name, 100.0))
+            continue
+        samples = load_samples(dataset_spec(dataset=info.name))
+        lengths = [min(MAX_TOKENS, len(ids)) for ids in tok(list(samples.prompts))["input_ids"]]
+        out[info.name] = (len(samples), sum(lengths) / len(lengths))
+    return out
+
+
+def _schedule(durations: list[float], gpus: int) -> float:
+    """Makespan of tasks scheduled longest first on ``gpus`` GPUs (each task holds one GPU)."""
+    loads = [0.0] * gpus
+    for d in sorted(durations, reverse=True):
+        heapq.heapreplace(loads, loads[0] + d)
+    return max(loads)
+
+
+def _hours(s: float) -> str:
+    return f"{s / 3600:.1f} h" if s >= 3600 else f"{s / 60:.0f} min"
+
+
+def project(run: dict, data: dict[str, tuple[int, float]]) -> None:
+    from concept_depth.models.known import KNOWN_MODELS
+
+    # prompt tokens as FLOPs (2 x non-embedding parameters each): the shared prompt prefix is run once
+    # (prefix KV reuse), so this is the rate a user sees, and the projection below uses it too
+    cpu_flops = 2 * _non_embedding("embedded") * run["real_tokens"] / run["extract_s"]
+    probe_unit = run["probe_s"] / (run["n"] * run["hidden"] * run["layers"])  # s per sample x width x layer
+    print(f"\nmeasured here (CPU, 2 cores): {run['real_tokens'] / run['extract_s']:.0f} prompt tokens/s = "
+          f"{cpu_flops / 1e9:.0f} GFLOP/s effective in extraction; probing {probe_unit * 1e9:.0f} s per 10^9 "
+          "sample x width x layer (paper protocol + control)")
+    models = [m for m in KNOWN_MODELS if m.paper]
+    tasks, names, runs, gpu_s, probe_s, load_s = [], [], 0, 0.0, 0.0, 0.0
+    for m in models:
+        body = _non_embedding(m.source)
+        for q in QUANTS:
+            task = m.n_params * {32: 4, 16: 2, 8: 1, 4: 0.5}[q] / (DISK_GBPS * 1e9)  # load once per task
+            load_s += task
+            for name, (n, tokens) in data.items():
+                for _noise in NOISE_SETTINGS:
+                    flops = 2 * body * n * tokens
+                    ex = flops / (PEAK_TFLOPS[16 if q != 32 else 32] * 1e12 * UTILISATION * BIT_FACTOR[q])
+                    pr = probe_unit * n * m.hidden_size * (m.n_layers + 1) * 2 / CPUS_PER_TASK
+                    task += ex + pr
+                    gpu_s, probe_s, runs = gpu_s + ex, probe_s + pr, runs + 1
+            tasks.append(task)
+            names.append(f"{m.label} {q}-bit")
+    print(f"grid: {len(models)} models ({', '.join(m.label for m in models)}) x {len(data)} datasets "
+          f"x {len(QUANTS)} bit widths x {len(NOISE_SETTINGS)} noise settings = {runs} runs in {len(tasks)} tasks")
+    print(f"summed: extraction {_hours(gpu_s)}, probing {_hours(probe_s)}, model loads {_hours(load_s)}; "
+          f"longest task {_hours(max(tasks))} ({names[tasks.index(max(tasks))]}); mean run "
+          f"{_hours((gpu_s + probe_s) / runs)}")
+    print("\n| GPUs | wall time | GPU-hours held |\n|---|---|---|")
+    for g in (1, 8, 64):
+        span = _schedule(tasks, g)
+        print(f"| {g} | {_hours(span)} | {span * g / 3600:.0f} |")
+    print(f"\nassumptions: {GPU}, peak {PEAK_TFLOPS[16]:.0f} TFLOP/s bf16 / {PEAK_TFLOPS[32]:.0f} float32, "
+          f"{UTILISATION:.0%} of peak, int8 x{BIT_FACTOR[8]}, NF4 x{BIT_FACTOR[4]} of 16-bit speed; "
+          f"probes on {CPUS_PER_TASK} CPUs per task; weights read at {DISK_GBPS} GB/s; "
+          f"prompt lengths of the Gemma tokenizer, capped at {MAX_TOKENS} tokens")
+
+
+def _non_embedding(source: str) -> float:
+    from concept_depth.models.known import known_model
+
+    m = known_model(source)
+    return m.n_params - m.vocab_size * m.hidden_size * (1 if m.tied else 2)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--limit", type=int, default=200)
+    args = ap.parse_args()
+    load_before = os.getloadavg()
+    run = measure_run(args.limit)
+    print(f"one run, embedded on cities, {run['n']} samples: {run['wall_s']:.1f} s wall = load {run['load_s']:.1f} s "
+          f"+ extraction {run['extract_s']:.1f} s ({run['tokens_run']} tokens run, {run['real_tokens']} real) "
+          f"+ probes {run['probe_s']:.1f} s ({run['layers']} layers, hidden {run['hidden']})")
+    data = mean_tokens()
+    print("datasets (samples, mean prompt tokens): " + ", ".join(f"{k} {n} / {t:.0f}" for k, (n, t) in data.items()))
+    project(run, data)
+    print(f"\nload average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (2 cores, shared)")
+
+
+if __name__ == "__main__":
+    main()
