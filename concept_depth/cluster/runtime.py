@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -96,9 +96,14 @@ def start_local(num_cpus: int | None = None, num_gpus: int | None = None) -> Non
 def join(address: str) -> None:
     """Join the cluster at ``address`` (``auto``, ``host:port``, ``ray://host:port``) shipping this package."""
     ray = import_ray()
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    # a cluster on this machine's loopback (started with the same switch): Ray would look for it on the
+    # machine's outward address instead
+    loopback = host in ("localhost", "::1") or host.startswith("127.")
     try:
-        ray.init(address=address, logging_level=logging.WARNING,
-                 runtime_env={"py_modules": [str(PACKAGE_DIR)]})
+        with _single_node_env() if loopback else nullcontext():
+            ray.init(address=address, logging_level=logging.WARNING,
+                     runtime_env={"py_modules": [str(PACKAGE_DIR)]})
     except (ConnectionError, ValueError, RuntimeError) as exc:
         lines = str(exc).strip().splitlines()
         raise UnavailableError(f"could not join the Ray cluster at {address}: "
