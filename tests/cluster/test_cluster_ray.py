@@ -133,3 +133,23 @@ def test_an_interrupted_sweep_computes_only_the_missing_runs_when_started_again(
     computed = {o.result.key for o in outcomes if not o.result.timing["cached"]}
     cached = {o.result.key for o in outcomes if o.result.timing["cached"]}
     assert cached == before and computed == {o.result.key for o in outcomes} - before and len(computed) == 3
+
+
+def test_sweep_ray_on_the_command_line_and_in_the_api(local_ray, tmp_path, capsys):
+    import csv
+
+    import concept_depth as cd
+    from concept_depth.cli.main import main
+
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    args = ["sweep", "--ray", "--model", "tiny:llama,tiny:gpt2", "--dataset", "builtin-coinflip", "--limit", "20",
+            "--noise", "none,paper", "--quiet", "--cache-dir", str(cache), "--out-dir", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert all(f"[{i}/4] " in printed for i in range(1, 5)) and "4 of 4 runs" in printed
+    rows = list(csv.DictReader((out / "sweep.csv").open()))
+    assert [r["model"] for r in rows][0] == "tiny:llama" and [r["model"] for r in rows][-1] == "tiny:gpt2"  # in order
+    assert len(list(out.glob("*.json"))) == 4
+    outcomes = cd.sweep(model="tiny:llama,tiny:gpt2", dataset="builtin-coinflip", limit=20, noise="none,paper",
+                        cache_dir=cache, ray=True, progress=False)
+    assert len(outcomes) == 4 and all(o.ok and o.result.timing["cached"] for o in outcomes)
