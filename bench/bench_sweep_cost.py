@@ -15,6 +15,7 @@
 
     python bench/bench_sweep_cost.py            # prints figures; no timing assertion anywhere
     python bench/bench_sweep_cost.py --limit 400
+    python bench/bench_sweep_cost.py --from-cache /tmp/sweep-cache   # the run a sweep already measured
 """
 
 from __future__ import annotations
@@ -43,6 +44,25 @@ ASSUMED_TOKENS = {"IMDb": 290.0, "sarcasm": 45.0}  # mean prompt tokens of the t
 MAX_TOKENS = 512
 
 
+def _figures(store, result, wall: float) -> dict:
+    t = store.activation_meta(result.extra["activation_key"])["timing"]
+    return {"wall_s": wall, "load_s": result.timing["load_s"], "extract_s": result.timing["extract_s"],
+            "probe_s": result.timing["probe_s"], "n": result.n_samples, "layers": len(result.layers),
+            "hidden": result.hidden_size, "tokens_run": t["tokens_run"], "real_tokens": t["real_tokens"]}
+
+
+def stored_run(cache: str) -> dict:
+    """The figures of an embedded-model run on cities already in ``cache`` (e.g. a sweep's), computed there."""
+    from concept_depth.pipeline import list_runs
+    from concept_depth.store import Store
+
+    store = Store(cache)
+    for run in list_runs(store):
+        if run.spec.get("model") == "embedded" and run.spec.get("dataset") == "cities":
+            return _figures(store, run, float("nan"))
+    raise SystemExit(f"no embedded run on cities in {cache}")
+
+
 def measure_run(limit: int) -> dict:
     """One embedded-model run on cities in a fresh cache: timings, tokens, probe cost."""
     from concept_depth.pipeline import run_probe
@@ -57,12 +77,7 @@ def measure_run(limit: int) -> dict:
         store = Store(tmp)
         t0 = time.perf_counter()
         result = run_probe(run_spec(model="embedded", dataset="cities", limit=limit), store=store, device="cpu")
-        wall = time.perf_counter() - t0
-        meta = store.activation_meta(result.extra["activation_key"])
-        t = meta["timing"]
-        return {"wall_s": wall, "load_s": result.timing["load_s"], "extract_s": result.timing["extract_s"],
-                "probe_s": result.timing["probe_s"], "n": result.n_samples, "layers": len(result.layers),
-                "hidden": result.hidden_size, "tokens_run": t["tokens_run"], "real_tokens": t["real_tokens"]}
+        return _figures(store, result, time.perf_counter() - t0)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -151,9 +166,11 @@ def _non_embedding(source: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=200)
+    ap.add_argument("--from-cache", default=None, help="take the run from this cache (an embedded run on cities, "
+                                                         "e.g. a sweep's) instead of computing one")
     args = ap.parse_args()
     load_before = os.getloadavg()
-    run = measure_run(args.limit)
+    run = stored_run(args.from_cache) if args.from_cache else measure_run(args.limit)
     print(f"one run, embedded on cities, {run['n']} samples: {run['wall_s']:.1f} s wall = load {run['load_s']:.1f} s "
           f"+ extraction {run['extract_s']:.1f} s ({run['tokens_run']} tokens run, {run['real_tokens']} real) "
           f"+ probes {run['probe_s']:.1f} s ({run['layers']} layers, hidden {run['hidden']})")

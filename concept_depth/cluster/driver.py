@@ -164,8 +164,8 @@ def _run_groups(ray, todo, keys, store, report, *, cache, gpus_per_task, cpus_pe
 
 
 def _outcome(store, item: SweepItem, message, key: str | None) -> SweepOutcome:
-    if message.result is None:
-        return SweepOutcome(item, exit_code=message.exit_code or 1, error=message.error)
+    if message.result is None:  # the run failed on the worker: its line, and where (host:pid)
+        return SweepOutcome(item, exit_code=message.exit_code or 1, error=f"{message.error} [on {message.worker}]")
     try:
         return SweepOutcome(item, land(store, message, key))
     except (Cancelled, KeyboardInterrupt):
