@@ -16,17 +16,18 @@ from .text import escape_markdown
 SHOWN = 5
 REFRESH_S = 5
 
+#: Column widths (pixels) that fit a 1280-pixel window, as the runs table below.
 SWEEP_COLUMNS = {
-    "started": st.column_config.TextColumn("started", width=125),
-    "where": st.column_config.TextColumn("where", width=80, help="serial, or on Ray (local runtime or a cluster)"),
-    "sweep": st.column_config.TextColumn("sweep", width=260, help="models · datasets · bit widths · noise"),
-    "progress": st.column_config.ProgressColumn("progress", width=110, min_value=0.0, max_value=1.0,
+    "started": st.column_config.TextColumn("started", width=118),
+    "where": st.column_config.TextColumn("where", width=72, help="serial, or on Ray (local runtime or a cluster)"),
+    "sweep": st.column_config.TextColumn("sweep", width=215, help="models · datasets · bit widths · noise"),
+    "progress": st.column_config.ProgressColumn("progress", width=100, min_value=0.0, max_value=1.0,
                                                 format="percent", help="finished runs (landed or failed) of all"),
-    "runs": st.column_config.TextColumn("runs", width=70, help="landed / total (of which cached)"),
-    "failed": st.column_config.NumberColumn("failed", width=52),
-    "state": st.column_config.TextColumn("state", width=82, help="running, finished, interrupted, or stopped "
+    "runs": st.column_config.TextColumn("runs", width=62, help="landed / total (of which cached)"),
+    "failed": st.column_config.NumberColumn("failed", width=48),
+    "state": st.column_config.TextColumn("state", width=72, help="running, finished, interrupted, or stopped "
                                          "(its process is gone; run it again to resume)"),
-    "updated": st.column_config.TextColumn("updated", width=90),
+    "updated": st.column_config.TextColumn("updated", width=82),
 }
 
 
