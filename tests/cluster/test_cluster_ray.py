@@ -9,7 +9,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from concept_depth.cluster import run_sweep_on_ray  # noqa: E402
-from concept_depth.cluster.runtime import LOOPBACK, start_local  # noqa: E402
+from concept_depth.cluster.runtime import LOOPBACK, node_resources, start_local  # noqa: E402
 from concept_depth.store import Store  # noqa: E402
 from concept_depth.sweep_records import list_sweeps  # noqa: E402
 from concept_depth.sweeps import plan_sweep, run_sweep  # noqa: E402
@@ -47,6 +47,8 @@ def test_the_local_runtime_is_on_loopback_only(local_ray):
     assert ray.util.get_node_ip_address() == LOOPBACK
     assert {n["NodeManagerAddress"] for n in ray.nodes() if n["Alive"]} == {LOOPBACK}
     assert ray.cluster_resources()["CPU"] == 2
+    (node,) = node_resources(ray)  # what a task's memory request (bytes) is checked against
+    assert 1 << 30 < node["memory"] < 1 << 40 and node.get("GPU", 0) == 0
 
 
 def test_a_ray_sweep_gives_the_serial_sweeps_runs_and_vectors(local_ray, tmp_path):
