@@ -112,7 +112,6 @@ def _error_line(exc: BaseException) -> str:
 
 def run_group(task: GroupTask) -> Iterator[RunMessage]:
     """Run every item of ``task`` (cached runs come back at once); failures are messages, not raised."""
-    from ..pipeline import RUN_KIND, run_probe
     from ..store import Store
     from ..sweep_records import SWEEP_KIND
     from ..sweeps import OneModelLoader
@@ -122,6 +121,18 @@ def run_group(task: GroupTask) -> Iterator[RunMessage]:
     # The driver's sweep record is visible here: this is the driver's store, the results are already there.
     shared = store.get_result(SWEEP_KIND, task.sweep_id) is not None
     loader = task.model_loader or OneModelLoader(task.device, store.directory)
+    try:
+        yield from _run_items(task, store, loader, shared)
+    finally:
+        del loader  # Ray reuses the worker process: the group's model goes with the group
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_initialized():
+            torch.cuda.empty_cache()
+
+
+def _run_items(task: GroupTask, store, loader, shared: bool) -> Iterator[RunMessage]:
+    from ..pipeline import RUN_KIND, run_probe
+
     for index, item in task.items:
         try:
             result = run_probe(item.spec, store=store, model_loader=loader, batch_size=task.batch_size,
