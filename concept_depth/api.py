@@ -140,7 +140,7 @@ def expression(model: Any = "embedded", dataset: str | None = None, *, shots: Se
 def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, noise: Any = "none", cache_dir=None,
           batch_size: int = 16, device: str | None = None, jobs: int | None = None,
           progress: bool | Callable = True, ray: bool | str | None = None, gpus_per_task: float | None = None,
-          cpus_per_task: float = 1, max_retries: int = 2, with_vectors: bool = False, **options: Any):
+          cpus_per_task: float | None = None, max_retries: int = 2, with_vectors: bool = False, **options: Any):
     """Every combination of ``model`` x ``quant`` x ``dataset`` x ``noise`` (comma strings or lists;
     ``model`` may hold loaded models); cached runs come back at once and failures do not stop
     the others.

@@ -52,7 +52,7 @@ def _check_cluster_options(args: argparse.Namespace) -> None:
 
     if args.ray is None:
         given = [o for o, v in (("--gpus-per-task", args.gpus_per_task), ("--with-vectors", args.with_vectors or None),
-                                ("--cpus-per-task", None if args.cpus_per_task == 1 else args.cpus_per_task))
+                                ("--cpus-per-task", args.cpus_per_task))
                  if v is not None]
         if given:
             raise BadInputError(f"{' and '.join(given)} only apply with --ray")
@@ -155,8 +155,9 @@ def register(subparsers) -> None:
                         "finish; a rerun computes only what is missing")
     g.add_argument("--gpus-per-task", type=float, default=None,
                    help="GPUs per task, fractions allowed (default 1 when the cluster has GPUs, else 0)")
-    g.add_argument("--cpus-per-task", type=float, default=1,
-                   help="CPUs per task, also the torch threads it uses (default 1)")
+    g.add_argument("--cpus-per-task", type=float, default=None,
+                   help="CPUs per task, also the torch threads it uses. Default: as a serial run (the same "
+                        "numbers), a CPU-only task holding a whole node and a GPU task one CPU")
     g.add_argument("--max-retries", type=int, default=2, help="retries of a task whose worker died (default 2)")
     g.add_argument("--with-vectors", action="store_true",
                    help="also bring each run's layer vectors back into the cache (for the Layers page) when the "

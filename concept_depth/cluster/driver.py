@@ -44,7 +44,7 @@ def _error_line(exc: BaseException) -> str:
 
 
 def run_sweep_on_ray(items: Sequence[SweepItem], *, store, ray: Any = None, gpus_per_task: float | None = None,
-                     cpus_per_task: float = 1, max_retries: int = 2, with_vectors: bool = False,
+                     cpus_per_task: float | None = None, max_retries: int = 2, with_vectors: bool = False,
                      device: str | None = None, batch_size: int = 16, n_jobs: int | None = None,
                      model_loader: Callable | None = None,
                      worker_cache_dir: str | os.PathLike | None = SAME_AS_DRIVER, num_cpus: int | None = None,
@@ -57,8 +57,11 @@ def run_sweep_on_ray(items: Sequence[SweepItem], *, store, ray: Any = None, gpus
     ray : None/True/``"local"`` starts a local runtime on 127.0.0.1; ``"auto"``, ``host:port`` or
         ``ray://host:port`` joins a cluster; an already initialised Ray is used as it is.
     gpus_per_task : GPUs per task (fractions allowed); default 1 when the cluster has GPUs, else 0.
-    cpus_per_task : CPUs per task, also torch's CPU threads in it (a serial run uses all cores; the
-        same thread count gives bit-identical vectors, another one the same to float rounding).
+    cpus_per_task : CPUs per task, also torch's CPU threads in it. Default: tasks compute exactly as a
+        serial run on their node (torch's default threads, the probes' default jobs), so their numbers
+        are the serial run's; a CPU-only task then holds a whole node (the smallest one's CPUs), a GPU
+        task one CPU. Fewer CPUs run more CPU tasks at once, with layer vectors equal to a serial
+        run's only to float rounding (a probe at its iteration limit may then differ).
     max_retries : Ray's retries of a task whose worker died.
     with_vectors : also bring each run's layer vectors back into ``store`` (when the workers
         cannot write into it themselves).
@@ -115,10 +118,12 @@ def _run_groups(ray, todo, keys, store, report, *, cache, gpus_per_task, cpus_pe
     nodes = node_resources(ray)
     if gpus_per_task is None:
         gpus_per_task = 1 if sum(n.get("GPU", 0) for n in nodes) > 0 else 0
+    node_cpus = min((n["CPU"] for n in nodes if n.get("CPU", 0) > 0), default=1)  # a CPU task's whole node
     remote = ray.remote(run_group)
     pending: dict[Any, tuple[str, dict[int, SweepItem]]] = {}
     for group in group_items(todo):
-        resources = task_resources(group.model, gpus=float(gpus_per_task), cpus=float(cpus_per_task))
+        resources = task_resources(group.model, gpus=float(gpus_per_task),
+                                   cpus=float(cpus_per_task or (1 if gpus_per_task > 0 else node_cpus)))
         left = dict(group.items)
         why = infeasible(resources, nodes)
         if why:
@@ -127,8 +132,9 @@ def _run_groups(ray, todo, keys, store, report, *, cache, gpus_per_task, cpus_pe
             continue
         task = GroupTask(sweep_id, group.items, cache_dir=cache,
                          device=device or ("cuda" if gpus_per_task > 0 else "cpu"), batch_size=batch_size,
-                         n_jobs=n_jobs or max(1, int(resources.num_cpus)), with_vectors=with_vectors,
-                         model_loader=model_loader, threads=max(1, int(resources.num_cpus)))
+                         n_jobs=n_jobs or (max(1, int(cpus_per_task)) if cpus_per_task else None),
+                         with_vectors=with_vectors, model_loader=model_loader,
+                         threads=max(1, int(cpus_per_task)) if cpus_per_task else None)
         gen = remote.options(**resources.options(), max_retries=max_retries, retry_exceptions=False,
                              name=f"concept-depth {group.label}").remote(task)
         pending[gen] = (group.label, left)

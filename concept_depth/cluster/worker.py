@@ -46,7 +46,7 @@ class GroupTask:
     n_jobs: int | None = None
     with_vectors: bool = False
     model_loader: Callable | None = None  # ModelSpec -> LoadedModel; default: load once per task
-    threads: int | None = None  # torch's CPU threads (the task's CPUs); None: as the worker is
+    threads: int | None = None  # torch's CPU threads; None: as a serial run on this node (same numbers)
 
 
 @dataclass(frozen=True)
@@ -93,14 +93,26 @@ def read_vectors(store, activation_key: str) -> LayerVectors | None:
                         {k: v for k, v in meta.items() if k not in _DERIVED_META})
 
 
+def serial_threads() -> int:
+    """The CPU threads torch uses by default here, as in a serial run: the physical cores.
+
+    Ray sets ``OMP_NUM_THREADS`` to a task's CPUs, which torch would follow; another thread count
+    sums in another order, so the layer vectors would match a serial run's only to float rounding,
+    and a probe at its iteration limit can turn that into another accuracy.
+    """
+    import psutil
+
+    return int(psutil.cpu_count(logical=False) or os.cpu_count() or 1)
+
+
 def use_threads(n: int | None) -> None:
-    """``n`` CPU threads for torch in this worker (a reused worker may have run another task before)."""
-    if not n:
-        return
+    """``n`` CPU threads for torch in this worker (None: :func:`serial_threads`); a reused worker
+    may have run another task before."""
+    n = int(n or serial_threads())
     if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(int(n))
+        sys.modules["torch"].set_num_threads(n)
     else:
-        os.environ["OMP_NUM_THREADS"] = str(int(n))  # read by torch when it is imported
+        os.environ["OMP_NUM_THREADS"] = str(n)  # read by torch when it is imported
 
 
 def _error_line(exc: BaseException) -> str:

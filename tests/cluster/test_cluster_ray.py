@@ -32,15 +32,8 @@ def _items(**options):
 
 
 def _serial(items, store):
-    """The reference: a serial sweep with one torch thread, as each 1-CPU Ray task has."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return run_sweep(items, store=store, device="cpu", n_jobs=1)
-    finally:
-        torch.set_num_threads(threads)
+    """The reference: a serial sweep as the CLI runs it without --ray."""
+    return run_sweep(items, store=store, device="cpu")
 
 
 def test_the_local_runtime_is_on_loopback_only(local_ray):
@@ -144,7 +137,7 @@ def test_sweep_ray_on_the_command_line_and_in_the_api(local_ray, tmp_path, capsy
     from concept_depth.cli.main import main
 
     cache, out = tmp_path / "cache", tmp_path / "out"
-    args = ["sweep", "--ray", "--model", "tiny:llama,tiny:gpt2", "--dataset", "builtin-coinflip", "--limit", "20",
+    args = ["sweep", "--ray", "--cpus-per-task", "1", "--model", "tiny:llama,tiny:gpt2", "--dataset", "builtin-coinflip", "--limit", "20",
             "--noise", "none,paper", "--quiet", "--cache-dir", str(cache), "--out-dir", str(out)]
     assert main(args) == 0
     printed = capsys.readouterr().out
