@@ -33,7 +33,9 @@ def dataset_order(runs: Sequence[RunResult]) -> list[str]:
 
 
 def model_name(run: RunResult) -> str:
-    return str(run.spec.get("model_label") or run.spec.get("model"))
+    """The heatmap row of a run: its model, and whether prompts went through the chat template."""
+    chat = " · chat template" if run.spec.get("chat_template") else ""
+    return str(run.spec.get("model_label") or run.spec.get("model")) + chat
 
 
 def depth_value(run: RunResult, value: str, relative: bool) -> float | None:
