@@ -123,8 +123,9 @@ def series_labels(runs: Sequence[Any]) -> RunLabels:
     panels: dict[str, list[int]] = {}
     for i, name in enumerate(texts["dataset"]):
         panels.setdefault(name, []).append(i)
+    subsets = [{f: [values[i] for i in idx] for f, values in texts.items()} for idx in panels.values()]
     varying = tuple(f for f, _ in PARTS if f not in DATASET_FIELDS
-                    and any(len({texts[f][i] for i in idx}) > 1 for idx in panels.values())) or ("model",)
+                    and any(_varies(sub, f) for sub in subsets)) or ("model",)
     labels = tuple(" · ".join(texts[f][i] for f in varying) for i in range(len(runs)))
     return RunLabels(labels, _common(texts), varying)
 
