@@ -84,12 +84,26 @@ def compare_models(items: Sequence[SweepItem], *, store, device: str | None = No
 
 
 # ---- finding a grid's runs among stored ones (no model, no key computed) ---------------------
+def _variant(dataset: str, variant: str | None) -> str | None:
+    """A dataset's variant with the default spelled out (no variant given = the registry's first)."""
+    if variant is not None:
+        return variant
+    from .datasets.registry import get_entry
+    from .errors import BadInputError
+
+    try:
+        variants = get_entry(dataset).variants
+    except BadInputError:  # a file of the user's own
+        return None
+    return variants[0] if variants else None
+
+
 def _wanted(item: SweepItem) -> dict[str, Any]:
     spec = item.spec
     ex, ds = spec.extraction, spec.extraction.dataset
     return {"model": ex.model.source, "quant": ex.model.quant, "dataset": str(ds.name).lower(), "limit": ds.limit,
             "noise": ds.noise.kind, "noise_strength": ds.noise.strength, "noise_seed": ds.noise.seed,
-            "variant": ds.variant, "hook": ex.hook, "pooling": ex.pooling, "max_tokens": ex.max_tokens,
+            "variant": _variant(ds.name, ds.variant), "hook": ex.hook, "pooling": ex.pooling, "max_tokens": ex.max_tokens,
             "chat_template": bool(ex.chat_template)}
 
 
@@ -97,7 +111,8 @@ def _matches(run: RunResult, item: SweepItem) -> bool:
     s = run.spec
     have = {"model": s.get("model"), "quant": s.get("quant"), "dataset": str(s.get("dataset")).lower(),
             "limit": s.get("limit"), "noise": s.get("noise") or "none", "noise_strength": s.get("noise_strength") or 0.0,
-            "noise_seed": s.get("noise_seed") or 0, "variant": s.get("variant"), "hook": s.get("hook", "residual"),
+            "noise_seed": s.get("noise_seed") or 0, "variant": _variant(str(s.get("dataset")), s.get("variant")),
+            "hook": s.get("hook", "residual"),
             "pooling": s.get("pooling", "last"), "max_tokens": s.get("max_tokens", 512),
             "chat_template": bool(s.get("chat_template"))}
     spec = item.spec

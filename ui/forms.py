@@ -190,14 +190,21 @@ def build_run_spec(model: str, dataset: dict, s: dict) -> RunSpec:
 
 def grid_picker(key: str = "grid") -> dict:
     """Widgets of a models x datasets grid: models (catalog, or typed hub ids / paths), datasets,
-    sample limit and bit width. Returns dict(models=[sources], datasets=[names], limit, quant)."""
+    sample limit and bit width. ``?models=a,b&datasets=c,d&limit=N`` preselect (a shareable link).
+    Returns dict(models=[sources], datasets=[names], limit, quant)."""
     options = model_options()
+    wanted = [m.strip() for m in str(_query("models", "")).split(",") if m.strip()]
+    for source in wanted:  # a linked model the catalog does not list
+        if source not in options.values():
+            options[source] = source
     by_source = {v: k for k, v in options.items()}
-    default_models = [by_source[s] for s in ("embedded", "smollm2") if s in by_source]
+    default_models = [by_source[s] for s in (wanted or ("embedded", "smollm2")) if s in by_source]
     infos = catalog()
     names = [d.name for d in infos]
     available = {d.name for d in infos if d.available}
-    default_data = [n for n in ("cities", "coinflip") if n in available] or \
+    lower = {n.lower(): n for n in names}
+    linked = [lower[d.strip().lower()] for d in str(_query("datasets", "")).split(",") if d.strip().lower() in lower]
+    default_data = linked or [n for n in ("cities", "coinflip") if n in available] or \
         [n for n in ("builtin-capitals", "builtin-coinflip") if n in names]
     c1, c2 = st.columns(2)
     models = c1.multiselect("Models", list(options), default=default_models, key=f"{key}_models",

@@ -46,6 +46,10 @@ def test_stored_runs_match_every_setting_that_changes_the_numbers(grid):
                     dict(jump_fraction=0.7), dict(pooling="mean")):
         other = plan_sweep(**dict(GRID, **changed))
         assert stored_runs(other, runs) == [None] * 4, changed
+    # the Probe page names a built-in dataset's default variant, a grid does not: the same run
+    named = [replace(r, spec=dict(r.spec, variant="seed=0")) for r in runs]
+    assert [r.key for r in stored_runs(items, named)] == [r.key for r in stored_runs(items, runs)]
+    assert stored_runs(items, [replace(r, spec=dict(r.spec, variant="seed=1")) for r in runs]) == [None] * 4
     imported = [replace(r, extra=dict(r.extra, origin="import")) for r in runs]
     assert stored_runs(items, imported) == [None] * 4  # an imported file is not a run computed here
 

@@ -112,3 +112,15 @@ def test_the_chat_template_tells_runs_apart_in_labels_heatmaps_and_notes(make_ru
     assert heat.data[0].meta["models"] == ["SmolLM2", "SmolLM2 · chat template"]
     assert "chat template" in what_this_shows("curves", chat) and "chat template" not in what_this_shows("curves", raw)
     assert "relative depth" in what_this_shows("families")
+
+
+def test_a_heatmap_where_nothing_was_acquired_still_names_its_cells(make_run):
+    runs = [make_run(model=m, dataset="coinflip", category="inferential", jump=None, converge=None, key=m)
+            for m in ("Gemma", "SmolLM2")]
+    fig = depth_heatmap(runs)
+    marks, = [t for t in fig.data if (t.meta or {}).get("role") == "not-acquired"]
+    assert list(marks.text) == ["–", "–"] and list(marks.y) == ["Gemma", "SmolLM2"]
+    assert list(fig.layout.yaxis.categoryarray) == ["Gemma", "SmolLM2"] and fig.layout.yaxis.range[0] == 1.5
+    # with one value drawn, the heatmap writes its own "–" cells: no second layer of text
+    runs[0] = make_run(model="Gemma", dataset="coinflip", category="inferential", key="g")
+    assert [t.type for t in depth_heatmap(runs).data] == ["heatmap"]
