@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
+
 TINY = ["tiny:llama (random test model)", "tiny:gpt2 (random test model)"]
 
 
@@ -92,3 +97,35 @@ def test_expression_page_has_the_chat_toggle(open_page, set_env, tmp_path):
     at.toggle(key="x_chat").set_value(True).run()
     at.button(key="x_run").click().run()
     assert not at.exception and any("no chat template" in e.value for e in at.error)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (Path(os.environ.get("CONCEPT_DEPTH_DATA_DIR", "/nonexistent")) / "cities.csv").is_file(),
+                    reason="CONCEPT_DEPTH_DATA_DIR does not hold the paper's files")
+def test_issue_11_done_when_gemma_and_smollm2_side_by_side(charts, open_page, set_env, tmp_path, model_cache):
+    """The sweep of the issue's 'Done when', then the Compare page: overlay on relative depth, two-row heatmaps."""
+    from concept_depth.cli.main import main
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (model_cache / "models").mkdir(parents=True, exist_ok=True)
+    (cache / "models").symlink_to(model_cache / "models", target_is_directory=True)  # converted models shared
+    assert main(["sweep", "--model", "embedded,smollm2", "--dataset", "cities,coinflip", "--limit", "200",
+                 "--cache-dir", str(cache), "--out-dir", str(tmp_path / "sweep"), "--quiet"]) == 0
+    set_env(cache)
+    at = open_page("pages/compare.py")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    # the grid's defaults are these two models and datasets at 200 samples: all four runs are there
+    assert at.button(key="fam_run").label == "All 4 runs are cached"
+    panels, = _family_charts(charts, at)
+    curves = _role(panels, "metric")
+    assert sorted(len(t["x"]) for t in curves) == [19, 19, 31, 31]  # 18 and 30 blocks, embeddings included
+    assert all(t["x"][0] == 0 and abs(t["x"][-1] - 1) < 1e-9 for t in curves)
+    heats = [f for f in charts(at) if f["data"][0]["type"] == "heatmap"]
+    assert len(heats) == 2 and all(len(h["data"][0]["y"]) == 2 for h in heats)  # families tab and Heatmaps tab
+    assert any("SmolLM2" in y for y in heats[1]["data"][0]["y"]) and any("Gemma" in y for y in heats[1]["data"][0]["y"])
+    # the overlay of cached runs: four curves on relative depth
+    overlay = next(f for f in charts(at) if f["layout"]["title"]["text"].startswith("Probe scores by layer"))
+    runs = _role(overlay, "metric")
+    assert len(runs) == 4 and overlay["layout"]["xaxis"]["title"]["text"].startswith("relative depth")
+    assert sorted(len(t["x"]) for t in runs) == [19, 19, 31, 31]
