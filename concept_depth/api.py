@@ -11,6 +11,8 @@ command of the same name::
     result.depth.jumping_point, result.to_dict(), result.figure()
     expr = cd.expression(model=lm, dataset="cities", limit=200, shots=(0, 4))
     outcomes = cd.sweep(model="embedded,smollm2", dataset="cities,coinflip", limit=200)
+    grid = cd.families(model="embedded,smollm2", dataset="cities,coinflip", limit=200)
+    grid.table(), grid.figure(), grid.heatmap("jumping_point")   # the paper's layout, one row per model
 
 ``model`` is a name/path (loaded on a cache miss only) or a :class:`LoadedModel`.
 Everything is cached in ``cache_dir`` (default ``$CONCEPT_DEPTH_CACHE`` or ``./cache``),
@@ -187,3 +189,28 @@ def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, nois
     make = (lambda i, item: _progress(progress)) if progress else None
     return run_sweep(items, store=store, device=device, batch_size=batch_size, n_jobs=jobs, progress_for=make,
                      model_loader=lambda spec: loaded[spec] if spec in loaded else fallback(spec))
+
+
+def families(model: Any = "embedded,smollm2", dataset: Any = None, *, quant: Any = 32, noise: Any = "none",
+             figure: str | None = None, heatmap: str | None = None, value: str = "jumping_point",
+             metric: str = "accuracy", x: str = "relative", width: float = 10.0, height: float | None = None,
+             dpi: int = 300, out: str | None = None, cache_dir=None, batch_size: int = 16, device: str | None = None,
+             jobs: int | None = None, progress: bool | Callable = True, **options: Any):
+    """Models side by side (the CLI's ``families``): run the ``model`` x ``dataset`` grid (cached
+    runs come back at once) and return a ``ModelComparison``: ``.table()`` (peak, jumping and
+    converging point, relative depth per run), ``.figure()`` (one panel per dataset, one curve per
+    model, x = relative depth), ``.heatmap(value)`` (model x dataset), ``.failures``.
+
+    ``figure``, ``heatmap`` (PNG/SVG/PDF) and ``out`` (CSV of the table) also write files, at
+    ``width`` x ``height`` inches (``height`` None: from the panel rows) and ``dpi``.
+    ``model`` may hold loaded models, as in :func:`sweep`; ``options``: the keywords of
+    :func:`run` (``limit``, ``hook``, ``chat_template``...).
+    """
+    from .model_comparison import ModelComparison, write_outputs
+
+    comparison = ModelComparison(tuple(sweep(model=model, dataset=dataset, quant=quant, noise=noise,
+                                             cache_dir=cache_dir, batch_size=batch_size, device=device, jobs=jobs,
+                                             progress=progress, **options)))
+    write_outputs(comparison, figure=figure, heatmap=heatmap, value=value, metric=metric, x=x, width=width,
+                  height=height, dpi=dpi, out=out)
+    return comparison

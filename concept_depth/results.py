@@ -21,10 +21,12 @@ __all__ = ["RESULT_SCHEMA", "MAX_RESULT_BYTES", "LayerScore", "DepthMetrics", "R
 
 
 def spec_label(spec: dict[str, Any]) -> str:
-    """``model · dataset · N-bit[, noise]`` of a flat result spec, for legends and pickers."""
+    """``model · dataset · N-bit[, noise][, chat template]`` of a flat result spec, for legends and pickers."""
     noise = spec.get("noise", "none")
     noise_txt = "" if noise in (None, "none", "clean") else f", {noise}"
-    return f"{spec.get('model_label') or spec.get('model')} · {spec.get('dataset')} · {spec.get('quant')}-bit{noise_txt}"
+    chat_txt = ", chat template" if spec.get("chat_template") else ""
+    return (f"{spec.get('model_label') or spec.get('model')} · {spec.get('dataset')} · "
+            f"{spec.get('quant')}-bit{noise_txt}{chat_txt}")
 
 
 def json_safe(value: Any) -> Any:

@@ -5,13 +5,66 @@ import streamlit as st
 import ui
 from concept_depth.figures import depth_heatmap, difference_curves, layer_curves, pair_with_baselines, what_this_shows
 from concept_depth.figures.difference import missing_difference_message
+from concept_depth.figures.family_panels import family_panels
+from concept_depth.model_comparison import stored_runs
+from concept_depth.sweeps import plan_sweep
 
 ui.ensure_navigation()
 
 st.title("Compare")
 st.caption("Line up runs across models, datasets, bit widths and noise.")
 
-runs = ui.runs_or_notice("No cached runs yet. Run probes on the Probe page (or import results on the Runs page).")
+# ---- model families: a models x datasets grid, run where missing, drawn as in the paper -------------
+st.subheader("Model families")
+st.caption("The paper's comparison: pick models and datasets. Runs missing from the cache are computed "
+           "(cached ones are reused), then each dataset gets a panel with every model's accuracy against relative "
+           "depth, and the model × dataset heatmap shows where each concept is acquired.")
+grid_items = []
+with ui.show_errors("grid"):
+    grid = ui.forms.grid_picker(key="fam")
+    if grid["models"] and grid["datasets"]:
+        grid_items = plan_sweep(model=grid["models"], dataset=grid["datasets"], quant=grid["quant"],
+                                limit=grid["limit"])
+if grid_items:
+    missing = [it for it, r in zip(grid_items, stored_runs(grid_items, ui.cached_runs())) if r is None]
+    label = (f"Run the {len(missing)} missing run{'s' if len(missing) != 1 else ''} and draw" if missing
+             else f"All {len(grid_items)} runs are cached")
+    if st.button(label, type="primary", disabled=not missing, key="fam_run",
+                 help="runs one probe per missing model × dataset pair (each model is loaded once), with progress; "
+                      "Cancel keeps what finished"):
+        comparison, took = ui.execute_grid(grid_items, key="families")
+        if comparison is not None:  # redraw with the new runs (the button's label too), keeping what happened
+            st.session_state["fam_done"] = dict(took=took, failures=[
+                f"{o.item.names[0]} · {o.item.names[2]}: {o.error}" for o in comparison.failures])
+            st.rerun()
+    ui.show_cancelled_notice()
+    done = st.session_state.pop("fam_done", None)
+    if done:
+        if done["took"]:
+            st.caption(done["took"])
+        for failure in done["failures"]:
+            st.warning(f"failed: {ui.escape_markdown(failure)}")
+    found = [r for r in stored_runs(grid_items, ui.cached_runs()) if r is not None]
+    if found:
+        if len(found) < len(grid_items):
+            st.caption(f"{len(found)} of {len(grid_items)} runs of this grid are cached; drawn below. Run the "
+                       "missing ones to complete it.")
+        tab_panels, tab_grid_heat = st.tabs(["Panels by dataset", "Heatmap"])
+        with tab_panels, ui.show_errors("families figure"):
+            fig = family_panels(found)
+            ui.figure_with_downloads(fig, "families", note=what_this_shows("families"), key="fam-panels",
+                                     size_in=(10.0, round(fig.layout.height / 96, 2)))
+        with tab_grid_heat, ui.show_errors("heatmap"):
+            fam_value = st.selectbox("Value", ["jumping_point", "converging_point", "peak_accuracy"],
+                                     format_func=lambda v: v.replace("_", " "), key="fam_heat_value")
+            ui.figure_with_downloads(depth_heatmap(found, value=fam_value, relative=True), f"families-{fam_value}",
+                                     note=what_this_shows("heatmap"), key="fam-heat")
+    else:
+        st.info("None of these runs is cached yet: press Run to compute them.")
+
+st.subheader("Cached runs")
+runs = ui.runs_or_notice("No cached runs yet. Run probes on the Probe page or a grid above (or import results on "
+                         "the Runs page).")
 
 filtered = ui.filter_runs(runs, key="cmp")
 if not filtered:

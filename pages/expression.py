@@ -34,8 +34,10 @@ st.caption("What a linear probe reads from the layers (cognition) against what t
            "(expression): per layer with the logit lens, with few-shot examples, and over repeated sampling.")
 
 model = dataset = spec = None
+chat_template = False
 with ui.show_errors("model"):
     model = ui.forms.model_picker()
+    chat_template = ui.forms.chat_template_toggle(model, key="x_chat")
 with ui.show_errors("dataset"):
     dataset = ui.forms.dataset_picker()
 
@@ -71,7 +73,7 @@ if model is not None and dataset is not None:
                          noise=NoiseSpec(kind=noise))
         spec = ExpressionSpec(model=ModelSpec(source=model, quant=int(quant)), dataset=ds, shots=tuple(shots),
                               seed=int(seed), answer_words=(word0, word1), answer_cue=cue.replace("\\n", "\n"),
-                              probe=bool(probe))
+                              probe=bool(probe), chat_template=chat_template)
 
 if st.button("Run", type="primary", disabled=spec is None, key="x_run"):
     result = ui.run_job(lambda progress: run_expression(spec, store=ui.get_store(), progress=progress,

@@ -11,11 +11,13 @@ st.title("Probe")
 st.caption("Pick a model and a dataset, then train one linear probe per layer.")
 
 model = dataset = spec = None
+chat_template = False
 with ui.show_errors("model"):
     model = ui.forms.model_picker()
+    chat_template = ui.forms.chat_template_toggle(model)
 with ui.show_errors("dataset"):
     dataset = ui.forms.dataset_picker()
-settings = ui.forms.settings()
+settings = dict(ui.forms.settings(), chat_template=chat_template)
 if model is not None and dataset is not None:
     with ui.show_errors("settings"):
         spec = ui.forms.build_run_spec(model, dataset, settings)

@@ -5,7 +5,8 @@
   :func:`import_results`, :func:`cached_runs`, :func:`layer_vectors`, :func:`predictions`,
   :func:`catalog` (``st.cache_data``)
 - :func:`run_job`: the one way to run a long job (Cancel button, a bar per stage, errors in
-  place; nothing left on screen after it); :func:`execute_run` runs a probe through it
+  place; nothing left on screen after it); :func:`execute_run` runs a probe through it,
+  :func:`execute_grid` a models x datasets grid
 - :func:`show_errors`: engine errors as ``st.error``, page stays usable
 - :func:`escape_markdown`: names from files and caches rendered literally
 - :func:`figure_with_downloads`: chart + "what this shows" + PNG/SVG/PDF downloads
@@ -18,7 +19,7 @@ from .engine import (bump_data_version, cached_runs, catalog, get_store, import_
                      model_loader, predictions, refresh_catalog, test_models_enabled)
 from .errors import show_errors
 from .figures import figure_with_downloads
-from .jobs import execute_run, run_job, show_cancelled_notice
+from .jobs import execute_grid, execute_run, run_job, show_cancelled_notice
 from .navigation import ensure_navigation
 from .progress import StreamlitProgress, consume_cancel, request_cancel
 from .results import (ORIGINS, created_text, filter_runs, headline, label_names, latest_probe_run, run_name,
@@ -30,7 +31,7 @@ from .text import escape_markdown
 __all__ = [
     "forms", "bump_data_version", "cached_runs", "catalog", "get_store", "import_results", "layer_vectors",
     "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "show_errors",
-    "escape_markdown", "figure_with_downloads", "execute_run", "run_job", "show_cancelled_notice",
+    "escape_markdown", "figure_with_downloads", "execute_grid", "execute_run", "run_job", "show_cancelled_notice",
     "ensure_navigation", "StreamlitProgress", "consume_cancel", "request_cancel", "ORIGINS", "created_text",
     "filter_runs", "headline", "label_names", "latest_probe_run", "run_name", "run_option", "run_origin",
     "runs_dataframe", "runs_frame", "runs_or_notice", "runs_static_table", "show_run", "sweeps_panel",

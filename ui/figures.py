@@ -23,9 +23,10 @@ def _render(fig_json: str, fmt: str, width_in: float, height_in: float, dpi: int
 
 
 def figure_with_downloads(fig: go.Figure, name: str, *, note: str | None = None, key: str | None = None,
-                          height: int | None = None) -> None:
+                          height: int | None = None, size_in: tuple[float, float] = (6.5, 4.0)) -> None:
     """``st.plotly_chart`` (camera button saves SVG at scale 4), a "what this shows" expander,
-    and a download popover: size in inches, DPI, then PNG / SVG / PDF rendered on click by kaleido."""
+    and a download popover: size in inches (default ``size_in``), DPI, then PNG / SVG / PDF
+    rendered on click by kaleido."""
     slug = _slug(name)
     key = key or slug
     if height:
@@ -37,8 +38,8 @@ def figure_with_downloads(fig: go.Figure, name: str, *, note: str | None = None,
             st.markdown(note)
     with cols[1].popover("Download", icon=":material/download:", width="stretch",
                          help="PNG, SVG or PDF at a size in inches"):
-        w = st.number_input("width (inches)", 1.0, 20.0, 6.5, 0.25, key=f"w-{key}")
-        h = st.number_input("height (inches)", 1.0, 20.0, 4.0, 0.25, key=f"h-{key}")
+        w = st.number_input("width (inches)", 1.0, 20.0, float(size_in[0]), 0.25, key=f"w-{key}")
+        h = st.number_input("height (inches)", 1.0, 20.0, float(size_in[1]), 0.25, key=f"h-{key}")
         dpi = st.number_input("DPI (PNG)", 72, 1200, 300, 50, key=f"dpi-{key}")
         fig_json = fig.to_json()
         for fmt in ("png", "svg", "pdf"):

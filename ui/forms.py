@@ -24,9 +24,9 @@ def _query(name: str, default=None):
     return st.query_params.get(name, default)
 
 
-def model_picker() -> str:
-    """Model source: the offline and paper models (with layer counts), tiny test models when
-    ``CONCEPT_DEPTH_TEST_MODELS=1``, or any hub id / local path. ``?model=`` preselects."""
+def model_options() -> dict[str, str]:
+    """{picker label: source} of the catalog's models (offline ones first), plus the tiny test
+    models when ``CONCEPT_DEPTH_TEST_MODELS=1``."""
     options = {}
     for m in KNOWN_MODELS:
         tags = ["offline"] if m.offline else (["gated, needs a token"] if m.gated else ["download"])
@@ -34,6 +34,13 @@ def model_picker() -> str:
     if test_models_enabled():
         for arch in TINY_ARCHES:
             options[f"tiny:{arch} (random test model)"] = f"tiny:{arch}"
+    return options
+
+
+def model_picker() -> str:
+    """Model source: the offline and paper models (with layer counts), tiny test models when
+    ``CONCEPT_DEPTH_TEST_MODELS=1``, or any hub id / local path. ``?model=`` preselects."""
+    options = model_options()
     labels = list(options) + [OTHER]
     wanted = _query("model")
     index = 0
@@ -47,6 +54,29 @@ def model_picker() -> str:
                              key="model_text", placeholder="e.g. Qwen/Qwen1.5-0.5B")
         return text.strip()
     return options[choice]
+
+
+CHAT_LABEL = "Wrap prompts in the model's chat template"
+
+
+def chat_template_toggle(model: str | None, *, key: str = "chat_template", container=st) -> bool:
+    """The chat-template switch: enabled for instruct models (the catalog says which) and for
+    models the catalog does not know (a tokenizer without a template then stops the run with one
+    clear line); shown off and disabled for a known base model."""
+    from concept_depth.models import known_model
+
+    known = known_model(model) if model else None
+    if known is not None and not known.instruct:
+        container.toggle(CHAT_LABEL, value=False, disabled=True, key=f"{key}_base",
+                         help=f"{known.label} is a base model: it takes raw prompts (as the paper does)")
+        return False
+    what = (f"{known.label} is instruction-tuned" if known is not None else
+            "for instruction-tuned models; a model whose tokenizer has no chat template stops with an error")
+    return bool(container.toggle(
+        CHAT_LABEL, value=False, key=key,
+        help=f"Each prompt becomes one user turn of the model's chat template, ending where the assistant "
+             f"answers ({what}). Off: raw prompts, as the paper and its reference code feed them. "
+             f"Part of the cache key, and named in the result's label."))
 
 
 def _save_upload(data: bytes, filename: str) -> str:
@@ -152,5 +182,39 @@ def build_run_spec(model: str, dataset: dict, s: dict) -> RunSpec:
                      label_col=dataset["label_col"], variant=dataset["variant"], limit=s["limit"],
                      noise=NoiseSpec(kind=s["noise"], strength=s["strength"], seed=s["seed"]))
     ex = ExtractionSpec(model=ModelSpec(source=model, quant=s["quant"]), dataset=ds, hook=s["hook"],
-                        pooling=s["pooling"])
+                        pooling=s["pooling"], chat_template=bool(s.get("chat_template", False)))
     return RunSpec(extraction=ex, probe=ProbeSpec(protocol=s["protocol"], probe=s["probe"], folds=s["folds"]))
+
+
+def grid_picker(key: str = "grid") -> dict:
+    """Widgets of a models x datasets grid: models (catalog, or typed hub ids / paths), datasets,
+    sample limit and bit width. ``?models=a,b&datasets=c,d&limit=N`` preselect (a shareable link).
+    Returns dict(models=[sources], datasets=[names], limit, quant)."""
+    options = model_options()
+    wanted = [m.strip() for m in str(_query("models", "")).split(",") if m.strip()]
+    for source in wanted:  # a linked model the catalog does not list
+        if source not in options.values():
+            options[source] = source
+    by_source = {v: k for k, v in options.items()}
+    default_models = [by_source[s] for s in (wanted or ("embedded", "smollm2")) if s in by_source]
+    infos = catalog()
+    names = [d.name for d in infos]
+    available = {d.name for d in infos if d.available}
+    lower = {n.lower(): n for n in names}
+    linked = [lower[d.strip().lower()] for d in str(_query("datasets", "")).split(",") if d.strip().lower() in lower]
+    default_data = linked or [n for n in ("cities", "coinflip") if n in available] or \
+        [n for n in ("builtin-capitals", "builtin-coinflip") if n in names]
+    c1, c2 = st.columns(2)
+    models = c1.multiselect("Models", list(options), default=default_models, key=f"{key}_models",
+                            accept_new_options=True, placeholder="pick or type a hub id / local path",
+                            help="one curve per model; type a hub id or a local path to add a model not listed")
+    datasets = c2.multiselect("Datasets", names, default=default_data, key=f"{key}_datasets",
+                              format_func=lambda n: n if n in available else f"{n} (downloads on first use)",
+                              help="one panel per dataset, ordered factual, emotional, inferential")
+    d1, d2 = st.columns(2)
+    limit = sample_limit(key=f"{key}_limit", container=d1)
+    quant = d2.selectbox("Bit width", QUANTS, key=f"{key}_quant",
+                         format_func=lambda q: {32: "32 (float32)", 16: "16 (bfloat16)", 8: "8 (int8)",
+                                                4: "4 (NF4)"}[q])
+    return dict(models=[options.get(m, str(m).strip()) for m in models if str(m).strip()], datasets=list(datasets),
+                limit=limit, quant=int(quant))

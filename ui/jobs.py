@@ -8,11 +8,13 @@ line with the time each stage took stays.
 
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from dataclasses import replace
+from typing import Callable, Sequence, TypeVar
 
 import streamlit as st
 
 from concept_depth.pipeline import run_probe
+from concept_depth.progress import ProgressEvent
 from concept_depth.results import RunResult
 from concept_depth.specs import RunSpec
 
@@ -56,6 +58,38 @@ def execute_run(spec: RunSpec, *, key: str = "run") -> RunResult | None:
     return run_job(lambda progress: run_probe(spec, store=get_store(), model_loader=loader_for(progress),
                                               progress=progress),
                    key=key, what="run")
+
+
+def execute_grid(items: Sequence, *, key: str = "grid"):
+    """``compare_models(items)`` through :func:`run_job`: a bar over the grid's runs, and the bars of
+    the run in hand, their text naming it. Cached runs come back at once; a failed run does not
+    stop the others.
+
+    Returns (ModelComparison or None on error or cancel, the line saying how long each stage took),
+    so a page that reruns to redraw itself can still show that line.
+    """
+    from concept_depth.model_comparison import compare_models
+
+    total = len(items)
+    seen = []
+
+    def name(item) -> str:
+        return f"{item.names[0]} · {item.names[2]}"
+
+    def work(progress):
+        seen.append(progress)
+
+        def tagged(_i, item):
+            return lambda event: progress(replace(event, detail=name(item) + (f": {event.detail}" if event.detail
+                                                                              else "")))
+
+        progress(ProgressEvent("grid", 0, total, unit="runs"))
+        return compare_models(items, store=get_store(), model_loader=loader_for(progress), progress_for=tagged,
+                              on_outcome=lambda i, outcome: progress(ProgressEvent("grid", i, total, unit="runs",
+                                                                                   detail=name(outcome.item))))
+
+    comparison = run_job(work, key=key, what="grid")
+    return comparison, (seen[0].summary() if seen else None)
 
 
 def show_cancelled_notice() -> None:

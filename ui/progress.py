@@ -18,7 +18,8 @@ from concept_depth.progress import ProgressEvent
 CANCEL_KEY = "_cd_cancel_requested"
 STAGE_TEXT = {"prepare": "reading the dataset and the cache", "load": "loading the model",
               "convert": "converting the embedded model (first use only)", "extract": "extracting layer vectors",
-              "probe": "training probes", "expression": "scoring answers", "download": "downloading datasets"}
+              "probe": "training probes", "expression": "scoring answers", "download": "downloading datasets",
+              "grid": "runs of the grid"}
 
 
 def fmt_seconds(seconds: float | None) -> str:

@@ -20,8 +20,8 @@ def chat_wrap(tokenizer: Any, prompt: str) -> str:
     tokenised with ``add_special_tokens=False``.
     """
     if not getattr(tokenizer, "chat_template", None):
-        raise BadInputError("this model's tokenizer has no chat template; run without --chat-template "
-                            "(base models take raw prompts)")
+        raise BadInputError("this model's tokenizer has no chat template: run without it (--chat-template, or "
+                            "the app's 'Wrap prompts in the model's chat template'); base models take raw prompts")
     return tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
                                          add_generation_prompt=True)
 

@@ -13,7 +13,7 @@ import sys
 
 from ..errors import ConceptDepthError
 
-COMMANDS = ("datasets", "models", "extract", "run", "sweep", "expression", "export", "cache")
+COMMANDS = ("datasets", "models", "extract", "run", "sweep", "families", "expression", "export", "cache")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -18,7 +18,8 @@ def _list(args: argparse.Namespace) -> int:
     rows = [("source", "family", "layers", "hidden", "params", *(f"{q}-bit GiB" for q in QUANTS), "")]
     for m in KNOWN_MODELS:
         need = m.memory(args.device_type)
-        tags = ", ".join(t for t, on in (("paper", m.paper), ("offline", m.offline), ("gated", m.gated)) if on)
+        tags = ", ".join(t for t, on in (("paper", m.paper), ("offline", m.offline), ("gated", m.gated),
+                                                   ("chat template", m.instruct)) if on)
         rows.append((m.source, m.family, str(m.n_layers), str(m.hidden_size), m.params,
                      *(_gib(need[q]) for q in QUANTS), tags))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

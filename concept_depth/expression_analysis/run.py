@@ -182,7 +182,10 @@ def _compute(spec: ExpressionSpec, store: Store, samples, loaded, words, fingerp
         f"{len(pool)} samples held out as few-shot examples; all accuracies are on the other {len(evaluation)}",
         "probe accuracy: residual stream, paper protocol (held-out 40% of all samples)" if spec.probe else
         "no probe run",
-    ]
+    ] + (["prompts wrapped as one user turn of the model's chat template (few-shot examples inside it); the "
+          "answer is the first token of the assistant's reply (answer words count with and without a leading "
+          "space)"]
+         if spec.chat_template else [])
     n_prompts = len(evaluation) * len(spec.shots)
     return ExpressionResult(
         key=key, spec=flat, created_ts=time.time(), layers=tuple(layers), shots=tuple(shots_out),

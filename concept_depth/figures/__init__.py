@@ -6,6 +6,7 @@ Nothing here computes anything heavy; PCA lives in :mod:`.pca` as plain numpy.
 
 from .curves import layer_curves
 from .difference import difference_curves, find_baseline, pair_with_baselines
+from .family_panels import family_panels
 from .export import figure_to_bytes, figures_to_bytes, plotly_config
 from .heatmaps import dataset_order, depth_heatmap
 from .notes import what_this_shows
@@ -14,7 +15,7 @@ from .scatter import pca_animation, pca_grid, pca_scatter
 from .theme import PALETTE, paper_theme
 
 __all__ = [
-    "layer_curves", "difference_curves", "find_baseline", "pair_with_baselines", "figure_to_bytes",
+    "layer_curves", "family_panels", "difference_curves", "find_baseline", "pair_with_baselines", "figure_to_bytes",
     "figures_to_bytes", "plotly_config", "dataset_order", "depth_heatmap", "what_this_shows", "PCAProjection",
     "fit_pca", "project_layers", "shared_basis", "pca_animation", "pca_grid", "pca_scatter", "PALETTE",
     "paper_theme",

@@ -33,7 +33,9 @@ def dataset_order(runs: Sequence[RunResult]) -> list[str]:
 
 
 def model_name(run: RunResult) -> str:
-    return str(run.spec.get("model_label") or run.spec.get("model"))
+    """The heatmap row of a run: its model, and whether prompts went through the chat template."""
+    chat = " · chat template" if run.spec.get("chat_template") else ""
+    return str(run.spec.get("model_label") or run.spec.get("model")) + chat
 
 
 def depth_value(run: RunResult, value: str, relative: bool) -> float | None:
@@ -86,10 +88,20 @@ def depth_heatmap(runs: Sequence[RunResult], *, value: str = "jumping_point", re
         hovertemplate="%{y}<br>%{x}<br>" + VALUES[value] + ": %{text}<extra></extra>",
         meta={"role": "heatmap", "value": value, "datasets": datasets, "models": models},
     ))
+    if np.isnan(z).all():  # Plotly draws nothing of an all-empty heatmap, not even its "–" cells
+        cells = [(x_labels[j], models[i], text[i][j]) for i in range(len(models)) for j in range(len(datasets))
+                 if text[i][j]]
+        fig.add_trace(go.Scatter(x=[c[0] for c in cells], y=[c[1] for c in cells], mode="text",
+                                 text=[c[2] for c in cells], textfont=dict(size=14, color="#444"), showlegend=False,
+                                 hovertemplate="%{y}<br>%{x}<br>not acquired<extra></extra>",
+                                 meta={"role": "not-acquired"}))
+    # categories named even where no cell has a value
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_labels, range=[-0.5, len(datasets) - 0.5])
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=models)
     fig.update_layout(title=title or f"{VALUES[value].capitalize()} by model and dataset"
                       + (" (layer / layers)" if relative and is_layer else ""),
                       xaxis_title="dataset (ordered by category)", yaxis_title="model")
     paper_theme(fig)
     fig.update_xaxes(showgrid=False)
-    fig.update_yaxes(showgrid=False, autorange="reversed")
+    fig.update_yaxes(showgrid=False, autorange=False, range=[len(models) - 0.5, -0.5])  # first model on top
     return fig

@@ -60,6 +60,7 @@ PARTS: tuple[tuple[str, Callable[[Any], str]], ...] = (
     ("n", lambda it: f"n={_n(it)}" if _n(it) is not None else "n=?"),
     ("hook", lambda it: _HOOK.get(_spec(it).get("hook", "residual"), str(_spec(it).get("hook")))),
     ("pooling", lambda it: _POOL.get(_spec(it).get("pooling", "last"), str(_spec(it).get("pooling")))),
+    ("chat_template", lambda it: "chat template" if _spec(it).get("chat_template") else "raw prompt"),
     ("max_tokens", lambda it: f"≤{_spec(it).get('max_tokens')} tokens"),
     ("prompt", lambda it: str(_spec(it).get("prompt"))),  # replaced by "prompt A/B/..." below
     ("protocol", lambda it: _protocol(_spec(it))),
@@ -91,17 +92,9 @@ def run_labels(runs: Sequence[Any]) -> RunLabels:
     runs = list(runs)
     if not runs:
         return RunLabels((), "", ())
-    texts: dict[str, list[str]] = {}
-    for field, fmt in PARTS:
-        texts[field] = [fmt(r) for r in runs]
-    # Prompts are long templates: name them by order of first appearance.
-    letters: dict[str, str] = {}
-    for i, p in enumerate(texts["prompt"]):
-        letters.setdefault(p, f"prompt {chr(ord('A') + len(letters))}")
-        texts["prompt"][i] = letters[p]
+    texts = _texts(runs)
     varying = tuple(f for f, _ in PARTS if _varies(texts, f)) if len(runs) > 1 else ()
-    common = " · ".join(texts[f][0] for f, _ in PARTS if len(set(texts[f])) == 1
-                        and (f in HEADLINE or _non_default(f, texts[f][0])))
+    common = _common(texts)
     if len(runs) == 1:
         return RunLabels((common,), common, ())
     labels = [" · ".join(texts[f][i] for f in varying) for i in range(len(runs))]
@@ -109,6 +102,48 @@ def run_labels(runs: Sequence[Any]) -> RunLabels:
         if len(set(labels)) < len(labels):
             labels = [" · ".join(t for t in (lab, stamp(r)) if t) for lab, r in zip(labels, runs)]
     return RunLabels(tuple(labels), common, varying)
+
+
+#: Fields that belong to a dataset: they never name a curve in a figure with one panel per dataset.
+DATASET_FIELDS = ("dataset", "variant", "prompt")
+
+
+def series_labels(runs: Sequence[Any]) -> RunLabels:
+    """Labels for runs drawn one panel per dataset, one curve per model (the families figure).
+
+    Each run is named by the settings that differ between runs *of the same dataset* (model,
+    bit width, chat template...), never by its dataset, so a model keeps one name, and one
+    colour, in every panel; with one run per dataset, by its model. ``common`` is what every
+    run shares.
+    """
+    runs = list(runs)
+    if not runs:
+        return RunLabels((), "", ())
+    texts = _texts(runs)
+    panels: dict[str, list[int]] = {}
+    for i, name in enumerate(texts["dataset"]):
+        panels.setdefault(name, []).append(i)
+    subsets = [{f: [values[i] for i in idx] for f, values in texts.items()} for idx in panels.values()]
+    varying = tuple(f for f, _ in PARTS if f not in DATASET_FIELDS
+                    and any(_varies(sub, f) for sub in subsets)) or ("model",)
+    labels = tuple(" · ".join(texts[f][i] for f in varying) for i in range(len(runs)))
+    return RunLabels(labels, _common(texts), varying)
+
+
+def _texts(runs: Sequence[Any]) -> dict[str, list[str]]:
+    """Each field's text for every run (prompts named ``prompt A``, ``prompt B``... by first appearance)."""
+    texts = {field: [fmt(r) for r in runs] for field, fmt in PARTS}
+    letters: dict[str, str] = {}
+    for i, p in enumerate(texts["prompt"]):
+        letters.setdefault(p, f"prompt {chr(ord('A') + len(letters))}")
+        texts["prompt"][i] = letters[p]
+    return texts
+
+
+def _common(texts: dict[str, list[str]]) -> str:
+    """What every run shares: the headline fields, and any other field that is not at its default."""
+    return " · ".join(texts[f][0] for f, _ in PARTS if len(set(texts[f])) == 1
+                      and (f in HEADLINE or _non_default(f, texts[f][0])))
 
 
 def _varies(texts: dict[str, list[str]], field: str) -> bool:
@@ -126,7 +161,7 @@ def _varies(texts: dict[str, list[str]], field: str) -> bool:
 
 def _non_default(field: str, text: str) -> bool:
     defaults = {"variant": "default variant", "noise": "clean", "hook": "residual",
-                "pooling": "last token", "protocol": "paper split", "probe": "logistic", "prompt": "prompt A"}
+                "pooling": "last token", "protocol": "paper split", "probe": "logistic", "prompt": "prompt A", "chat_template": "raw prompt"}
     # a revision is a fingerprint, max tokens rarely matters: named only where runs differ in them
     if field == "variant" and text in ("seed=0", "question"):  # a built-in's default seed, StrategyQA's default
         return False

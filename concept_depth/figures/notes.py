@@ -23,9 +23,12 @@ def run_context(run: RunResult | None) -> str:
     proto = PROTOCOL_TEXT.get(s.get("protocol", "paper"), str(s.get("protocol")))
     probe = {"lr": "logistic regression", "rf": "random forest"}.get(s.get("probe", "lr"), s.get("probe"))
     pooling = "the last token" if s.get("pooling", "last") == "last" else "the mean over tokens"
+    chat = (" Each prompt was wrapped as one user turn of the model's chat template (its system text and "
+            "the assistant header included), so the last token is the end of that header, not of the raw "
+            "prompt." if s.get("chat_template") else "")
     return (f"This run read {hook}, taking {pooling} of each prompt, for {run.n_samples} samples; "
             f"the probe is {probe} under {proto}. Chance is {run.depth.chance:.2f} "
-            f"(the share of the larger class).")
+            f"(the share of the larger class).{chat}")
 
 
 _NOTES = {
@@ -60,6 +63,17 @@ _NOTES = {
         "concepts become readable at shallower relative depths than emotional and inferential ones. "
         "'–' means the concept was never acquired (accuracy never rose clearly above chance)."
     ),
+    "families": (
+        "The paper's comparison across models: one panel per dataset, one curve per model, each curve the "
+        "held-out probe accuracy of every layer. The x-axis is relative depth (layer / number of blocks), so "
+        "models with different numbers of layers line up: 0 is the token embeddings, 1 the last block. The "
+        "markers are each model's jumping point (▲, the first layer 80 % of the way from chance to the peak) "
+        "and converging point (◆, the first layer within 0.01 of the peak), ★ where both fall on one layer; a "
+        "curve without markers never rose significantly above chance. The dotted line is each panel's chance "
+        "level (the share of the larger class among the held-out samples). The paper finds simpler (factual) "
+        "concepts readable at shallower depth than more complex (emotional, inferential) ones, across the "
+        "Gemma, LLaMA and Qwen families."
+    ),
     "difference": (
         "Per layer, the probe score of a lower bit width or a noisy input minus the score of the float32, "
         "noise-free run of the same model, dataset and settings. Zero means no change; negative means "
@@ -76,7 +90,7 @@ _NOTES = {
 
 
 def what_this_shows(kind: str, run: RunResult | None = None) -> str:
-    """Markdown note for figure ``kind`` (curves, pca, grid, heatmap, difference, examples), with run context."""
+    """Markdown note for figure ``kind`` (curves, families, pca, grid, heatmap, difference, examples), with run context."""
     if kind not in _NOTES:
         raise ValueError(f"no note for figure kind {kind!r}; known: {sorted(_NOTES)}")
     ctx = run_context(run)

@@ -27,6 +27,8 @@ class KnownModel:
         embedding (the embeddings stay in 16/32-bit under bitsandbytes, see ``memory_needed``).
     paper : used in the Concept Depth paper (or its reference code).
     offline : loads with no network; gated : needs an accepted licence and ``HF_TOKEN``.
+    instruct : instruction-tuned, with a chat template in its tokenizer (prompts can be wrapped
+        as a user turn, ``--chat-template``); base models take raw prompts.
     """
 
     source: str
@@ -40,6 +42,7 @@ class KnownModel:
     paper: bool = False
     offline: bool = False
     gated: bool = False
+    instruct: bool = False
 
     @property
     def params(self) -> str:
@@ -68,15 +71,15 @@ KNOWN_MODELS: tuple[KnownModel, ...] = (
     # offline (PyPI packages)
     _m("embedded", "Gemma 3 270M (Q4_K_M GGUF, dequantised)", "gemma", 18, 640, 268.1e6, 262144, offline=True),
     _m("smollm2", "SmolLM2 135M Instruct (Q4_1 GGUF, dequantised)", "smollm", 30, 576, 134.5e6, 49152,
-       offline=True),
+       offline=True, instruct=True),
     _m("minilm", "all-MiniLM-L6-v2 (encoder)", "bert", 6, 384, 22.7e6, 30522, offline=True),
     # the paper's models
     _m("google/gemma-2b", "Gemma 2B", "gemma", 18, 2048, 2.506e9, 256000, paper=True, gated=True),
     _m("google/gemma-7b", "Gemma 7B", "gemma", 28, 3072, 8.538e9, 256000, paper=True, gated=True),
     _m("meta-llama/Llama-2-7b-chat-hf", "LLaMA 2 7B Chat", "llama", 32, 4096, 6.738e9, 32000, tied=False,
-       paper=True, gated=True),
+       paper=True, gated=True, instruct=True),
     _m("meta-llama/Llama-2-13b-chat-hf", "LLaMA 2 13B Chat", "llama", 40, 5120, 13.016e9, 32000, tied=False,
-       paper=True, gated=True),
+       paper=True, gated=True, instruct=True),
     _m("Qwen/Qwen1.5-0.5B", "Qwen 1.5 0.5B", "qwen", 24, 1024, 0.620e9, 151936, tied=False, paper=True),
     _m("Qwen/Qwen1.5-1.8B", "Qwen 1.5 1.8B", "qwen", 24, 2048, 1.837e9, 151936, tied=False, paper=True),
     _m("Qwen/Qwen1.5-4B", "Qwen 1.5 4B", "qwen", 40, 2560, 3.950e9, 151936, tied=False, paper=True),
@@ -91,8 +94,10 @@ KNOWN_MODELS: tuple[KnownModel, ...] = (
     _m("Qwen/Qwen2.5-1.5B", "Qwen 2.5 1.5B", "qwen", 28, 1536, 1.544e9, 151936),
     _m("meta-llama/Llama-3.2-1B", "Llama 3.2 1B", "llama", 16, 2048, 1.236e9, 128256, gated=True),
     _m("meta-llama/Llama-3.2-3B", "Llama 3.2 3B", "llama", 28, 3072, 3.213e9, 128256, gated=True),
-    _m("HuggingFaceTB/SmolLM2-135M-Instruct", "SmolLM2 135M Instruct", "smollm", 30, 576, 134.5e6, 49152),
-    _m("HuggingFaceTB/SmolLM2-360M-Instruct", "SmolLM2 360M Instruct", "smollm", 32, 960, 361.8e6, 49152),
+    _m("HuggingFaceTB/SmolLM2-135M-Instruct", "SmolLM2 135M Instruct", "smollm", 30, 576, 134.5e6, 49152,
+       instruct=True),
+    _m("HuggingFaceTB/SmolLM2-360M-Instruct", "SmolLM2 360M Instruct", "smollm", 32, 960, 361.8e6, 49152,
+       instruct=True),
 )
 
 

@@ -35,7 +35,7 @@ def _api_names(fn) -> set[str]:
 
 
 @pytest.mark.parametrize("command,fn", [("extract", cd.extract), ("run", cd.run), ("sweep", cd.sweep),
-                                        ("expression", cd.expression)])
+                                        ("expression", cd.expression), ("families", cd.families)])
 def test_every_cli_option_is_an_api_keyword_of_the_same_name(command, fn):
     missing = _cli_dests(command) - _api_names(fn)
     assert not missing, f"{command}: CLI options without an API keyword: {sorted(missing)}"
@@ -98,5 +98,5 @@ def test_api_names_stay_functions_after_every_engine_module_is_imported():
     for info in pkgutil.walk_packages(cd.__path__, "concept_depth."):
         if ".cli" not in info.name:
             importlib.import_module(info.name)
-    for name in ("load_model", "extract", "run", "expression", "sweep"):
+    for name in ("load_model", "extract", "run", "expression", "sweep", "families"):
         assert callable(getattr(cd, name)) and not isinstance(getattr(cd, name), type(cd)), name

@@ -2,7 +2,8 @@
 
 Runs a probe with the tiny random llama on a built-in dataset (next to a few hand-made runs:
 jumping and converging point on one layer and on neighbouring layers, a sample-count twin, an
-8-bit twin, an expression analysis's probe step), opens every page, checks each draws a Plotly
+8-bit twin, an expression analysis's probe step) and a models x datasets grid of two tiny models
+from the Compare page, opens every page, checks each draws a Plotly
 chart and shows no exception box, and that no two labels of a chart overlap (annotations,
 marker labels, legend entries, titles: their boxes as the browser lays them out), no
 annotation sits on a plot's data area and no title runs off its figure. Saves a screenshot
@@ -12,6 +13,7 @@ of each page into test-artifacts/screenshots/ (git-ignored) to look at.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -194,6 +196,18 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run):
                 page.get_by_role("tab", name=tab).click()
                 page.wait_for_timeout(800)
                 _check(page, name)
+            # Compare: the model-families grid from a link, its missing runs computed, then the paper's panels
+            page.goto(f"{server}/compare?models=tiny:llama,tiny:gpt2&datasets=builtin-coinflip,builtin-capitals"
+                      "&limit=40")
+            _settle(page)
+            page.get_by_role("button", name=re.compile(r"^Run the \d missing runs? and draw$")).click()
+            page.wait_for_selector("button:has-text('All 4 runs are cached')", timeout=240_000)
+            _settle(page)
+            assert page.locator(".gtitle", has_text="one panel per dataset").count() == 1
+            _check(page, "compare-families")
+            page.get_by_role("tab", name="Heatmap", exact=True).click()
+            page.wait_for_timeout(800)
+            _check(page, "compare-families-heatmap")
             # Layers: a grid of chosen layers on one shared basis (long title, per-panel shares)
             page.goto(f"{server}/layers")
             _settle(page)
