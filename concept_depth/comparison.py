@@ -77,11 +77,13 @@ def _setting(run: Any) -> str:
 
 
 def compare_pair(store: Any, base: Any, run: Any, *, refit: bool = False, n_boot: int = 2000,
-                 level: float = 0.95, alpha: float = 0.05, seed: int = 0, shifts: bool = True) -> PairComparison:
+                 level: float = 0.95, alpha: float = 0.05, seed: int = 0, shifts: bool = True,
+                 fidelity: bool = True) -> PairComparison:
     """``run`` against ``base`` (its float32 clean baseline): see :class:`PairComparison`.
 
     refit : for runs without stored per-sample outcomes, refit their probes from the cached
         layer vectors (one fit per layer and run; off by default because it takes a while).
+    shifts : bootstrap the depth metrics' shifts too; fidelity : look up / compute the fidelity table.
     """
     getter = (lambda r: outcomes_or_refit(store, r)) if refit else run_outcomes
     out_base, out_run = getter(base), getter(run)
@@ -90,12 +92,12 @@ def compare_pair(store: Any, base: Any, run: Any, *, refit: bool = False, n_boot
     if reason is None:
         paired = paired_comparison(base, run, out_base, out_run, n_boot=n_boot, level=level, alpha=alpha,
                                    seed=seed, shifts=shifts)
-    fidelity = None
+    table = None
     same_prompts = (run.spec.get("noise") or "none") == (base.spec.get("noise") or "none")
-    if int(run.spec.get("quant", 32)) != 32 and same_prompts:
-        fidelity = run_fidelity(store, run, base)
+    if fidelity and int(run.spec.get("quant", 32)) != 32 and same_prompts:
+        table = run_fidelity(store, run, base)
     compared = [l for l in run.layer_numbers if l in set(base.layer_numbers)]
-    return PairComparison(run=run, base=base, paired=paired, unpaired_reason=reason, fidelity=fidelity,
+    return PairComparison(run=run, base=base, paired=paired, unpaired_reason=reason, fidelity=table,
                           convergence_note=convergence_note(base, run, compared))
 
 
