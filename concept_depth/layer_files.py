@@ -16,7 +16,6 @@ time and writes through memory-mapped files, so its memory does not grow with N.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 import os
@@ -28,13 +27,13 @@ from typing import Iterator
 import numpy as np
 
 from .errors import UnavailableError
+from .files import sha256_bytes, sha256_stream
 
 log = logging.getLogger("concept_depth.store")
 
 _COUNTER = itertools.count()
 #: Memory-mapped output is flushed and unmapped after this many bytes are written (bounds resident memory).
 FLUSH_BYTES = 128 * 2**20
-_BLOCK = 4 * 2**20
 
 
 class CorruptEntryError(RuntimeError):
@@ -63,7 +62,7 @@ def save_npy(path: Path, array: np.ndarray) -> str:
         os.replace(tmp, path)
     finally:
         _remove(tmp)
-    return hashlib.sha256(memoryview(array).cast("B")).hexdigest()
+    return sha256_bytes(memoryview(array).cast("B"))
 
 
 def _header(fh) -> tuple[tuple[int, ...], np.dtype, bool]:
@@ -94,10 +93,7 @@ def file_sha(path: Path) -> str | None:
     try:
         with open(path, "rb") as fh:
             _header(fh)
-            digest = hashlib.sha256()
-            for block in iter(lambda: fh.read(_BLOCK), b""):
-                digest.update(block)
-        return digest.hexdigest()
+            return sha256_stream(fh)
     except (OSError, ValueError, EOFError):
         return None
 
@@ -113,7 +109,7 @@ def load_layer(path: Path, shape: tuple[int, int], sha: str | None) -> np.ndarra
     if array.dtype != np.float32 or tuple(array.shape) != tuple(shape):
         raise CorruptEntryError(f"{path.name} has shape {array.shape}, expected {tuple(shape)}")
     array = np.ascontiguousarray(array)
-    if sha is None or hashlib.sha256(memoryview(array).cast("B")).hexdigest() != sha:
+    if sha is None or sha256_bytes(memoryview(array).cast("B")) != sha:
         raise CorruptEntryError(f"{path.name} failed its checksum")
     return array
 

@@ -8,12 +8,13 @@ key so a change to how numbers are computed invalidates old entries.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+
+from .files import sha256_bytes
 
 #: Bump when extraction or probing code changes the numbers it produces.
 SCHEMA_VERSION = 1
@@ -35,7 +36,7 @@ PROBES = ("lr", "rf")
 def stable_hash(obj: Any, length: int = 20) -> str:
     """SHA-256 of a canonical JSON rendering (sorted keys), as hex, truncated."""
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+    return sha256_bytes(text.encode("utf-8"))[:length]
 
 
 #: Seeds are passed to scikit-learn and numpy, which take 0 .. 2**32 - 1.

@@ -40,6 +40,7 @@ from filelock import FileLock
 
 from . import layer_files as F
 from .cache_index import JsonIndex
+from .files import default_cache_dir
 from .errors import BadInputError, UnavailableError
 from .layer_files import CorruptEntryError, IncompleteEntryError
 
@@ -52,10 +53,6 @@ _KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._:@+=-]{0,199}")
 _KIND = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 #: Folders of the old (pickle) format, ignored; ``cache clear`` and ``cache verify --repair`` remove them.
 LEGACY_DIRS = ("diskcache",)
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("CONCEPT_DEPTH_CACHE") or "cache").resolve()
 
 
 def check_key(key: str, what: str = "cache key") -> str:

@@ -11,15 +11,13 @@ import streamlit as st
 from concept_depth.datasets import inspect_table, store_upload
 from concept_depth.errors import BadInputError
 from concept_depth.models import KNOWN_MODELS, TINY_ARCHES
-from concept_depth.specs import (HOOKS, NOISE_KINDS, POOLINGS, PROBES, PROTOCOLS, QUANTS, DatasetSpec,
+from concept_depth.specs import (HOOK_DESCRIPTIONS, HOOKS, NOISE_KINDS, POOLINGS, PROBES, PROTOCOLS, QUANTS, DatasetSpec,
                                  ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec)
 
 from .datasets import dataset_location_note
 from .engine import catalog, get_store, test_models_enabled
 
 OTHER = "Other: hub id or local path…"
-HOOK_HELP = {"residual": "residual stream: layer 0 = embeddings, layer l = output of block l",
-             "post_attention_layernorm": "the paper's hook: output of post_attention_layernorm in each block"}
 
 
 def _query(name: str, default=None):
@@ -133,7 +131,7 @@ def settings() -> dict:
     seed = c5.number_input("Noise seed", 0, 10_000, 0, key="noise_seed", disabled=noise == "none")
     with st.expander("Advanced: hook, pooling, protocol, probe"):
         a1, a2 = st.columns(2)
-        hook = a1.selectbox("Hook", HOOKS, key="hook", help="; ".join(f"{k}: {v}" for k, v in HOOK_HELP.items()))
+        hook = a1.selectbox("Hook", HOOKS, key="hook", help="; ".join(f"{k}: {v}" for k, v in HOOK_DESCRIPTIONS.items()))
         pooling = a2.selectbox("Pooling", POOLINGS, key="pooling", help="last token (paper) or mean over tokens")
         b1, b2, b3 = st.columns(3)
         protocol = b1.selectbox("Protocol", PROTOCOLS, key="protocol",

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from ..results import RunResult
+from ..specs import HOOK_DESCRIPTIONS
 
-HOOK_TEXT = {
-    "residual": "the residual stream (layer 0 = token embeddings, layer l = output of block l)",
-    "post_attention_layernorm": "the reference code's hook, the output of `post_attention_layernorm` in block l "
-                                "(in Llama/Qwen the normalised input of the MLP, not the block output)",
-}
+HOOK_TEXT = HOOK_DESCRIPTIONS  # the one table, in concept_depth.specs
 PROTOCOL_TEXT = {
     "paper": "the paper's protocol: one 60/40 train/test split (seed 42, not stratified), "
              "logistic regression with scikit-learn defaults, no scaling; scores are on the 40 % held out",

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from ..errors import BadInputError
+from ..files import sha256_file
 
 # files in a model directory that change the numbers
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".json", ".model", ".gguf", ".txt", ".tiktoken")
@@ -27,11 +28,7 @@ def file_sha256(path: str | os.PathLike, memo_dir: str | os.PathLike | None = No
             memo = {}
         if memo_key in memo:
             return memo[memo_key]
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    value = digest.hexdigest()
+    value = sha256_file(path)
     if memo_file:
         memo[memo_key] = value
         memo_file.parent.mkdir(parents=True, exist_ok=True)
