@@ -5,13 +5,13 @@ captured three ways through :class:`concept_depth.capture.Capture` (the path eve
 takes): batch size 1, batch size 16, and batch size 16 in a shuffled order. Per bit width it
 prints the largest standardised difference between the batch-size-1 vectors and each other
 way (|a - b| in units of each dimension's SD over the prompts, max over prompts, dimensions
-and layers; the test's bound is 0.05), the smallest cosine, and prompts/s at batch size 1 and 16.
+and layers; the test's bound is 0.05), the smallest cosine, and the CPU seconds per prompt at batch size 1 and 16 (process time, all threads).
 
 Low bit widths run one prompt at a time (``rows_depend_on_batch``), so their "batch 16" is
 one at a time as well and costs what batch 1 costs. To show what that choice costs and
 buys, the script also runs them the way float32 runs (``one_at_a_time`` switched off,
 batches of 16 with left padding and the prefix cache): prompts/s of that path and how far
-its vectors move.
+its vectors move. Two prompts warm each model up before anything is timed.
 
     python bench/bench_bit_widths.py                    # 48 STSA prompts, bit widths 32,16,8,4
     python bench/bench_bit_widths.py --n 24 --quants 8,4
@@ -50,13 +50,15 @@ def min_cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def capture(cap: Capture, ids, reader, batch_size: int, order=None) -> tuple[np.ndarray, float]:
+    """Vectors in input order, and CPU seconds per prompt (process time: on a shared machine wall time
+    measures the neighbours' load more than our work)."""
     order = np.arange(len(ids)) if order is None else np.asarray(order)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     got = run_all(cap, [ids[i] for i in order], reader, batch_size=batch_size)
-    seconds = time.perf_counter() - t0
+    seconds = time.process_time() - t0
     out = np.empty_like(got)
     out[order] = got
-    return out, len(ids) / seconds
+    return out, seconds / len(ids)
 
 
 def main() -> None:
@@ -69,26 +71,27 @@ def main() -> None:
     cache_dir = os.environ.get("CONCEPT_DEPTH_MODEL_CACHE") or os.environ.get("CONCEPT_DEPTH_CACHE") or "cache"
     samples = load_samples(DatasetSpec(name="STSA", limit=args.n))
     print(f"{args.model}, STSA, {len(samples)} prompts, torch threads {torch.get_num_threads()}")
-    print(f"{'bits':>4} {'max SD bs1-bs16':>16} {'max SD bs1-shuf':>16} {'min cos':>9} {'p/s bs1':>8} {'p/s bs16':>8}"
-          f"   | batched path: {'max SD':>7} {'min cos':>9} {'prompts/s':>10}")
+    print(f"{'bits':>4} {'max SD bs1-bs16':>16} {'max SD bs1-shuf':>16} {'min cos':>9} {'cpu s/p bs1':>11} {'cpu s/p bs16':>12}"
+          f"   | batched path: {'max SD':>7} {'min cos':>9} {'cpu s/p':>8}")
     for quant in [int(q) for q in args.quants.split(",")]:
         lm = load_model(ModelSpec(source=args.model, quant=quant), device="cpu", cache_dir=cache_dir)
         cap = Capture(lm)
         ids, _, _ = cap.encode_samples(samples, 512)
         reader = PooledLayers("residual", layer_numbers(lm.n_layers, "residual"), "last")
+        run_all(cap, ids[:2], reader, batch_size=1)  # warm-up, not timed
         alone, rate1 = capture(cap, ids, reader, 1)
         b16, rate16 = capture(cap, ids, reader, 16)
         shuffled, _ = capture(cap, ids, reader, 16, np.random.default_rng(0).permutation(len(ids)))
         d16, dsh = standardised_difference(alone, b16), standardised_difference(alone, shuffled)
         cos = min(min_cosine(alone, b16), min_cosine(alone, shuffled))
-        line = f"{quant:>4} {d16.max():>16.4f} {dsh.max():>16.4f} {cos:>9.6f} {rate1:>8.2f} {rate16:>8.2f}"
+        line = f"{quant:>4} {d16.max():>16.4f} {dsh.max():>16.4f} {cos:>9.6f} {rate1:>11.3f} {rate16:>12.3f}"
         if quant != 32 and not args.no_batched:
             fast = Capture(lm)
             fast.one_at_a_time = False  # what float32 does: batches of 16, padding, prefix cache
             fast.reuse_prefix = fast.is_decoder
             batched, rate_b = capture(fast, ids, reader, 16)
             line += (f"   | {standardised_difference(alone, batched).max():>21.2f} "
-                     f"{min_cosine(alone, batched):>9.6f} {rate_b:>10.2f}")
+                     f"{min_cosine(alone, batched):>9.6f} {rate_b:>8.3f}")
         print(line, flush=True)
         print(f"     per layer (bs1 vs bs16): {' '.join(f'{v:.3f}' for v in d16)}", flush=True)
         del cap, lm
