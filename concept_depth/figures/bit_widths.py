@@ -44,11 +44,11 @@ def fidelity_figure(tables: Sequence[tuple[str, Mapping[str, Any]]], *, title: s
                 hovertemplate=f"{label}<br>layer %{{x}}<br>{part} %{{y:.4g}}<extra></extra>"), row=row, col=1)
     paper_theme(fig)
     fig.update_yaxes(title_text="cosine", row=1, col=1)
-    fig.update_yaxes(title_text="|Δ| / SD", type="log", row=2, col=1)
+    fig.update_yaxes(title_text="|Δ| / SD", type="log", dtick=1, row=2, col=1)  # ticks at powers of ten only
     fig.update_xaxes(title_text="layer", row=2, col=1)
     fig.update_layout(title=title or "Fidelity of low bit widths to float32, per layer", height=620,
-                      legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, xanchor="left"),
-                      margin=dict(b=150))
+                      legend=dict(orientation="h", yanchor="top", y=-0.16, x=0, xanchor="left"),
+                      margin=dict(b=170))
     title_above_plot(fig, clearance=30)
     return fig
 
@@ -87,6 +87,6 @@ def depth_shift_figure(comparisons: Sequence[tuple[str, Any]], *, title: str | N
                                       + (f"<br><sup>{method}</sup>" if method else "")),
                       xaxis_title="shift in layers (setting − 32-bit clean)", height=360,
                       yaxis=dict(categoryorder="array", categoryarray=[SHIFT_NAMES[m] for m in reversed(metrics)]),
-                      legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, xanchor="left"), margin=dict(b=110))
+                      legend=dict(orientation="v", yanchor="top", y=1, x=1.02, xanchor="left"), margin=dict(r=110))
     title_above_plot(fig)
     return fig

@@ -169,8 +169,8 @@ def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: s
     if any(pc is not None for pc in paired):
         test = next(pc for pc in paired if pc is not None)
         # legend key for the markers: filled = beyond noise, open = within noise
-        for filled, text in ((True, f"● beyond noise (Holm-adjusted {test.test} p < {test.alpha:g})"),
-                             (False, "○ within noise")):
+        for filled, text in ((True, f"beyond noise ({test.test}, Holm-adjusted p < {test.alpha:g})"),
+                             (False, "within noise")):
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=text, hoverinfo="skip",
                                      marker=dict(size=8, color="#444", symbol="circle" if filled else "circle-open"),
                                      meta={"role": "noise-key"}))

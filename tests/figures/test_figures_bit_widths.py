@@ -32,7 +32,7 @@ def test_paired_difference_marks_layers_beyond_noise_and_names_the_band(make_run
     assert diff.meta["beyond_noise"] == [2, 3]
     assert "McNemar p = 0.001" in diff.customdata[2][2] and "beyond noise" in diff.customdata[2][2]
     keys = [t.name for t in _role(fig, "noise-key")]
-    assert keys[0].startswith("● beyond noise (Holm-adjusted McNemar mid-p") and keys[1] == "○ within noise"
+    assert keys == ["beyond noise (McNemar mid-p, Holm-adjusted p < 0.05)", "within noise"]
     # not accuracy: no paired markers (the tests are on accuracy)
     fig = difference_curves([(q8, base)], metric="f1", paired=[pc])
     assert not _role(fig, "noise-key") and not _role(fig, "interval")
