@@ -15,6 +15,7 @@ its vectors move. Two prompts warm each model up before anything is timed.
 
     python bench/bench_bit_widths.py                    # 48 STSA prompts, bit widths 32,16,8,4
     python bench/bench_bit_widths.py --n 24 --quants 8,4
+    python bench/bench_bit_widths.py --n 8 --threads 1       # speed on a shared machine: CPU s per prompt
 """
 
 from __future__ import annotations
@@ -67,7 +68,11 @@ def main() -> None:
     ap.add_argument("--quants", default="32,16,8,4")
     ap.add_argument("--model", default="embedded")
     ap.add_argument("--no-batched", action="store_true", help="skip the batched path of low bit widths")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch threads; 1 makes CPU time a fair cost on a busy machine (no spin-waiting threads)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     cache_dir = os.environ.get("CONCEPT_DEPTH_MODEL_CACHE") or os.environ.get("CONCEPT_DEPTH_CACHE") or "cache"
     samples = load_samples(DatasetSpec(name="STSA", limit=args.n))
     print(f"{args.model}, STSA, {len(samples)} prompts, torch threads {torch.get_num_threads()}")
