@@ -17,6 +17,7 @@ and is stored with every result):
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
@@ -52,7 +53,13 @@ def binomial_p_value(accuracy: float, n_eval: int, chance: float) -> float:
     k = int(round(accuracy * n_eval))
     k = min(max(k, 0), n_eval)
     p = min(max(float(chance), 0.0), 1.0)
-    return float(binomtest(k, n_eval, p, alternative="greater").pvalue)
+    return _binomial_greater(k, int(n_eval), p)
+
+
+@lru_cache(maxsize=4096)
+def _binomial_greater(k: int, n: int, p: float) -> float:
+    # cached: a bootstrap recomputes depth metrics thousands of times on a few distinct (k, n, p)
+    return float(binomtest(k, n, p, alternative="greater").pvalue)
 
 
 def depth_metrics(layers: Sequence[int], accuracy: Sequence[float], *, chance: float, n_eval: int,

@@ -143,14 +143,17 @@ def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, b
 def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_jobs, origin: str) -> RunResult:
     # scikit-learn and scipy load here, not at import: a cached rerun needs neither
     from .depth import depth_metrics, relative_depths
+    from .fidelity import fidelity_against_float32
+    from .outcomes import layer_warnings, outcomes_from_evals
     from .probing import probe_layers, warning_notes
 
     labels = np.asarray(acts.labels)
     layers = list(acts.layers)
     t0 = time.perf_counter()
     try:
+        # predictions kept: the result stores which evaluation samples each layer got right (paired tests)
         evals = probe_layers(_layer_reader(store, acts), layers, labels, spec.probe, n_jobs=n_jobs,
-                             progress=progress)
+                             progress=progress, keep_predictions=True)
     except CorruptEntryError as exc:
         raise UnavailableError(f"{exc}; delete it on the Cache page (or `cache` command) and run again") from exc
     probe_s = time.perf_counter() - t0
@@ -183,7 +186,16 @@ def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_j
         "warnings": totals,
         "created_ts": ts,
         "origin": origin,
+        "run_spec": spec.to_dict(),
     }
+    # issue 15: per-sample outcomes and per-layer warnings (paired comparisons), fidelity to float32
+    outcomes = outcomes_from_evals(evals, labels)
+    if outcomes is not None:
+        extra["outcomes"] = outcomes.to_dict()
+    extra["layer_warnings"] = layer_warnings(evals)
+    fidelity = fidelity_against_float32(store, spec.extraction, samples, acts.key)
+    if fidelity is not None:
+        extra["fidelity"] = fidelity
     return RunResult(spec=_flat_spec(spec, samples, acts), n_samples=int(len(labels)), n_layers=int(acts.n_layers),
                      hidden_size=int(acts.hidden_size), layers=scores, depth=metrics, timing=timing, key=key,
                      created=created, extra=extra)

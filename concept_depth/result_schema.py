@@ -35,6 +35,10 @@ _OPT_SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
 _LAYER_NO = {"type": "integer", "minimum": 0, "maximum": MAX_LAYERS}
 _OPT_LAYER_NO = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_LAYERS}
 _SCALAR = {"type": ["string", "number", "boolean", "null"], "maxLength": MAX_TEXT}
+_BITS = {"type": "string", "maxLength": MAX_RESULT_BYTES}  # base64 of packed bits (concept_depth.outcomes)
+_LAYER_NAME = {"type": "string", "pattern": "^[0-9]{1,4}$"}
+_COSINE = {"type": "number", "minimum": -1.001, "maximum": 1.001}
+_OPT_SD = {"type": ["number", "null"], "minimum": 0}
 
 RESULT_JSON_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -93,6 +97,39 @@ RESULT_JSON_SCHEMA: dict[str, Any] = {
         "notes": {"type": "array", "maxItems": 100, "items": {"type": "string", "maxLength": MAX_TEXT}},
         "activation_key": {"type": ["string", "null"], "maxLength": MAX_NAME},
         "created_ts": {"type": "number", "minimum": 0},
+        # per-sample outcomes of the evaluation samples (paired comparisons, concept_depth.outcomes)
+        "outcomes": {
+            "type": "object", "maxProperties": 16,
+            "required": ["format", "n_samples", "eval", "labels", "layers"],
+            "properties": {
+                "format": {"const": "packbits-base64@1"},
+                "n_samples": {"type": "integer", "minimum": 1, "maximum": 10**9},
+                "n_eval": {"type": "integer", "minimum": 1, "maximum": 10**9},
+                "eval": _BITS, "labels": _BITS,
+                "layers": {"type": "object", "maxProperties": MAX_LAYERS + 1, "propertyNames": _LAYER_NAME,
+                           "additionalProperties": _BITS},
+            },
+        },
+        "layer_warnings": {
+            "type": "object", "maxProperties": 32,
+            "additionalProperties": {"type": "object", "maxProperties": MAX_LAYERS + 1, "propertyNames": _LAYER_NAME,
+                                     "additionalProperties": {"type": "integer", "minimum": 0,
+                                                              "maximum": 10**9}},
+        },
+        # fidelity of a low bit width against float32 (concept_depth.fidelity)
+        "fidelity": {
+            "type": "object", "maxProperties": 8,
+            "properties": {
+                "reference": _OPT_NAME,
+                "layers": {"type": "array", "maxItems": MAX_LAYERS + 1, "items": {
+                    "type": "object", "required": ["layer"], "maxProperties": 16,
+                    "properties": {"layer": _LAYER_NO, "cosine_mean": _COSINE, "cosine_min": _COSINE,
+                                   "max_sd": _OPT_SD, "mean_sd": _OPT_SD,
+                                   "constant_dims": {"type": "integer", "minimum": 0, "maximum": 10**7}},
+                    "additionalProperties": _SCALAR}},
+            },
+        },
+        "run_spec": {"type": "object", "maxProperties": 8},
     },
 }
 

@@ -104,11 +104,10 @@ with tab_diff:
     if missing:
         st.info(missing)
     else:
+        # paired tests, depth shifts and fidelity of each pair (issue 15); cached by the runs' content
+        comparisons = ui.pair_comparisons(pairs)
         with ui.show_errors("difference curves"):
-            fig = difference_curves(pairs, metric=metric, x=xk)
+            fig = difference_curves(pairs, metric=metric, x=xk, paired=[c.paired for c in comparisons])
             ui.figure_with_downloads(fig, "difference-curves", note=what_this_shows("difference"), key="cmp-diff")
-            method = (fig.layout.meta or {}).get("interval_method")
-            st.caption(f"Band: {method}. The two runs of a pair score the same held-out samples (same dataset, "
-                       "limit and split), so a paired interval would be narrower: this band is conservative."
-                       if method else
-                       f"No band: an interval is computed for accuracy only, not for {metric}.")
+            st.caption(ui.band_caption(comparisons, (fig.layout.meta or {}).get("interval_method"), metric))
+        ui.show_comparison_details(comparisons, metric=metric)

@@ -10,16 +10,20 @@
 - :func:`show_errors`: engine errors as ``st.error``, page stays usable
 - :func:`escape_markdown`: names from files and caches rendered literally
 - :func:`figure_with_downloads`: chart + "what this shows" + PNG/SVG/PDF downloads
+- comparisons against float32 clean: :func:`pair_comparisons`, :func:`band_caption`,
+  :func:`show_comparison_details` (paired tests, depth shifts, convergence notes with the cv
+  comparison one click away, fidelity)
 - run listings: :func:`runs_or_notice`, :func:`runs_frame`, :func:`latest_probe_run`, :func:`run_origin`;
   :func:`sweeps_panel` (sweeps with their progress)
 """
 
 from . import forms
+from .comparisons import band_caption, pair_comparisons, show_comparison_details
 from .engine import (bump_data_version, cached_runs, catalog, get_store, import_results, layer_vectors, loader_for,
                      model_loader, predictions, refresh_catalog, test_models_enabled)
 from .errors import show_errors
 from .figures import figure_with_downloads
-from .jobs import execute_grid, execute_run, run_job, show_cancelled_notice
+from .jobs import execute_grid, execute_run, refit_runs, rerun_pair, run_job, show_cancelled_notice
 from .navigation import ensure_navigation
 from .progress import StreamlitProgress, consume_cancel, request_cancel
 from .results import (ORIGINS, created_text, filter_runs, headline, label_names, latest_probe_run, run_name,
@@ -29,6 +33,7 @@ from .sweeps import sweeps_panel
 from .text import escape_markdown
 
 __all__ = [
+    "band_caption", "pair_comparisons", "show_comparison_details", "refit_runs", "rerun_pair",
     "forms", "bump_data_version", "cached_runs", "catalog", "get_store", "import_results", "layer_vectors",
     "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "show_errors",
     "escape_markdown", "figure_with_downloads", "execute_grid", "execute_run", "run_job", "show_cancelled_notice",

@@ -107,6 +107,19 @@ def predictions(directory: str, run_json: str, layer: int) -> dict:
     return {k: np.asarray(getattr(p, k)) for k in ("proba", "pred", "is_eval", "correct")}
 
 
+@st.cache_data(show_spinner=False, max_entries=128)
+def _pair_comparison(directory: str, base_json: str, run_json: str):
+    from concept_depth.comparison import compare_pair
+
+    return compare_pair(_store(directory), RunResult.from_json(base_json), RunResult.from_json(run_json))
+
+
+def pair_comparison(base: RunResult, run: RunResult):
+    """``compare_pair`` of ``run`` against its baseline ``base`` (paired tests, depth shifts, fidelity,
+    convergence note), cached by the two results' content."""
+    return _pair_comparison(str(get_store().directory), base.to_json(indent=None), run.to_json(indent=None))
+
+
 @st.cache_data(show_spinner=False)
 def _catalog(cache_dir: str, data_dir: str | None) -> list:
     return dataset_catalog(data_dir=data_dir, cache_dir=cache_dir)

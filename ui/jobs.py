@@ -92,6 +92,36 @@ def execute_grid(items: Sequence, *, key: str = "grid"):
     return comparison, (seen[0].summary() if seen else None)
 
 
+def rerun_pair(base: RunResult, run: RunResult, *, protocol: str = "cv",
+               key: str = "rerun-pair") -> tuple[RunResult, RunResult] | None:
+    """Both runs of a pair again under ``protocol`` (same samples and settings) through :func:`run_job`;
+    runs already cached return at once. ``(base, run)`` under that protocol, or None on error."""
+    from concept_depth.comparison import rerun_spec
+
+    def work(progress):
+        store = get_store()
+        specs = [rerun_spec(r, store=store, protocol=protocol) for r in (base, run)]
+        return tuple(run_probe(s, store=store, model_loader=loader_for(progress), progress=progress) for s in specs)
+
+    return run_job(work, key=key, what=f"{protocol} comparison")
+
+
+def refit_runs(runs, *, key: str = "refit") -> list[RunResult] | None:
+    """Per-sample outcomes for runs made before they were stored, refitted from their cached vectors
+    (and stored with them), through :func:`run_job`."""
+    from concept_depth.outcomes import attach_outcomes
+    from concept_depth.progress import ProgressEvent
+
+    def work(progress):
+        out = []
+        for i, r in enumerate(runs):
+            out.append(attach_outcomes(get_store(), r, lambda done, total, _i=i: progress(ProgressEvent(
+                stage="probe", done=done, total=total, unit="layers", detail=f"refitting run {_i + 1} of {len(runs)}"))))
+        return out
+
+    return run_job(work, key=key, what="refitting the probes")
+
+
 def show_cancelled_notice() -> None:
     """After a Cancel click, say what happened (the click itself stopped the run)."""
     if consume_cancel():

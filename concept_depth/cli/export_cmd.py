@@ -41,7 +41,11 @@ def build_figure(runs: Sequence[RunResult], kind: str = "curves", *, metric: str
         if not pairs:
             raise BadInputError("difference needs a float32 noise-free result of the same model and dataset "
                                 "among the given results, plus at least one other setting")
-        return F.difference_curves(pairs, metric=metric, x=x)
+        from ..comparison import compare_pair
+
+        # paired bands and beyond-noise markers where both runs stored their per-sample outcomes
+        paired = [compare_pair(store, base, run, shifts=False, fidelity=False).paired for run, base in pairs]
+        return F.difference_curves(pairs, metric=metric, x=x, paired=paired)
     if kind in ("pca", "grid"):
         return _pca_figure(runs[0], kind, layer, layers, shared_basis, store)
     raise BadInputError(f"unknown figure kind {kind!r}; choose one of {', '.join(KINDS)}")

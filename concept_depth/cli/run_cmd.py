@@ -40,10 +40,20 @@ def _fmt(x, digits: int = 3) -> str:
 
 
 def format_table(result) -> str:
-    """Per-layer table and depth metrics as plain text."""
+    """Per-layer table and depth metrics as plain text.
+
+    A low-bit run with a fidelity table (``extra["fidelity"]``) gets three more columns: mean
+    cosine to float32 (``cos32``) and the largest and mean deviation from float32 in SDs of each
+    dimension over the float32 samples (``maxSD``, ``meanSD``).
+    """
+    from ..fidelity import fidelity_rows
+
     cv = any(s.accuracy_std is not None for s in result.layers)
+    fid = fidelity_rows(result.extra.get("fidelity"))
     head = f"{'layer':>5} {'acc':>6} {'±std':>6} {'f1':>6} {'auc':>6} {'control':>7} {'select':>7}" if cv else \
         f"{'layer':>5} {'acc':>6} {'f1':>6} {'auc':>6} {'control':>7} {'select':>7}"
+    if fid:
+        head += f" {'cos32':>8} {'maxSD':>6} {'meanSD':>6}"
     lines = [head]
     for s in result.layers:
         tag = "".join(m for layer, m in [(result.depth.jumping_point, "J"), (result.depth.converging_point, "C"),
@@ -52,7 +62,12 @@ def format_table(result) -> str:
         if cv:
             cols.append(f"{_fmt(s.accuracy_std):>6}")
         cols += [f"{_fmt(s.f1):>6}", f"{_fmt(s.auc):>6}", f"{_fmt(s.control_accuracy):>7}",
-                 f"{_fmt(s.selectivity):>7}", tag]
+                 f"{_fmt(s.selectivity):>7}"]
+        if fid:
+            row = fid.get(s.layer) or {}
+            cols += [f"{_fmt(row.get('cosine_mean'), 5):>8}", f"{_fmt(row.get('max_sd'), 2):>6}",
+                     f"{_fmt(row.get('mean_sd'), 3):>6}"]
+        cols.append(tag)
         lines.append(" ".join(cols).rstrip())
     d = result.depth
     rel = result.extra.get("relative_depth") or {}
@@ -79,6 +94,9 @@ def format_table(result) -> str:
         f"timing: load {t.get('load_s', 0):.1f}s, extract {t.get('extract_s', 0):.1f}s, "
         f"probe {t.get('probe_s', 0):.1f}s" + (" (cached result)" if t.get("cached") else ""),
     ]
+    if fid:
+        lines.append("fidelity to float32 (same prompts): cos32 = mean cosine; maxSD / meanSD = largest / mean "
+                     "|low - float32| in SDs of each dimension over the float32 samples")
     for note in result.extra.get("notes") or []:
         lines.append(f"note: {note}")
     return "\n".join(lines)

@@ -4,6 +4,7 @@ Shared by the app (``st.plotly_chart``) and the CLI (``export``, ``run --figure`
 Nothing here computes anything heavy; PCA lives in :mod:`.pca` as plain numpy.
 """
 
+from .bit_widths import depth_shift_figure, fidelity_figure
 from .curves import layer_curves
 from .difference import difference_curves, find_baseline, pair_with_baselines
 from .family_panels import family_panels
@@ -15,7 +16,8 @@ from .scatter import pca_animation, pca_grid, pca_scatter
 from .theme import PALETTE, paper_theme
 
 __all__ = [
-    "layer_curves", "family_panels", "difference_curves", "find_baseline", "pair_with_baselines", "figure_to_bytes",
+    "depth_shift_figure", "fidelity_figure", "layer_curves", "family_panels", "difference_curves", "find_baseline",
+    "pair_with_baselines", "figure_to_bytes",
     "figures_to_bytes", "plotly_config", "dataset_order", "depth_heatmap", "what_this_shows", "PCAProjection",
     "fit_pca", "project_layers", "shared_basis", "pca_animation", "pca_grid", "pca_scatter", "PALETTE",
     "paper_theme",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -87,27 +87,43 @@ def difference_interval(run: RunResult, base: RunResult, *, metric: str = "accur
 def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: str = "accuracy",
                       x: str = "layer", title: str | None = None,
                       intervals: Sequence[Mapping[int, tuple[float, float]] | None] | None = None,
-                      interval_method: str | None = None) -> go.Figure:
+                      interval_method: str | Sequence[str | None] | None = None,
+                      paired: Sequence[Any] | None = None) -> go.Figure:
     """``run − baseline`` per layer for each (run, baseline) pair; layers present in both only.
 
     Positive means the setting scores higher than float32 clean.
 
     intervals : one ``{layer: (lo, hi)}`` per pair (None for no band), drawn as a shaded band
         around the curve. Default: :func:`difference_interval` (accuracy only), described by
-        :data:`NORMAL_METHOD`; pass ``interval_method`` to name another (e.g. a paired interval).
+        :data:`NORMAL_METHOD`; pass ``interval_method`` to name another (e.g. a paired interval),
+        one name for all pairs or one per pair.
+    paired : one :class:`concept_depth.paired.PairedComparison` (or None) per pair, for accuracy:
+        its paired bootstrap interval becomes that pair's band (unless ``intervals`` is given),
+        layers beyond noise (Holm-adjusted McNemar) are filled markers, the others open ones,
+        and the hover shows each layer's interval and p-value. Pairs without one keep the
+        default band.
     """
     if metric not in METRIC_NAMES:
         raise ValueError(f"unknown metric {metric!r}")
     pairs = list(pairs)
+    paired = list(paired) if paired is not None and metric == "accuracy" else [None] * len(pairs)
+    if len(paired) != len(pairs):
+        raise ValueError(f"paired: one per pair ({len(pairs)}), got {len(paired)}")
     if intervals is None:
-        intervals = [difference_interval(run, base, metric=metric) for run, base in pairs]
-        interval_method = interval_method or NORMAL_METHOD
+        intervals = [pc.intervals() if pc is not None else difference_interval(run, base, metric=metric)
+                     for pc, (run, base) in zip(paired, pairs)]
+        methods = [pc.method if pc is not None else (interval_method or NORMAL_METHOD) for pc in paired]
+    else:
+        methods = (list(interval_method) if isinstance(interval_method, (list, tuple))
+                   else [interval_method] * len(pairs))
     if len(intervals) != len(pairs):
         raise ValueError(f"intervals: one per pair ({len(pairs)}), got {len(intervals)}")
+    if len(methods) != len(pairs):
+        raise ValueError(f"interval_method: one per pair ({len(pairs)}), got {len(methods)}")
     names = run_labels([run for run, _ in pairs])
     fig = go.Figure()
-    band_named = False
-    for i, ((run, base), bounds) in enumerate(zip(pairs, intervals)):
+    named_bands: set[str] = set()
+    for i, ((run, base), bounds, method, pc) in enumerate(zip(pairs, intervals, methods, paired)):
         base_vals = dict(zip(base.layer_numbers, base.metric(metric)))
         xs_all = x_values(run, x)
         xs, ys, layers = [], [], []
@@ -122,6 +138,7 @@ def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: s
         name = f"{label} − 32-bit clean"
         c = color(i)
         if bounds:
+            method = method or "interval"
             bx = [xv for xv, layer in zip(xs, layers) if layer in bounds]
             lo = [bounds[layer][0] for layer in layers if layer in bounds]
             hi = [bounds[layer][1] for layer in layers if layer in bounds]
@@ -130,14 +147,33 @@ def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: s
                                      meta={"role": "interval-upper", "run": run.key}))
             fig.add_trace(go.Scatter(
                 x=bx, y=lo, mode="lines", line=dict(width=0), fill="tonexty", fillcolor=rgba(c, 0.18),
-                hoverinfo="skip", legendgroup=f"pair{i}", name=interval_method or "interval",
-                showlegend=not band_named, meta={"role": "interval", "run": run.key,
-                                                 "method": interval_method or "interval"}))
-            band_named = True
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, customdata=layers,
-                                 line=dict(color=c, width=2.2), marker=dict(size=5), legendgroup=f"pair{i}",
-                                 meta={"role": "difference", "run": run.key, "baseline": base.key},
-                                 hovertemplate="layer %{customdata}<br>Δ %{y:+.3f}<extra></extra>"))
+                hoverinfo="skip", legendgroup=f"pair{i}", name=method,
+                showlegend=method not in named_bands, meta={"role": "interval", "run": run.key, "method": method}))
+            named_bands.add(method)
+        marker = dict(size=5)
+        hover = "layer %{customdata}<br>Δ %{y:+.3f}<extra></extra>"
+        custom: list = layers
+        meta = {"role": "difference", "run": run.key, "baseline": base.key}
+        if pc is not None:
+            rows = {d.layer: d for d in pc.layers}
+            beyond = [bool(rows[l].beyond_noise) if l in rows else False for l in layers]
+            marker = dict(size=[9 if b else 7 for b in beyond], line=dict(color=c, width=1.5),
+                          symbol=["circle" if b else "circle-open" for b in beyond])
+            custom = [[l, *(_paired_hover(rows.get(l)))] for l in layers]
+            hover = ("layer %{customdata[0]}<br>Δ %{y:+.3f} %{customdata[1]}<br>%{customdata[2]}"
+                     "<extra></extra>")
+            meta["beyond_noise"] = [l for l, b in zip(layers, beyond) if b]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, customdata=custom,
+                                 line=dict(color=c, width=2.2), marker=marker, legendgroup=f"pair{i}",
+                                 meta=meta, hovertemplate=hover))
+    if any(pc is not None for pc in paired):
+        test = next(pc for pc in paired if pc is not None)
+        # legend key for the markers: filled = beyond noise, open = within noise
+        for filled, text in ((True, f"beyond noise ({test.test}, Holm-adjusted p < {test.alpha:g})"),
+                             (False, "within noise")):
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=text, hoverinfo="skip",
+                                     marker=dict(size=8, color="#444", symbol="circle" if filled else "circle-open"),
+                                     meta={"role": "noise-key"}))
     fig.add_hline(y=0, line=dict(color="#444", width=1))
     paper_theme(fig)
     sub = names.common if len(pairs) > 1 else (pairs[0][0].label if pairs else "")
@@ -149,8 +185,19 @@ def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: s
                       xaxis_title="relative depth (layer / layers)" if x == "relative" else "layer",
                       yaxis_title=f"Δ {METRIC_NAMES[metric]} (setting − 32-bit clean)")
     title_above_plot(fig)
-    fig.layout.meta = {"interval_method": interval_method if any(intervals) else None}
+    used = [m for m, b in zip(methods, intervals) if b]
+    fig.layout.meta = {"interval_method": (used[0] if len(set(used)) == 1 else "; ".join(dict.fromkeys(used)))
+                       if used else None}
     return fig
+
+
+def _paired_hover(row) -> tuple[str, str]:
+    if row is None:
+        return "", ""
+    verdict = "beyond noise" if row.beyond_noise else "within noise"
+    return (f"[{row.low:+.3f}, {row.high:+.3f}]",
+            f"McNemar p = {row.p_value:.2g} (Holm {row.p_adjusted:.2g}): {verdict}; "
+            f"{row.b_only} only right here, {row.a_only} only in float32 clean")
 
 
 def missing_difference_message(selected: Sequence[RunResult], pool: Sequence[RunResult]) -> str | None:

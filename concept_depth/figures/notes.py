@@ -78,8 +78,25 @@ _NOTES = {
         "Per layer, the probe score of a lower bit width or a noisy input minus the score of the float32, "
         "noise-free run of the same model, dataset and settings. Zero means no change; negative means "
         "the setting hurts how readable the concept is at that layer. The shaded band around each curve is a "
-        "95% interval of the difference (for accuracy: a normal approximation from each run's accuracy and its "
-        "number of held-out samples); where it covers zero, the change at that layer is within sampling noise."
+        "95% interval of the difference. When both runs scored the same held-out samples (same samples, split "
+        "and seed) it is *paired*: a bootstrap over those samples, and each layer is tested with McNemar's test "
+        "on the samples only one of the two probes got right; filled markers are layers whose difference is "
+        "beyond noise after a Holm correction over the layers, open markers are within noise. Otherwise the band "
+        "is a normal approximation from each run's accuracy and its number of held-out samples (wider)."
+    ),
+    "fidelity": (
+        "How far a lower bit width moves each layer's vectors from float32, for the same prompts. Cosine (top) "
+        "is dominated by a few very large dimensions of the residual stream and stays close to 1 even when the "
+        "dimensions a probe reads have moved. The bottom panel measures the move in the probe's terms: each "
+        "dimension's change divided by that dimension's standard deviation over the float32 samples; the mean "
+        "over samples and dimensions (solid) and the largest (dashed). A deviation of 1 is as large as the "
+        "typical difference between two prompts."
+    ),
+    "shift": (
+        "How many layers later (positive) or earlier (negative) the concept becomes readable under the setting "
+        "than in float32 clean: jumping point, converging point and peak layer of the setting minus those of "
+        "float32 clean. The bars are paired bootstrap intervals: the held-out samples are resampled, both runs' "
+        "depth metrics recomputed on each resample. A bar that covers zero means no shift beyond noise."
     ),
     "examples": (
         "For the chosen layer, the held-out prompts the probe gets right with the highest confidence and "
@@ -90,7 +107,8 @@ _NOTES = {
 
 
 def what_this_shows(kind: str, run: RunResult | None = None) -> str:
-    """Markdown note for figure ``kind`` (curves, families, pca, grid, heatmap, difference, examples), with run context."""
+    """Markdown note for figure ``kind`` (curves, families, pca, grid, heatmap, difference, fidelity, shift,
+    examples), with run context."""
     if kind not in _NOTES:
         raise ValueError(f"no note for figure kind {kind!r}; known: {sorted(_NOTES)}")
     ctx = run_context(run)

@@ -153,16 +153,18 @@ def test_compare_overlays_heatmap_and_difference(charts, open_page, env_cached):
     at = open_page("pages/compare.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     figs = charts(at)
-    assert len(figs) == 3  # curves, heatmap, difference (tabs render all)
-    curves, heat, diff = figs
+    assert len(figs) == 4  # curves, heatmap, difference, depth shift (tabs render all)
+    curves, heat, diff, shift = figs
     assert len([t for t in curves["data"] if (t.get("meta") or {}).get("role") == "metric"]) == 2
     assert heat["data"][0]["type"] == "heatmap"
     assert "paper noise" in diff["data"][0]["name"]
     at.radio(key="cmp_x").set_value("layer").run()
     assert charts(at)[0]["layout"]["xaxis"]["title"]["text"].startswith("layer")
-    # the difference has a band (95% interval) around it, named in the legend
+    # the difference has a band (95% interval) around it, named in the legend; both runs stored their
+    # per-sample outcomes on the same held-out samples, so it is paired
     assert any((t.get("meta") or {}).get("role") == "interval" for t in diff["data"])
-    assert any("conservative" in c.value for c in at.caption)
+    assert any("paired, sample by sample" in c.value for c in at.caption)
+    assert any((t.get("meta") or {}).get("role") == "shift" for t in shift["data"])
     # a filter that leaves only the clean run: it is a baseline itself, and the message says that
     # (not that a float32 noise-free run is missing)
     at.multiselect(key="cmp-noise").select("none").run()

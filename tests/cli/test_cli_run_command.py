@@ -94,3 +94,21 @@ def test_sweep_writes_json_and_tidy_csv_and_continues_past_failures(cache, capsy
     main(["sweep", "--model", "tiny:llama", "--dataset", "builtin-coinflip", "--noise", "none,paper",
           "--limit", "40", "--quiet", "--jobs", "1", "--out-dir", str(out_dir)])
     assert capsys.readouterr().out.count("cached") == 2
+
+
+def test_low_bit_run_table_shows_fidelity_to_float32(cache, capsys):
+    """Float32 first, then 16-bit on the same prompts: the 16-bit table gets cosine and SD-deviation columns."""
+    tiny = ["--model", "tiny:llama", "--dataset", "builtin-coinflip", "--limit", "20", "--quiet", "--jobs", "1"]
+    assert main(["run", *tiny]) == 0
+    assert "cos32" not in capsys.readouterr().out  # float32 has nothing to compare with
+    assert main(["run", *tiny, "--quant", "16", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    rows = data["fidelity"]["layers"]
+    assert len(rows) == len(data["layers"]) and all(0.99 < r["cosine_mean"] <= 1 for r in rows)
+    assert main(["run", *tiny, "--quant", "16"]) == 0
+    text = capsys.readouterr().out
+    head = next(line for line in text.splitlines() if line.lstrip().startswith("layer"))
+    assert head.split()[-3:] == ["cos32", "maxSD", "meanSD"]
+    layer1 = next(line for line in text.splitlines() if line.split()[:1] == ["1"])
+    assert layer1.split()[6] == f"{rows[1]['cosine_mean']:.5f}" and layer1.split()[7] == f"{rows[1]['max_sd']:.2f}"
+    assert "maxSD / meanSD = largest / mean |low - float32| in SDs" in text

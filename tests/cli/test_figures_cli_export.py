@@ -57,3 +57,29 @@ def test_export_bundle_has_results_tidy_csv_and_manifest(results, tmp_path):
         tidy = zf.read("tidy.csv").decode().splitlines()
         # 2 runs x 9 layers x 4 metrics (accuracy, f1, auc, control) + header
         assert len(tidy) == 2 * 9 * 4 + 1 and tidy[0].startswith("run_key,")
+
+
+def test_export_difference_is_paired_when_both_results_carry_outcomes(make_run):
+    """Result files that carry per-sample outcomes of the same held-out samples get the paired band."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from concept_depth.cli.export_cmd import build_figure
+    from concept_depth.outcomes import EvalOutcomes
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 40)
+    is_eval = np.ones(100, bool)
+    is_eval[40:] = False
+
+    def outcomes():
+        return EvalOutcomes(n_samples=100, is_eval=is_eval, labels=labels,
+                            correct={l: rng.random(40) < 0.7 for l in range(9)}).to_dict()
+
+    base = replace(make_run(key="base"), extra={"outcomes": outcomes()})
+    q8 = replace(make_run(quant=8, key="q8"), extra={"outcomes": outcomes()})
+    fig = build_figure([base, q8], "difference")
+    assert fig.layout.meta["interval_method"].startswith("95% paired bootstrap interval")
+    plain = build_figure([make_run(key="base"), make_run(quant=8, key="q8")], "difference")
+    assert plain.layout.meta["interval_method"].startswith("95% interval, normal approximation")
