@@ -9,14 +9,16 @@ from __future__ import annotations
 import streamlit as st
 
 from concept_depth.errors import BadInputError
-from concept_depth.specs import (HOOKS, NOISE_KINDS, POOLINGS, PROBES, PROTOCOLS, QUANTS, DatasetSpec,
+from concept_depth.specs import (HOOKS, NOISE_KINDS, POOLINGS, PROBE_NAMES, PROBES, PROTOCOLS, QUANTS, DatasetSpec,
                                  ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec)
 
 from .engine import catalog, engine, get_store, test_models_enabled
 
 OTHER = "Other: hub id or local path…"
 HOOK_HELP = {"residual": "residual stream: layer 0 = embeddings, layer l = output of block l",
-             "post_attention_layernorm": "the paper's hook: output of post_attention_layernorm in each block"}
+             "post_attention_layernorm": "the paper's hook: output of post_attention_layernorm in each block",
+             "attn_out": "attention output of block l as added to the residual stream",
+             "mlp_out": "MLP output of block l as added to the residual stream"}
 
 
 def _query(name: str, default=None):
@@ -126,8 +128,7 @@ def settings() -> dict:
         b1, b2, b3 = st.columns(3)
         protocol = b1.selectbox("Protocol", PROTOCOLS, key="protocol",
                                 help="paper: one 60/40 split, seed 42; cv: stratified k-fold with ±sd bands")
-        probe = b2.selectbox("Probe", PROBES, key="probe", format_func=lambda p: {"lr": "logistic regression",
-                                                                                   "rf": "random forest"}[p])
+        probe = b2.selectbox("Probe", PROBES, key="probe", format_func=lambda p: PROBE_NAMES.get(p, p))
         folds = b3.number_input("Folds (cv)", 2, 20, 5, key="folds", disabled=protocol != "cv")
     return dict(quant=int(quant), noise=noise, strength=float(strength if noise == "typos" else 0.0),
                 seed=int(seed), hook=hook, pooling=pooling, limit=int(limit) or None, protocol=protocol,

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from ..results import RunResult
+from ..specs import HOOK_DESCRIPTIONS, PROBE_NAMES
 
-HOOK_TEXT = {
-    "residual": "the residual stream (layer 0 = token embeddings, layer l = output of block l)",
-    "post_attention_layernorm": "the reference code's hook, the output of `post_attention_layernorm` in block l "
-                                "(in Llama/Qwen the normalised input of the MLP, not the block output)",
-}
+#: What each hook reads (the one table is ``concept_depth.specs.HOOK_DESCRIPTIONS``).
+HOOK_TEXT = HOOK_DESCRIPTIONS
 PROTOCOL_TEXT = {
     "paper": "the paper's protocol: one 60/40 train/test split (seed 42, not stratified), "
-             "logistic regression with scikit-learn defaults, no scaling; scores are on the 40 % held out",
+             "no scaling (logistic regression with scikit-learn defaults); scores are on the 40 % held out",
     "cv": "stratified k-fold cross-validation with standardisation inside each fold; "
           "curves are the mean over folds and the bands ±1 standard deviation",
 }
@@ -24,7 +22,7 @@ def run_context(run: RunResult | None) -> str:
     s = run.spec
     hook = HOOK_TEXT.get(s.get("hook", "residual"), str(s.get("hook")))
     proto = PROTOCOL_TEXT.get(s.get("protocol", "paper"), str(s.get("protocol")))
-    probe = {"lr": "logistic regression", "rf": "random forest"}.get(s.get("probe", "lr"), s.get("probe"))
+    probe = PROBE_NAMES.get(s.get("probe", "lr"), s.get("probe"))
     pooling = "the last token" if s.get("pooling", "last") == "last" else "the mean over tokens"
     return (f"This run read {hook}, taking {pooling} of each prompt, for {run.n_samples} samples; "
             f"the probe is {probe} under {proto}. Chance is {run.depth.chance:.2f} "
