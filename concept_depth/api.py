@@ -230,7 +230,7 @@ def steer(model: Any = "embedded", dataset: str | None = None, *, alpha: Any = (
     from .spec_builders import steer_spec
 
     loader = _common(model, quant, revision, trust_remote_code, options)
-    spec = steer_spec(alpha=alpha, layers=layers, probe=probe, seed=seed, random_seed=random_seed,
+    spec = steer_spec(dataset=dataset, alpha=alpha, layers=layers, probe=probe, seed=seed, random_seed=random_seed,
                       answer_words=answer_words, answer_cue=answer_cue, **options)
     return run_steer(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size, device=device,
                      progress=_progress(progress))
