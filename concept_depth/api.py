@@ -217,10 +217,11 @@ def directions(model: Any = "embedded", dataset: str | None = None, *, quant: An
 
 def steer(model: Any = "embedded", dataset: str | None = None, *, alpha: Any = (-4, -2, 2, 4), layers: Any = None,
           probe: str = "mass-mean", seed: int = 42, random_seed: int = 0, answer_words: Any = None,
-          answer_cue: str = "\nAnswer:", quant: int | None = None, revision: str | None = None,
+          answer_cue: str = "\nAnswer:", norm: str = "centered", quant: int | None = None, revision: str | None = None,
           trust_remote_code: bool = False, cache_dir=None, batch_size: int = 16, device: str | None = None,
           progress: bool | Callable = True, **options: Any):
-    """Push the last token's residual stream along the probe direction (alpha x typical norm) at each
+    """Push the last token's residual stream along the probe direction (alpha x the layer's typical norm,
+    ``norm="centered"``: median distance from the mean vector, or ``"raw"``: median norm) at each
     layer and measure p(class-1 answer word), against a random direction of the same norm
     (``SteeringResult``: ``.effect(direction, metric)`` [layers, alphas], ``.summary``, ``.figure()``).
 
@@ -231,6 +232,6 @@ def steer(model: Any = "embedded", dataset: str | None = None, *, alpha: Any = (
 
     loader = _common(model, quant, revision, trust_remote_code, options)
     spec = steer_spec(dataset=dataset, alpha=alpha, layers=layers, probe=probe, seed=seed, random_seed=random_seed,
-                      answer_words=answer_words, answer_cue=answer_cue, **options)
+                      answer_words=answer_words, answer_cue=answer_cue, norm=norm, **options)
     return run_steer(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size, device=device,
                      progress=_progress(progress))

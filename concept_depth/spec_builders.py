@@ -112,7 +112,8 @@ def directions_spec(*, quant: Any = 32, noise: Any = "none", probe: str = "mass-
 
 
 def steer_spec(*, alpha: Any = "-4,-2,2,4", layers: Any = None, probe: str = "mass-mean", seed: int = 42,
-               random_seed: int = 0, answer_words: Any = None, answer_cue: str = "\nAnswer:", **options: Any):
+               random_seed: int = 0, answer_words: Any = None, answer_cue: str = "\nAnswer:", norm: str = "centered",
+               **options: Any):
     """A SteerSpec: ``alpha`` and ``layers`` are comma lists (or sequences); ``answer_words`` "No,Yes"."""
     from .beyond import SteerSpec
 
@@ -123,4 +124,4 @@ def steer_spec(*, alpha: Any = "-4,-2,2,4", layers: Any = None, probe: str = "ma
     return SteerSpec(extraction=extraction_spec(**options), alphas=parse_numbers(alpha, "--alpha"),
                      layers=None if layers in (None, "", "all") else parse_numbers(layers, "--layers", int),
                      probe=probe, seed=int(seed), random_seed=int(random_seed),
-                     answer_words=tuple(answer_words) if answer_words else None, answer_cue=answer_cue)
+                     answer_words=tuple(answer_words) if answer_words else None, answer_cue=answer_cue, norm=norm)

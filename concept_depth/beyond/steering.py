@@ -7,7 +7,11 @@ Protocol (one SteerSpec):
    steered are the same token: the last one, whose next token is the answer.
 2. Per layer l: a linear probe on the training split (paper protocol, seed 42) gives the unit
    direction u_l (oriented from class 0 to class 1) and its held-out accuracy (where the concept
-   is *readable*); n_l = median last-token residual norm of the training samples.
+   is *readable*); n_l = the layer's typical last-token residual norm over the training samples:
+   ``centered`` (default) the median of ||h - mean(h)||, the size of what varies between prompts;
+   ``raw`` the median of ||h||. They differ enormously where a few dimensions carry huge, nearly
+   constant values ("massive activations": on Gemma 3 270M one dimension holds 95 % of the raw
+   norm of the later layers), and a push of the raw norm's size swamps any direction, random or not.
 3. On the held-out samples: p(class 1) = the model's renormalised next-token probability of
    class 1's answer word (e.g. "Yes"), first unchanged, then with alpha * n_l * u_l added to the
    last token's residual stream at layer l (the capture core's ``AddAtLast`` edit), for each layer
@@ -38,6 +42,10 @@ STEER_SCHEMA = "concept-depth/steering@1"
 DEFAULT_ALPHAS = (-4.0, -2.0, 2.0, 4.0)
 DEFAULT_CUE = "\nAnswer:"
 DIRECTIONS = ("probe", "random")
+#: How the unit of alpha is measured (see the module docstring).
+NORMS = ("centered", "raw")
+NORM_TEXT = {"centered": "median distance of the last-token vectors from their mean",
+             "raw": "median last-token residual norm"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class SteerSpec(_SpecMixin):
     random_seed : seed of the random control directions.
     answer_words : (class 0, class 1) words; None = the dataset's own.
     answer_cue : appended to every prompt so the next token is the answer.
+    norm : unit of alpha: ``centered`` (median ||h - mean h||) or ``raw`` (median ||h||).
     """
 
     extraction: ExtractionSpec
@@ -63,8 +72,11 @@ class SteerSpec(_SpecMixin):
     random_seed: int = 0
     answer_words: tuple[str, str] | None = None
     answer_cue: str = DEFAULT_CUE
+    norm: str = "centered"
 
     def __post_init__(self) -> None:
+        if self.norm not in NORMS:
+            raise BadInputError(f"unknown norm {self.norm!r}; choose one of {', '.join(NORMS)}")
         try:
             alphas = tuple(sorted({float(a) for a in self.alphas}))
             layers = None if self.layers is None else tuple(sorted({int(l) for l in self.layers}))
@@ -94,7 +106,8 @@ class SteeringResult(AnalysisResult):
     answer : {"words": [w0, w1], "ids": [[...], [...]], "tokens": [[...], [...]]}.
     baseline : unsteered {"p1_mean", "p1_class1", "p1_class0", "accuracy"} on the held-out samples.
     probe_accuracy : [L'] held-out accuracy of the probe whose direction is used (readability).
-    norms : [L'] median last-token residual norm per layer (the unit of alpha).
+    norms : [L'] the unit of alpha per layer (``spec["norm"]``: centered or raw median norm);
+        ``raw_norms`` and ``centered_norms`` [L'] both.
     effects : {"probe" | "random": {metric: [L'][A]}} with metrics ``delta_all``, ``delta_class1``,
         ``delta_class0`` (mean change of p(class 1)), their ``*_sem``, ``accuracy`` (greedy, after
         steering) and ``flipped`` (share of answers that changed).
@@ -112,6 +125,8 @@ class SteeringResult(AnalysisResult):
     baseline: dict = field(default_factory=dict)
     probe_accuracy: list = field(default_factory=list)
     norms: list = field(default_factory=list)
+    raw_norms: list = field(default_factory=list)
+    centered_norms: list = field(default_factory=list)
     effects: dict = field(default_factory=dict)
     excess: dict = field(default_factory=dict)
     random_cosine: list = field(default_factory=list)
@@ -137,7 +152,7 @@ def steer_key(spec: SteerSpec, activation_key: str, words: Sequence[str]) -> str
     return analysis_key(STEER_KIND, activations=activation_key, alphas=list(spec.alphas),
                         layers=None if spec.layers is None else list(spec.layers), probe=spec.probe,
                         seed=int(spec.seed), test_size=float(spec.test_size), random_seed=int(spec.random_seed),
-                        answer_words=list(words), cue=spec.answer_cue, norm="median-train")
+                        answer_words=list(words), cue=spec.answer_cue, norm=spec.norm)
 
 
 def run_steer(spec: SteerSpec, *, store: Store | None = None, model_loader: Callable | None = None,
@@ -202,15 +217,18 @@ def _compute(spec, ex, key, store, samples, words, model_loader, batch_size, dev
         raise BadInputError("the training or held-out split holds one class only; raise --limit")
 
     fitter = ProbeFitter(spec.probe, spec.seed)
-    units, randoms, norms, readable = [], [], [], []
+    units, randoms, raw_norms, centered_norms, readable = [], [], [], [], []
     for layer in layers:
         X = acts.layer(layer)
         probe = fitter.fit(X[train], y[train])
         units.append(unit(probe.direction()))
         rng = np.random.default_rng([int(spec.random_seed), int(layer)])
         randoms.append(unit(rng.standard_normal(X.shape[1])))
-        norms.append(float(np.median(np.linalg.norm(X[train].astype(np.float64), axis=1))))
+        Xt = X[train].astype(np.float64)
+        raw_norms.append(float(np.median(np.linalg.norm(Xt, axis=1))))
+        centered_norms.append(float(np.median(np.linalg.norm(Xt - Xt.mean(axis=0), axis=1))))
         readable.append(float(np.mean(probe.predict(X[test]) == y[test])))
+    norms = centered_norms if spec.norm == "centered" else raw_norms
     extract_s = time.perf_counter() - t0
 
     cap = Capture(lm)
@@ -277,15 +295,17 @@ def _compute(spec, ex, key, store, samples, words, model_loader, batch_size, dev
         "label_names": list(samples.label_names), "limit": ex.dataset.limit, "noise": ex.dataset.noise.kind,
         "hook": "residual", "pooling": "last", "max_tokens": ex.max_tokens, "probe": spec.probe,
         "probe_name": PROBE_NAMES[spec.probe], "seed": spec.seed, "test_size": spec.test_size,
-        "random_seed": spec.random_seed, "answer_cue": spec.answer_cue, "prompt": samples.template,
+        "random_seed": spec.random_seed, "norm": spec.norm, "answer_cue": spec.answer_cue, "prompt": samples.template,
         "activation_key": acts.key, "n_train": int(len(train)), "n_test": int(len(test)),
         "chat_template": bool(ex.chat_template),
     }
     notes = [
         f"direction: {PROBE_NAMES[spec.probe]} fitted on the {len(train)} training samples of each layer "
         f"(seed {spec.seed}); effects measured on the {len(test)} held-out samples",
-        "push = alpha × (median last-token residual norm of the layer) × (unit direction), added to the last "
-        "token only; the random control uses one seeded random unit direction per layer, same norm",
+        f"push = alpha × ({NORM_TEXT[spec.norm]}, training split, per layer) × (unit direction), added to the "
+        "last token only; the random control uses one seeded random unit direction per layer, same norm",
+        "largest effect: the layer and alpha with the largest paired probe − random change on class-1 samples "
+        "(picked after looking, so its z-score is optimistic)",
         f"p(class 1) = p({answer.words[1]!r}) / (p({answer.words[0]!r}) + p({answer.words[1]!r})), each word "
         "summed over its case and leading-space tokens", *answer.notes, *fitter.notes(),
     ]
@@ -296,15 +316,16 @@ def _compute(spec, ex, key, store, samples, words, model_loader, batch_size, dev
         layers=tuple(int(l) for l in layers), alphas=tuple(spec.alphas),
         answer={"words": list(answer.words), "ids": [list(i) for i in answer.ids],
                 "tokens": [list(t) for t in answer.tokens]},
-        baseline=baseline, probe_accuracy=readable, norms=norms, effects=effects, excess=excess,
+        baseline=baseline, probe_accuracy=readable, norms=norms, raw_norms=raw_norms,
+        centered_norms=centered_norms, effects=effects, excess=excess,
         random_cosine=[float(u @ r) for u, r in zip(units, randoms)],
         summary=_summary(layers, spec.alphas, effects, excess, readable, len(test), int((yt == 1).sum())),
     )
 
 
 def _summary(layers, alphas, effects, excess, readable, n_test: int, n_class1: int) -> dict[str, Any]:
-    probe = np.asarray(effects["probe"]["delta_class1"], dtype=float)
-    li, ai = np.unravel_index(int(np.nanargmax(np.abs(probe))), probe.shape)
+    paired = np.asarray(excess["class1"]["mean"], dtype=float)
+    li, ai = np.unravel_index(int(np.nanargmax(np.abs(paired))), paired.shape)
     e, s = excess["class1"]["mean"][li][ai], excess["class1"]["sem"][li][ai]
     best = {
         "layer": int(layers[li]), "alpha": float(alphas[ai]),
@@ -312,7 +333,7 @@ def _summary(layers, alphas, effects, excess, readable, n_test: int, n_class1: i
         "probe_delta_class1_sem": effects["probe"]["delta_class1_sem"][li][ai],
         "random_delta_class1": effects["random"]["delta_class1"][li][ai],
         "random_delta_class1_sem": effects["random"]["delta_class1_sem"][li][ai],
-        "excess_class1": e, "excess_class1_sem": s, "z": (abs(e) / s) if s else None,
+        "excess_class1": e, "excess_class1_sem": s, "z": (abs(e) / s) if s > 1e-12 else None,
     }
     per_layer = np.nanmax(np.abs(np.asarray(excess["all"]["mean"], dtype=float)), axis=1)
     return {"best": best, "n_test": n_test, "n_test_class1": n_class1,

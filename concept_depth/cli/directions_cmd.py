@@ -23,17 +23,23 @@ def format_table(result) -> str:
     ref = result.layer_matrix(0)
     own = np.asarray(result.own_accuracy)
     peak = int(np.argmax(own[0]))
-    head = f"{'layer':>5} {'acc':>6} {'cos next':>8} {'cos peak':>8}"
-    for name in result.settings[1:]:
-        head += f" | {name}: {'cos ref':>7} {'acc':>6} {'ref acc':>7}"
-    lines = [f"reference: {result.settings[0]} (peak accuracy at layer {layers[peak]})", head]
+    others = list(enumerate(result.settings))[1:]
+    lines = [f"reference R = {result.settings[0]} (its probe peaks at layer {layers[peak]})"]
+    lines += [f"S{t} = {name}" for t, name in others]
+    head = f"{'layer':>5} {'R acc':>6} {'cos next':>8} {'cos peak':>8}"
+    for t, _ in others:
+        head += f" | {f'S{t} cos R':>9} {f'S{t} acc':>7} {'R probe':>7}"
+    lines.append(head)
     for i, layer in enumerate(layers):
         row = (f"{layer:>5} {fmt(own[0, i]):>6} {fmt(ref[i, i + 1] if i + 1 < len(layers) else None):>8} "
                f"{fmt(ref[i, peak]):>8}")
-        for t, name in enumerate(result.settings[1:], start=1):
-            row += (f" | {' ' * (len(name) + 2)}{fmt(result.setting_cosine[0][t][i]):>7} {fmt(own[t, i]):>6} "
+        for t, _ in others:
+            row += (f" | {fmt(result.setting_cosine[0][t][i]):>9} {fmt(own[t, i]):>7} "
                     f"{fmt(result.cross_accuracy[0][t][i]):>7}")
         lines.append(row)
+    if others:
+        lines.append("(S cos R: cosine of the setting's direction to R's at that layer; R probe: R's probe "
+                     "scored on the setting's held-out vectors)")
     off = ref[~np.eye(len(layers), dtype=bool)]
     s = result.spec
     lines += ["", f"layer x layer cosine ({result.settings[0]}): mean off-diagonal {fmt(float(off.mean()))}, "

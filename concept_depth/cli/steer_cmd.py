@@ -1,7 +1,7 @@
 """``python -m concept_depth steer``: does the model use the concept? Push along the probe direction.
 
-At each layer (``--layers``, default all) and each ``--alpha``, adds alpha x (the layer's median
-last-token residual norm) x (the unit probe direction) to the last token's residual stream and
+At each layer (``--layers``, default all) and each ``--alpha``, adds alpha x (the layer's typical
+last-token residual size, ``--norm``) x (the unit probe direction) to the last token's residual stream and
 measures how p(class-1 answer word) moves on the held-out samples, against a random direction
 of the same norm. ``--out`` writes the result JSON (schema ``concept-depth/steering@1``),
 ``--figure`` the effect-by-layer figure with the probe curve.
@@ -25,7 +25,7 @@ def format_table(result) -> str:
     alphas = list(result.alphas)
     probe = result.effect("probe", "delta_class1")
     rand = result.effect("random", "delta_class1")
-    head = f"{'layer':>5} {'probe acc':>9} {'norm':>8} " + " ".join(f"{f'α={a:+g} probe/random':>22}" for a in alphas)
+    head = f"{'layer':>5} {'probe acc':>9} {'unit':>8} " + " ".join(f"{f'α={a:+g} probe/random':>22}" for a in alphas)
     lines = [f"Δ p({words[1]}) on held-out {names[1]} samples (mean over samples), probe direction / random direction",
              head]
     for i, layer in enumerate(result.layers):
@@ -60,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     options = options_of(args, MODEL_KEYS + DATASET_KEYS + ("max_tokens", "chat_template"))
     spec = steer_spec(alpha=args.alpha, layers=args.layers, probe=args.probe, seed=args.seed,
                       random_seed=args.random_seed, answer_words=args.answer_words,
-                      answer_cue=args.answer_cue.replace("\\n", "\n"), **options)
+                      answer_cue=args.answer_cue.replace("\\n", "\n"), norm=args.norm, **options)
     with progress_bar(args) as bar:
         result = run_steer(spec, store=Store(args.cache_dir), batch_size=args.batch_size, device=args.device,
                            progress=bar)
@@ -81,6 +81,10 @@ def register(subparsers) -> None:
     p.add_argument("--probe", default="mass-mean", choices=("mass-mean", "lr"), help="where the direction comes from")
     p.add_argument("--seed", type=int, default=42, help="seed of the 60/40 split (directions fitted on 60%%)")
     p.add_argument("--random-seed", type=int, default=0, help="seed of the random control directions")
+    p.add_argument("--norm", default="centered", choices=("centered", "raw"),
+                   help="unit of alpha: centered = median distance of the layer's last-token vectors from their mean "
+                        "(default); raw = their median norm (dominated by a few huge constant dimensions in some "
+                        "models)")
     p.add_argument("--answer-words", default=None, help="class-0,class-1 answer words (default: the dataset's own)")
     p.add_argument("--answer-cue", default="\\nAnswer:", help="text ending every prompt before the answer")
     p.add_argument("--max-tokens", type=int, default=512, help="cut longer sample texts to this many tokens")

@@ -56,8 +56,9 @@ def test_steering_equals_a_plain_forward_with_a_hook(store, tiny_models, referen
     for li, layer in enumerate(result.layers):
         X = H[train, layer]
         d = X[y[train] == 1].mean(0) - X[y[train] == 0].mean(0)
-        norm = np.median(np.linalg.norm(X, axis=1))
-        assert result.norms[li] == pytest.approx(norm, rel=1e-4)
+        norm = np.median(np.linalg.norm(X - X.mean(0), axis=1))  # the default unit: centered
+        assert result.norms[li] == result.centered_norms[li] == pytest.approx(norm, rel=1e-4)
+        assert result.raw_norms[li] == pytest.approx(np.median(np.linalg.norm(X, axis=1)), rel=1e-4)
         rnd = np.random.default_rng([0, layer]).standard_normal(H.shape[2])
         for ai, alpha in enumerate(result.alphas):
             for direction, v in (("probe", d), ("random", rnd)):
@@ -82,7 +83,8 @@ def test_result_fields_summary_cache_and_json(store, tiny_models):
     np.testing.assert_allclose(excess, result.effect("probe", "delta_class1") - result.effect("random", "delta_class1"),
                                atol=1e-9)
     best = result.summary["best"]
-    assert abs(best["probe_delta_class1"]) == pytest.approx(np.abs(result.effect("probe", "delta_class1")).max())
+    assert abs(best["excess_class1"]) == pytest.approx(np.abs(excess).max())
+    assert best["probe_delta_class1"] - best["random_delta_class1"] == pytest.approx(best["excess_class1"])
     assert best["layer"] in result.layers and best["alpha"] in result.alphas
     assert all(abs(c) < 0.7 for c in result.random_cosine)
     assert result.to_dict()["schema"] == STEER_SCHEMA
@@ -94,6 +96,10 @@ def test_result_fields_summary_cache_and_json(store, tiny_models):
                       model_loader=_loader(tiny_models))
     assert moved.key != result.key and moved.effects["probe"] == result.effects["probe"]
     assert moved.effects["random"] != result.effects["random"]
+    raw = run_steer(steer_spec(alpha=(-2, 2), layers=(0, 2), norm="raw", **ARGS), store=store,
+                    model_loader=_loader(tiny_models))
+    assert raw.key != result.key and raw.norms == raw.raw_norms and raw.spec["norm"] == "raw"
+    assert raw.effects["probe"] != result.effects["probe"]
 
 
 def test_steering_refuses_what_it_cannot_do(store, tiny_models):
@@ -103,6 +109,8 @@ def test_steering_refuses_what_it_cannot_do(store, tiny_models):
         steer_spec(dataset="cities", probe="rf")
     with pytest.raises(BadInputError, match="--alpha must be"):
         steer_spec(dataset="cities", alpha="a,b")
+    with pytest.raises(BadInputError, match="unknown norm"):
+        steer_spec(dataset="cities", norm="l2")
     with pytest.raises(BadInputError, match="finite alpha"):
         steer_spec(dataset="cities", alpha="nan")
     with pytest.raises(BadInputError, match="no residual layer 9"):

@@ -43,7 +43,7 @@ def test_directions_command_with_two_settings(tmp_path, capsys):
     assert data["settings"] == ["32-bit · clean", "32-bit · paper noise (seed 0)"]
     code, text, _ = _run(["directions", "--model", "tiny:llama", "--dataset", "builtin-capitals", "--limit", "24",
                           "--noise", "none,paper", "--cache-dir", str(tmp_path / "c"), "--quiet"], capsys)
-    assert code == 0 and "cos ref" in text and "layer x layer cosine" in text
+    assert code == 0 and "S1 cos R" in text and "layer x layer cosine" in text
 
 
 def test_steer_command_takes_negative_alpha_lists(tmp_path, capsys):
