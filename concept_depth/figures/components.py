@@ -53,7 +53,7 @@ def component_curves(runs: Sequence[RunResult], *, metric: str = "accuracy", x: 
                       annotation_text=f"chance {runs[0].depth.chance:.2f}", annotation_position="bottom right")
     if title is None and runs:
         s = runs[0].spec
-        title = f"{s.get('model_label') or s.get('model')} · {s.get('dataset')}: where the concept is written"
+        title = f"{s.get('dataset')}: where the concept is written<br><sub>{s.get('model_label') or s.get('model')}</sub>"
     fig.update_layout(title=title, xaxis_title="relative depth (layer / layers)" if x == "relative" else
                       "layer (block l; residual 0 = embeddings)", yaxis_title=f"{METRIC_NAMES[metric]} (held-out)",
                       hovermode="x unified")

@@ -24,8 +24,8 @@ def layer_cosine_heatmap(result, setting: int | str = 0, *, title: str | None = 
         hovertemplate="layer %{y} · layer %{x}<br>cosine %{z:.3f}<extra></extra>",
         meta={"role": "layer-cosine", "setting": result.settings[i]}))
     s = result.spec
-    fig.update_layout(title=title or f"{s.get('model_label') or s.get('model')} · {s.get('dataset')} · "
-                                     f"{result.settings[i]}: probe directions across layers",
+    fig.update_layout(title=title or f"Probe directions across layers<br><sub>{s.get('model_label') or s.get('model')}"
+                                     f" · {s.get('dataset')} · {result.settings[i]}</sub>",
                       xaxis_title="layer", yaxis_title="layer", width=None)
     paper_theme(fig)
     fig.update_xaxes(showgrid=False, constrain="domain")
@@ -65,8 +65,8 @@ def setting_cosine_curves(result, *, title: str | None = None) -> go.Figure:
     fig.add_hline(y=result.chance_cosine, line=dict(color="#999999", width=1, dash="dot"), row=1, col=1,
                   annotation_text="random directions", annotation_position="bottom right")
     s = result.spec
-    fig.update_layout(title=title or f"{s.get('model_label') or s.get('model')} · {s.get('dataset')}: "
-                                     "does the setting move the concept direction or blur it?",
+    fig.update_layout(title=title or "Does the setting move the concept direction or blur it?<br>"
+                                     f"<sub>{s.get('model_label') or s.get('model')} · {s.get('dataset')}</sub>",
                       legend=dict(orientation="h", yanchor="top", y=-0.15, x=0, xanchor="left"),
                       margin=dict(b=120))
     paper_theme(fig)

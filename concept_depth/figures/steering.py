@@ -68,9 +68,9 @@ def steering_figure(result, *, metric: str = "delta_class1", show_random: bool =
                              line=dict(color="#000000", width=2), marker=dict(size=5, color="#000000"),
                              meta={"role": "probe-accuracy"}), row=2, col=1)
     s = result.spec
-    fig.update_layout(title=title or f"{s.get('model_label') or s.get('model')} · {s.get('dataset')}: steering<br>"
-                                     f"<sub>along the {s.get('probe', 'probe')} direction (solid) and a random one "
-                                     "(dashed)</sub>",
+    fig.update_layout(title=title or f"Steering along the {s.get('probe', 'probe')} direction (solid) and a random "
+                                     f"one (dashed)<br><sub>{s.get('model_label') or s.get('model')} · "
+                                     f"{s.get('dataset')}</sub>",
                       legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left"),
                       margin=dict(t=90, b=190), hovermode="closest")
     paper_theme(fig)

@@ -29,8 +29,9 @@ def transfer_heatmap(result, layer: int | None = None, *, metric: str = "accurac
         zmid=0.5, colorbar=dict(title=dict(text=METRIC_NAMES[metric], font=dict(size=12))), hoverongaps=False,
         hovertemplate="trained on %{y}<br>tested on %{x}<br>" + METRIC_NAMES[metric] + " %{text}<extra></extra>",
         meta={"role": "transfer", "layer": int(layer), "metric": metric}))
-    fig.update_layout(title=title or f"{result.spec.get('model_label') or result.spec.get('model')}: transfer at "
-                                     f"layer {layer} ({result.spec.get('probe_name', result.spec.get('probe'))})",
+    s = result.spec
+    fig.update_layout(title=title or f"Transfer at layer {layer}<br><sub>{s.get('model_label') or s.get('model')} · "
+                                     f"{s.get('probe_name', s.get('probe'))}</sub>",
                       xaxis_title="tested on (held-out split)", yaxis_title="trained on (training split)")
     paper_theme(fig)
     fig.update_xaxes(showgrid=False, side="bottom")
@@ -57,7 +58,8 @@ def transfer_curves(result, *, metric: str = "accuracy", title: str | None = Non
                               + "</extra>"))
     fig.add_hline(y=0.5, line=dict(color="#999999", width=1, dash="dot"), annotation_text="0.5",
                   annotation_position="bottom right")
-    fig.update_layout(title=title or "Train on A, test on B, by layer", xaxis_title="layer (0 = embeddings)"
+    model = result.spec.get("model_label") or result.spec.get("model")
+    fig.update_layout(title=title or f"Train on A, test on B, by layer<br><sub>{model}</sub>", xaxis_title="layer (0 = embeddings)"
                       if result.spec.get("hook", "residual") == "residual" else "layer (block index)",
                       yaxis_title=f"{METRIC_NAMES[metric]} on B's held-out split")
     paper_theme(fig)
