@@ -156,16 +156,19 @@ with tab_steer:
     st.markdown("Push the last token's residual stream along the probe direction (α × the layer's typical "
                 "norm) and watch the model's answer move, against a random push of the same size. It runs "
                 "1 + 2 × layers × α forward passes over the held-out prompts: start with a few layers.")
-    s1, s2, s3, s4 = st.columns(4)
+    s1, s2, s3, s4, s5 = st.columns(5)
     s_dataset = s1.selectbox("Dataset", names, index=names.index(available[0]) if available else 0, key="b_s_dataset")
     s_alpha = s2.text_input("α values", "-4,-2,2,4", key="b_s_alpha", help="comma-separated, both signs")
     s_layers = s3.text_input("Layers", "", key="b_s_layers", placeholder="all",
                              help="comma-separated residual layers (empty = all; 0 = embeddings)")
     s_probe = s4.selectbox("Direction from", ["mass-mean", "lr"], key="b_s_probe", format_func=PROBE_NAMES.get)
+    s_norm = s5.selectbox("Unit of α", ["centered", "raw"], key="b_s_norm",
+                          help="centered: median distance of the layer's last-token vectors from their mean; raw: "
+                               "their median norm (in Gemma dominated by a few huge, nearly constant dimensions)")
     if st.button("Run steering", type="primary", key="b_s_run"):
         spec = None
         with ui.show_errors("settings"):
-            spec = steer_spec(dataset=s_dataset, alpha=s_alpha, layers=s_layers or None, probe=s_probe,
+            spec = steer_spec(dataset=s_dataset, alpha=s_alpha, layers=s_layers or None, probe=s_probe, norm=s_norm,
                               **common_options())
         if spec is not None:
             result = run_analysis(run_steer, spec, key="b_s", what="steering")
