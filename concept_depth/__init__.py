@@ -7,25 +7,7 @@ API (``import concept_depth as cd``): ``cd.load_model``, ``cd.extract``, ``cd.ru
 when they need a model.
 """
 
-import sys as _sys
-import types as _types
-
 from .api import directions, expression, extract, load_model, run, steer, sweep, transfer
-
-
-class _Package(_types.ModuleType):
-    """``cd.expression`` and ``cd.sweep`` are functions *and* the names of submodules. Importing a
-    submodule the first time makes Python set it as an attribute of this package, which would turn
-    ``cd.expression`` into a module after the first call; the functions keep their names here (the
-    submodules stay importable: ``from concept_depth.expression import ...`` reads sys.modules)."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if isinstance(value, _types.ModuleType) and callable(self.__dict__.get(name)):
-            return
-        super().__setattr__(name, value)
-
-
-_sys.modules[__name__].__class__ = _Package
 from .errors import BadInputError, Cancelled, ConceptDepthError, UnavailableError
 from .results import RunResult
 from .specs import DatasetSpec, DepthSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec

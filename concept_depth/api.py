@@ -126,7 +126,7 @@ def expression(model: Any = "embedded", dataset: str | None = None, *, shots: Se
 
     ``options``: the dataset keywords of :func:`extract` (``limit``, ``noise``, ``prompt``...).
     """
-    from .expression import ExpressionSpec, parse_answer_words, run_expression
+    from .expression_analysis import ExpressionSpec, parse_answer_words, run_expression
     from .spec_builders import dataset_spec
 
     spec_model, loader = _model(model, quant, revision, trust_remote_code)
@@ -149,7 +149,7 @@ def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, nois
 
     Returns a list of ``SweepOutcome`` (``.result`` a RunResult, or ``.error`` and ``.exit_code``).
     """
-    from .sweep import OneModelLoader, as_list, plan_sweep, run_sweep
+    from .sweeps import OneModelLoader, as_list, plan_sweep, run_sweep
 
     given = list(model) if isinstance(model, (list, tuple)) else [model]
     loaded = {m.spec: m for m in given if isinstance(getattr(m, "spec", None), ModelSpec) and hasattr(m, "model")}
@@ -200,7 +200,7 @@ def directions(model: Any = "embedded", dataset: str | None = None, *, quant: An
     """
     from .beyond import run_directions
     from .spec_builders import directions_spec
-    from .sweep import OneModelLoader, as_list
+    from .sweeps import OneModelLoader, as_list
 
     spec_model, loader = _model(model, None, revision, trust_remote_code)
     store = _store(cache_dir)

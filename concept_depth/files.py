@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 CACHE_ENV = "CONCEPT_DEPTH_CACHE"
 
@@ -14,14 +15,22 @@ def default_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     return Path(cache_dir or os.environ.get(CACHE_ENV) or "cache").resolve()
 
 
-def sha256_bytes(data: bytes) -> str:
+BLOCK = 1 << 22  # 4 MiB: files are hashed in blocks, gigabytes never sit in memory
+
+
+def sha256_bytes(data: bytes | memoryview) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """sha256 of a file, read in 4 MiB blocks (gigabytes never sit in memory)."""
+def sha256_stream(fh: BinaryIO) -> str:
+    """sha256 of what is left to read in an open binary file, in blocks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
+    for block in iter(lambda: fh.read(BLOCK), b""):
+        digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """sha256 of a whole file, read in blocks."""
+    with open(path, "rb") as fh:
+        return sha256_stream(fh)

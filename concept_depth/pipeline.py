@@ -23,10 +23,13 @@ from .store import CorruptEntryError, Store
 
 RUN_KIND = "run"
 
-def run_key(activation_key: str, probe: ProbeSpec, depth: DepthSpec) -> str:
-    """Cache key of a run: activations + probe settings + depth settings + schema version."""
-    return stable_hash({"activations": activation_key, "probe": probe.to_dict(), "depth": depth.to_dict(),
-                        "schema": SCHEMA_VERSION})
+def run_key(activation_key: str, probe: ProbeSpec, depth: DepthSpec, dataset_name: str | None = None) -> str:
+    """Cache key of a run: activations + probe settings + depth settings + schema version, and the
+    dataset's name (two uploaded files with the same content are still two runs, each with its name)."""
+    key = {"activations": activation_key, "probe": probe.to_dict(), "depth": depth.to_dict(), "schema": SCHEMA_VERSION}
+    if dataset_name is not None:
+        key["dataset_name"] = dataset_name
+    return stable_hash(key)
 
 
 def _now() -> tuple[str, float]:
@@ -61,6 +64,18 @@ def _flat_spec(spec: RunSpec, samples, acts) -> dict[str, Any]:
         "variant": ds.variant,
         "chat_template": bool(ex.chat_template),
     }
+
+
+def _stored_run(store: Store, key: str) -> RunResult | None:
+    """The computed run ``key`` (None if absent); a stored entry that no longer reads as a run is
+    damaged: CorruptEntryError, so ``memoize`` computes it again."""
+    data = store.get_result(RUN_KIND, key)
+    if data is None:
+        return None
+    try:
+        return RunResult.from_dict(data)
+    except BadInputError as exc:
+        raise CorruptEntryError(str(exc)) from None
 
 
 def _layer_reader(store: Store, acts) -> Callable[[int], np.ndarray]:
@@ -104,17 +119,18 @@ def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, b
     store = store or Store()
     if samples is None:
         samples = load_samples(spec.extraction.dataset, data_dir=data_dir, cache_dir=store.directory)
-    key = run_key(activation_key_for(spec.extraction, samples, store.directory), spec.probe, spec.depth)
+    key = run_key(activation_key_for(spec.extraction, samples, store.directory), spec.probe, spec.depth,
+                  samples.name)
 
-    def compute() -> dict[str, Any]:
+    def compute() -> RunResult:
         from .extraction import extract_activations
 
         acts = extract_activations(spec.extraction, store=store, samples=samples, model_loader=model_loader,
                                    batch_size=batch_size, device=device, progress=progress)
-        return _compute(spec, store, samples, acts, key, progress, n_jobs, origin).to_dict()
+        return _compute(spec, store, samples, acts, key, progress, n_jobs, origin)
 
-    data, hit = store.memoize(RUN_KIND, key, compute)
-    result = RunResult.from_dict(data)
+    result, hit = store.memoize(RUN_KIND, key, compute, read=lambda: _stored_run(store, key),
+                                write=lambda r: store.put_result(RUN_KIND, key, r.to_dict()))
     if hit and origin == "probe" and result.extra.get("origin", "probe") != "probe":
         # the user asked for it now: it is theirs, no longer a by-product of an analysis
         result = replace(result, extra=dict(result.extra, origin="probe"))
@@ -176,8 +192,10 @@ def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_j
 # ---- stored runs -------------------------------------------------------
 def list_runs(store: Store) -> list[RunResult]:
     """Every stored run, newest first (malformed entries are skipped)."""
+    from .imports import IMPORT_KIND
+
     out = []
-    for data in store.list_results(RUN_KIND):
+    for data in store.list_results(RUN_KIND) + store.list_results(IMPORT_KIND):  # computed, then imported
         try:
             out.append(RunResult.from_dict(data))
         except BadInputError:
@@ -187,25 +205,30 @@ def list_runs(store: Store) -> list[RunResult]:
 
 def load_run(store: Store, key: str) -> RunResult:
     """The stored run ``key``; BadInputError if there is none."""
-    data = store.get_result(RUN_KIND, key)
+    from .imports import IMPORT_KIND
+
+    data = store.get_result(RUN_KIND, key) or store.get_result(IMPORT_KIND, key)
     if not data:
         raise BadInputError(f"no stored run with key {key!r}")
     return RunResult.from_dict(data)
 
 
 def save_run(store: Store, result: RunResult) -> RunResult:
-    """Store a run (e.g. imported from a JSON file made elsewhere); returns it with its key set."""
-    extra = dict(result.extra)
-    extra.setdefault("created_ts", time.time())
-    key = result.key or "import-" + stable_hash({k: v for k, v in result.to_dict().items() if k != "created_ts"})
-    result = replace(result, key=key, extra=extra)
-    store.put_result(RUN_KIND, key, result.to_dict())
-    return result
+    """Store a run imported from elsewhere (kind ``import``, never a cache hit); returns it with its key.
+
+    BadInputError on a clash with a computed run or another import (see ``concept_depth.imports``).
+    """
+    from .imports import store_import
+
+    return store_import(store, result)[0]
 
 
 def delete_run(store: Store, key: str) -> None:
     """Remove a stored run (its activations stay cached)."""
+    from .imports import IMPORT_KIND
+
     store.delete_result(RUN_KIND, key)
+    store.delete_result(IMPORT_KIND, key)
 
 
 # ---- per-sample predictions ---------------------------------------------

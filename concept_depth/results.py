@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadInputError
+from .result_schema import (MAX_RESULT_BYTES, RESULT_SCHEMA, check_result_size, parse_result_bytes,
+                            validate_result_document)
 
-RESULT_SCHEMA = "concept-depth/result@1"
+__all__ = ["RESULT_SCHEMA", "MAX_RESULT_BYTES", "LayerScore", "DepthMetrics", "RunResult", "spec_label", "json_safe",
+           "parse_result_bytes", "validate_result_document"]
 
 
 def spec_label(spec: dict[str, Any]) -> str:
@@ -128,31 +131,45 @@ class RunResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunResult":
+        """From a stored or validated document (files from elsewhere: :meth:`from_json` / :meth:`load`,
+        which validate against the schema first)."""
+        if not isinstance(data, dict):
+            raise BadInputError(f"not a concept-depth result (a JSON {type(data).__name__}, not an object)")
         if data.get("schema") != RESULT_SCHEMA:
-            raise BadInputError(f"not a concept-depth result (schema {data.get('schema')!r}, expected {RESULT_SCHEMA!r})")
+            raise BadInputError(f"not a concept-depth result (schema {str(data.get('schema'))[:60]!r}, "
+                                f"expected {RESULT_SCHEMA!r})")
         try:
             layer_fields = set(LayerScore.__dataclass_fields__)
             layers = tuple(LayerScore(**{k: v for k, v in d.items() if k in layer_fields}) for d in data["layers"])
             depth_fields = set(DepthMetrics.__dataclass_fields__)
             depth = DepthMetrics(**{k: v for k, v in data["depth"].items() if k in depth_fields})
+            if not layers or not all(isinstance(s.layer, int) and isinstance(s.accuracy, (int, float))
+                                     for s in layers):
+                raise ValueError("layers need whole layer numbers and accuracies")
+            if not isinstance(depth.peak_accuracy, (int, float)) or not isinstance(depth.chance, (int, float)):
+                raise ValueError("depth needs peak_accuracy and chance numbers")
             known = {"schema", "key", "created", "spec", "n_samples", "n_layers", "hidden_size", "layers", "depth", "timing"}
             return cls(
                 spec=dict(data["spec"]), n_samples=int(data["n_samples"]), n_layers=int(data["n_layers"]),
                 hidden_size=int(data["hidden_size"]), layers=layers, depth=depth,
-                timing=dict(data.get("timing", {})), key=str(data.get("key", "")),
+                timing=dict(data.get("timing") or {}), key=str(data.get("key", "")),
                 created=str(data.get("created", "")),
                 extra={k: v for k, v in data.items() if k not in known},
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BadInputError(f"malformed result JSON: {exc}") from exc
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise BadInputError(f"malformed result JSON: {str(exc)[:200]}") from exc
 
     @classmethod
-    def from_json(cls, text: str) -> "RunResult":
-        try:
-            return cls.from_dict(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise BadInputError(f"not valid JSON: {exc}") from exc
+    def from_json(cls, text: str | bytes, name: str = "result file") -> "RunResult":
+        """Parse an untrusted result file: size limit, finite numbers, schema (one BadInputError line)."""
+        return cls.from_dict(parse_result_bytes(text, name))
 
     @classmethod
     def load(cls, path: str | Path) -> "RunResult":
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+        path = Path(path)
+        try:
+            check_result_size(path.stat().st_size, path.name)
+            data = path.read_bytes()
+        except OSError as exc:
+            raise BadInputError(f"cannot read {path}: {exc.strerror}") from None
+        return cls.from_json(data, path.name)

@@ -118,7 +118,7 @@ def steer_spec(*, alpha: Any = "-4,-2,2,4", layers: Any = None, probe: str = "ma
     from .beyond import SteerSpec
 
     if isinstance(answer_words, str):
-        from .expression.spec import parse_answer_words
+        from .expression_analysis.spec import parse_answer_words
 
         answer_words = parse_answer_words(answer_words)
     return SteerSpec(extraction=extraction_spec(**options), alphas=parse_numbers(alpha, "--alpha"),

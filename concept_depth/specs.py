@@ -8,11 +8,13 @@ key so a change to how numbers are computed invalidates old entries.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import math
 import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
+
+from .files import sha256_bytes
 
 #: Bump when extraction or probing code changes the numbers it produces.
 SCHEMA_VERSION = 1
@@ -41,7 +43,42 @@ PROBES = tuple(PROBE_NAMES)
 def stable_hash(obj: Any, length: int = 20) -> str:
     """SHA-256 of a canonical JSON rendering (sorted keys), as hex, truncated."""
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+    return sha256_bytes(text.encode("utf-8"))[:length]
+
+
+#: Seeds are passed to scikit-learn and numpy, which take 0 .. 2**32 - 1.
+MAX_SEED = 2**32 - 1
+MAX_FOLDS = 100
+#: A probe run needs at least this many samples of each class (as a custom file does).
+MIN_PER_CLASS = 10
+
+
+def _number(value: Any, name: str, *, whole: bool = False) -> float:
+    """``value`` as a finite number (a whole one if ``whole``), else one BadInputError line."""
+    from .errors import BadInputError
+
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        x = float(value)
+    except (TypeError, ValueError):
+        raise BadInputError(f"{name} must be a {'whole ' if whole else ''}number, got {str(value)[:40]!r}") from None
+    if not math.isfinite(x):
+        raise BadInputError(f"{name} must be a finite number, got {value}")
+    if whole and not x.is_integer():
+        raise BadInputError(f"{name} must be a whole number, got {value}")
+    return x
+
+
+def _in_range(value: Any, name: str, low: float, high: float, *, whole: bool = False, low_open: bool = False,
+              high_open: bool = False) -> None:
+    from .errors import BadInputError
+
+    x = _number(value, name, whole=whole)
+    if (x <= low if low_open else x < low) or (x >= high if high_open else x > high):
+        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+        show = lambda v: str(int(v)) if float(v).is_integer() else f"{v:g}"  # noqa: E731
+        raise BadInputError(f"{name} must be in {lo}{show(low)}, {show(high)}{hi}, got {value}")
 
 
 class _SpecMixin:
@@ -81,8 +118,8 @@ class NoiseSpec(_SpecMixin):
 
         if self.kind not in NOISE_KINDS:
             raise BadInputError(f"unknown noise kind {self.kind!r}; choose one of {', '.join(NOISE_KINDS)}")
-        if not 0.0 <= float(self.strength) <= 1.0:
-            raise BadInputError(f"noise strength must be in [0, 1], got {self.strength}")
+        _in_range(self.strength, "noise strength", 0.0, 1.0)
+        _in_range(self.seed, "noise seed", 0, MAX_SEED, whole=True)
 
     @property
     def label(self) -> str:
@@ -112,6 +149,14 @@ class DatasetSpec(_SpecMixin):
     variant: str | None = None
     limit: int | None = None
     noise: NoiseSpec = field(default_factory=NoiseSpec)
+
+    def __post_init__(self) -> None:
+        from .errors import BadInputError
+
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise BadInputError("a dataset needs a name (or custom with a file path)")
+        if self.limit is not None:
+            _in_range(self.limit, "limit", 2, 10**9, whole=True)
 
 
 @dataclass(frozen=True)
@@ -157,6 +202,7 @@ class ExtractionSpec(_SpecMixin):
             raise BadInputError(f"unknown hook {self.hook!r}; choose one of {', '.join(HOOKS)}")
         if self.pooling not in POOLINGS:
             raise BadInputError(f"unknown pooling {self.pooling!r}; choose one of {', '.join(POOLINGS)}")
+        _in_range(self.max_tokens, "max tokens", 1, 10**7, whole=True)
 
 
 @dataclass(frozen=True)
@@ -182,8 +228,9 @@ class ProbeSpec(_SpecMixin):
             raise BadInputError(f"unknown protocol {self.protocol!r}; choose one of {', '.join(PROTOCOLS)}")
         if self.probe not in PROBES:
             raise BadInputError(f"unknown probe {self.probe!r}; choose one of {', '.join(PROBES)}")
-        if self.folds < 2:
-            raise BadInputError("k-fold needs at least 2 folds")
+        _in_range(self.folds, "folds", 2, MAX_FOLDS, whole=True)
+        _in_range(self.seed, "seed", 0, MAX_SEED, whole=True)
+        _in_range(self.test_size, "test size", 0.0, 1.0, low_open=True, high_open=True)
 
 
 @dataclass(frozen=True)
@@ -194,6 +241,11 @@ class DepthSpec(_SpecMixin):
     converge_eps: float = 0.01
     alpha: float = 0.05
 
+    def __post_init__(self) -> None:
+        _in_range(self.jump_fraction, "jump fraction", 0.0, 1.0, low_open=True)
+        _in_range(self.converge_eps, "converge eps", 0.0, 1.0, high_open=True)
+        _in_range(self.alpha, "alpha (significance level)", 0.0, 0.5, low_open=True)
+
 
 @dataclass(frozen=True)
 class RunSpec(_SpecMixin):
@@ -202,6 +254,15 @@ class RunSpec(_SpecMixin):
     extraction: ExtractionSpec
     probe: ProbeSpec = field(default_factory=ProbeSpec)
     depth: DepthSpec = field(default_factory=DepthSpec)
+
+    def __post_init__(self) -> None:
+        from .errors import BadInputError
+
+        limit = self.extraction.dataset.limit
+        need = max(MIN_PER_CLASS, self.probe.folds if self.probe.protocol == "cv" else 0)
+        if limit is not None and int(limit) // 2 < need:
+            raise BadInputError(f"limit {limit} keeps {int(limit) // 2} samples per class; a probe run needs at least "
+                                f"{need} per class (limit {2 * need} or more)")
 
 
 _NESTED = {

@@ -23,8 +23,7 @@ model = None
 with ui.show_errors("model"):
     model = ui.forms.model_picker()
 c1, c2 = st.columns(2)
-limit = c1.number_input("Sample limit per dataset (0 = all)", 0, 100_000, 200, 50, key="b_limit",
-                        help="at most limit/2 samples per class, in file order")
+limit = ui.forms.sample_limit(key="b_limit", container=c1)
 quant = c2.selectbox("Bit width", QUANTS, key="b_quant",
                      format_func=lambda q: {32: "32 (float32)", 16: "16 (bfloat16)", 8: "8 (int8)", 4: "4 (NF4)"}[q])
 
@@ -38,21 +37,13 @@ with ui.show_errors("datasets"):
 def common_options() -> dict:
     if not model:
         raise BadInputError("pick a model (or type a hub id or local path)")
-    return dict(model=model, quant=int(quant), limit=int(limit) or None)
+    return dict(model=model, quant=int(quant), limit=limit)
 
 
 def run_analysis(fn, spec, *, key: str, what: str):
-    """``fn(spec)`` (an engine analysis) with the cached model, a progress bar and a Cancel button."""
-    slot = st.empty()
-    area = slot.container()
-    area.button("Cancel", key=f"cancel-{key}", on_click=ui.request_cancel, help="stop after the current batch")
-    progress = ui.StreamlitProgress(area)
-    result = None
-    with ui.show_errors(f"{what} failed"):
-        with st.spinner(f"Running the {what} (a cached one returns at once)…"):
-            result = fn(spec, store=ui.get_store(), model_loader=ui.model_loader, progress=progress)
-    slot.empty()
-    return result
+    """``fn(spec)`` (an engine analysis) through the app's one job runner, with the cached model."""
+    return ui.run_job(lambda progress: fn(spec, store=ui.get_store(), model_loader=ui.loader_for(progress),
+                                          progress=progress), key=key, what=what)
 
 
 def pick_result(list_results, key: str, wanted: str | None):

@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from concept_depth.figures import (component_curves, component_runs, depth_heatmap, difference_curves, layer_curves,
                                    pair_with_baselines, what_this_shows)
+from concept_depth.figures.difference import missing_difference_message
 
 ui.ensure_navigation()
 
@@ -48,13 +49,18 @@ with tab_heat:
         ui.figure_with_downloads(fig, f"heatmap-{value}", note=what_this_shows("heatmap"), key="cmp-heat")
 with tab_diff:
     pairs = pair_with_baselines(selected, runs)
-    if not pairs:
-        st.info("None of the selected runs has a float32, noise-free run of the same model, dataset and "
-                "settings in the cache. Run one (bit width 32, noise none) to see differences.")
+    missing = missing_difference_message(selected, runs)
+    if missing:
+        st.info(missing)
     else:
         with ui.show_errors("difference curves"):
             fig = difference_curves(pairs, metric=metric, x=xk)
             ui.figure_with_downloads(fig, "difference-curves", note=what_this_shows("difference"), key="cmp-diff")
+            method = (fig.layout.meta or {}).get("interval_method")
+            st.caption(f"Band: {method}. The two runs of a pair score the same held-out samples (same dataset, "
+                       "limit and split), so a paired interval would be narrower: this band is conservative."
+                       if method else
+                       f"No band: an interval is computed for accuracy only, not for {metric}.")
 with tab_parts:
     anchor_key = st.selectbox("Run", list(by_key), format_func=lambda k: ui.run_option(by_key[k]), key="cmp_parts_run",
                               help="its residual / attention / MLP runs (same settings, other hook) are overlaid")

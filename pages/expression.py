@@ -5,6 +5,8 @@ import streamlit as st
 
 import ui
 from concept_depth.errors import BadInputError
+from concept_depth.expression_analysis import ExpressionSpec, list_expression_results, run_expression
+from concept_depth.figures.expression import gap_figure, pass_at_n_figure, probe_vs_answer_scatter, shots_figure
 from concept_depth.specs import NOISE_KINDS, QUANTS, DatasetSpec, ModelSpec, NoiseSpec
 
 SHOT_OPTIONS = [0, 1, 2, 4, 8, 16]
@@ -17,7 +19,10 @@ NOTES = {
              "with k solved examples before each question. Examples come from a held-out pool that is never "
              "evaluated. The dashed line is the best probe accuracy.",
     "passn": "pass@n = mean over questions of 1 − (1 − p_correct)ⁿ: the chance that at least one of n answers "
-             "sampled from the model's two-way answer distribution is right. Exact, no sampling noise.",
+             "sampled from the model's two-way answer distribution is right. Exact, no sampling noise. With two "
+             "possible answers pass@n says little: a coin flipper reaches 1 − 0.5ⁿ (grey dash-dot), so pass@16 of "
+             "a coin flipper is 1 − 0.5¹⁶ ≈ 1. Dotted: maj@n (odd n), the accuracy of the majority of n sampled "
+             "answers, P(Binomial(n, p_correct) > n/2) averaged over questions; a coin flipper stays at 0.5.",
     "scatter": "One point per cached analysis (model × dataset): best probe accuracy against zero-shot answer "
                "accuracy. Points under the diagonal are concepts the model knows better than it says.",
 }
@@ -44,8 +49,7 @@ c1, c2, c3, c4 = st.columns(4)
 quant = c1.selectbox("Bit width", QUANTS, key="x_quant",
                      format_func=lambda q: {32: "32 (float32)", 16: "16 (bfloat16)", 8: "8 (int8)", 4: "4 (NF4)"}[q])
 noise = c2.selectbox("Noise", NOISE_KINDS, key="x_noise")
-limit = c3.number_input("Sample limit (0 = all)", 0, 100_000, 200, 50, key="x_limit",
-                        help="at most limit/2 samples per class, in file order")
+limit = ui.forms.sample_limit(key="x_limit", container=c3)
 shots = c4.multiselect("Examples (k)", SHOT_OPTIONS, default=[0, 1, 2, 4, 8], key="x_shots",
                        help="solved examples before each question; 0 always runs")
 d1, d2, d3, d4 = st.columns(4)
@@ -53,7 +57,8 @@ word0 = d1.text_input("Answer word, class 0", default_words[0], key=f"x_word0_{d
 word1 = d2.text_input("Answer word, class 1", default_words[1], key=f"x_word1_{default_words[1]}")
 seed = d3.number_input("Seed (example pool)", 0, 10_000, 0, key="x_seed")
 probe = d4.checkbox("Probe curve too", value=True, key="x_probe",
-                    help="run (or reuse) the residual-stream probe of the same model and dataset")
+                    help="run (or reuse) the residual-stream probe of the same model and dataset; it is listed on the "
+                         "Runs page with origin 'expression analysis', not as a probe run of its own")
 cue = st.text_input("Answer cue (ends every prompt)", "\\nAnswer:", key="x_cue",
                     help="'\\n' is a newline; leave empty to keep the dataset prompt exactly")
 
@@ -61,39 +66,28 @@ if model is not None and dataset is not None:
     with ui.show_errors("settings"):
         if not model:
             raise BadInputError("type a hub id or local path for the model")
-        ExpressionSpec = ui.engine("expression", "ExpressionSpec")
         ds = DatasetSpec(name=dataset["name"], path=dataset["path"], text_col=dataset["text_col"],
-                         label_col=dataset["label_col"], variant=dataset["variant"], limit=int(limit) or None,
+                         label_col=dataset["label_col"], variant=dataset["variant"], limit=limit,
                          noise=NoiseSpec(kind=noise))
         spec = ExpressionSpec(model=ModelSpec(source=model, quant=int(quant)), dataset=ds, shots=tuple(shots),
                               seed=int(seed), answer_words=(word0, word1), answer_cue=cue.replace("\\n", "\n"),
                               probe=bool(probe))
 
 if st.button("Run", type="primary", disabled=spec is None, key="x_run"):
-    run_expression = ui.engine("expression", "run_expression")
-    area = st.container()
-    area.button("Cancel", key="x_cancel", on_click=ui.request_cancel, help="stop after the current batch")
-    progress = ui.StreamlitProgress(area)
-    with ui.show_errors("expression failed"):
-        with st.spinner("Scoring the model's answers (a cached analysis returns at once)…"):
-            result = run_expression(spec, store=ui.get_store(), model_loader=ui.model_loader, progress=progress)
+    result = ui.run_job(lambda progress: run_expression(spec, store=ui.get_store(), progress=progress,
+                                                        model_loader=ui.loader_for(progress)),
+                        key="expression", what="expression")
+    if result is not None:
         st.session_state["expression_key"] = result.key
-        ui.bump_data_version()
-    area.empty()
 ui.show_cancelled_notice()
 
 # ---- results -----------------------------------------------------------------------------------
 results = []
 with ui.show_errors("cached results"):
-    results = ui.engine("expression", "list_expression_results")(ui.get_store())
+    results = list_expression_results(ui.get_store())
 if not results:
     st.info("No expression analyses cached yet: pick a model and a dataset and press Run.")
     st.stop()
-
-gap_figure = ui.engine("figures.expression", "gap_figure")
-shots_figure = ui.engine("figures.expression", "shots_figure")
-pass_at_n_figure = ui.engine("figures.expression", "pass_at_n_figure")
-scatter = ui.engine("figures.expression", "probe_vs_answer_scatter")
 
 keys = [r.key for r in results]
 wanted = st.session_state.get("expression_key")
@@ -140,5 +134,5 @@ with ui.show_errors("figures"):
     st.download_button("Result JSON", res.to_json(), file_name=f"expression-{res.key}.json",
                        mime="application/json", key="x_json")
     st.subheader("Across cached analyses")
-    ui.figure_with_downloads(scatter(results), "expression-probe-vs-answer", note=NOTES["scatter"],
+    ui.figure_with_downloads(probe_vs_answer_scatter(results), "expression-probe-vs-answer", note=NOTES["scatter"],
                              key="x_scatter")

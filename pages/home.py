@@ -25,30 +25,30 @@ QUICK_DATASET = "builtin-coinflip"
 
 st.subheader("Quick start")
 st.write(f"Probe the embedded Gemma 3 270M on the built-in coin-flip task ({QUICK_DATASET}, 200 samples, "
-         "no download). The first run converts the model (about a minute); later runs come from the cache.")
+         "no download). The first run converts the model once, which takes longer than everything else: a "
+         "progress bar shows each step and its share of the time. Later runs load the converted model in "
+         "seconds, and a run already made comes straight from the cache.")
 if st.button("Run the quick start", type="primary", key="quickstart"):
     spec = RunSpec(extraction=ExtractionSpec(model=ModelSpec(source=QUICK_MODEL),
                                              dataset=DatasetSpec(name=QUICK_DATASET, limit=200)))
     result = ui.execute_run(spec, key="quick")
     if result is not None:
         st.session_state["probe_result"] = result.to_json()
-        st.success(f"Done: {result.label}. It is the latest run below; the Layers page shows its PCA views.")
+        st.success(f"Done: {result.label}. It is the latest probe run below; the Layers page shows its PCA views.")
 ui.show_cancelled_notice()
 
 st.subheader("Recent runs")
 runs = ui.runs_or_notice("No cached runs yet: use the quick start above or the Probe page.", stop=False)
 if runs:
-    import pandas as pd
-
-    st.dataframe(pd.DataFrame([{
-        "run": r.label, "samples": r.n_samples, "layers": r.n_layers,
-        "jumping point": r.depth.jumping_point, "converging point": r.depth.converging_point,
-        "peak accuracy": round(r.depth.peak_accuracy, 3), "created": r.created[:19].replace("T", " "),
-    } for r in runs[:10]]), hide_index=True, width="stretch")
-    latest = runs[0]
-    st.markdown(f"**Latest run:** {latest.label}")
-    ui.headline(latest)
-    ui.figure_with_downloads(layer_curves(latest), f"curves-{latest.key[:8]}",
-                             note=what_this_shows("curves", latest), key="home-latest")
+    ui.runs_static_table(ui.runs_frame(runs[:10]))
+    latest = ui.latest_probe_run(runs)
+    if latest is None:
+        st.info("Every cached run so far is the probe step of an expression analysis (or an import); "
+                "run a probe (quick start or the Probe page) to see it here.")
+    else:
+        st.markdown(f"**Latest probe run:** {ui.run_name(latest)}")
+        ui.headline(latest)
+        ui.figure_with_downloads(layer_curves(latest), f"curves-{latest.key[:8]}",
+                                 note=what_this_shows("curves", latest), key="home-latest")
     st.page_link("pages/layers.py", label="Explore a run layer by layer", icon=":material/layers:")
     st.page_link("pages/compare.py", label="Compare runs", icon=":material/compare:")

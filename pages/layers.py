@@ -8,6 +8,8 @@ import streamlit as st
 import ui
 from concept_depth.errors import UnavailableError
 from concept_depth.figures import pca_animation, pca_grid, pca_scatter, project_layers, what_this_shows
+from concept_depth.figures.scatter import ONE_POINT, ONE_POINT_WHY
+from concept_depth.figures.text import sample_texts, template_parts
 
 ui.ensure_navigation()
 
@@ -16,7 +18,8 @@ st.caption("How a run's prompts are arranged in each layer, and what the probe m
 
 runs = ui.runs_or_notice("No cached runs yet. Run a probe on the Probe page first.")
 
-wanted = st.query_params.get("run")
+latest = ui.latest_probe_run(runs)
+wanted = st.query_params.get("run") or (latest.key if latest else None)
 keys = [r.key for r in runs]
 run = runs[st.selectbox("Run", range(len(runs)), format_func=lambda i: ui.run_option(runs[i]),
                         index=keys.index(wanted) if wanted in keys else 0, key="layers_run")]
@@ -41,6 +44,16 @@ if data is None:
     st.stop()
 labels = data["labels"]
 prompts = data["prompts"]
+# What hover labels and tables show: each sample's own text, not the instruction every prompt shares.
+template = run.spec.get("prompt")
+texts = sample_texts(prompts, template)
+parts = template_parts(template)
+with st.expander("The full prompt (hover labels and tables show only each sample's text)"):
+    if parts:
+        st.markdown("Every prompt is the instruction below with the sample's text at **{text}**:")
+        st.code(f"{parts[0]}{{text}}{parts[1]}", language=None, wrap_lines=True)
+    st.markdown("First prompt as the model saw it:")
+    st.code(prompts[0] if prompts else "", language=None, wrap_lines=True)
 
 
 def projections(selected):
@@ -57,9 +70,12 @@ if mode == "one layer":
     # With a shared basis the projection must come from all layers; otherwise only this one.
     proj = (projections(layers) if shared else projections([layer]))[layer]
     wrong = (pred["is_eval"] & ~pred["correct"].astype(bool)) if pred is not None else None
-    fig = pca_scatter(proj, labels, prompts=prompts, proba=None if pred is None else pred["proba"], wrong=wrong,
+    fig = pca_scatter(proj, labels, prompts=texts, proba=None if pred is None else pred["proba"], wrong=wrong,
                       label_names=label_names, layer=layer,
                       title=f"{run.label}: layer {layer}")
+    if proj.degenerate:
+        st.info(f"Layer {layer}: {ONE_POINT}. This is expected, not a fault: {ONE_POINT_WHY}. The probe can only "
+                "guess here, so its accuracy at this layer is about chance.")
     ui.figure_with_downloads(fig, f"pca-layer{layer}-{run.key[:8]}", note=what_this_shows("pca", run),
                              key="pca-one", height=560)
     if pred is not None:
@@ -67,24 +83,29 @@ if mode == "one layer":
         ev = np.flatnonzero(pred["is_eval"])
         proba = pred["proba"]
         conf = np.maximum(proba, 1 - proba)
-        table = pd.DataFrame({"prompt": [prompts[i] for i in ev], "label": [label_names[labels[i]] for i in ev],
+        # The text column wraps (st.table), so label, prediction and confidence stay in view.
+        table = pd.DataFrame({"text": [texts[i] for i in ev], "label": [label_names[labels[i]] for i in ev],
                               "predicted": [label_names[int(pred["pred"][i])] for i in ev],
-                              "confidence": conf[ev].round(3), "correct": pred["correct"][ev].astype(bool)})
-        c1, c2 = st.columns(2)
-        c1.markdown("**Most confidently right**")
-        c1.dataframe(table[table.correct].sort_values("confidence", ascending=False).head(5).drop(columns="correct"),
-                     hide_index=True, width="stretch")
-        c2.markdown("**Most confidently wrong**")
-        wrong_tab = table[~table.correct].sort_values("confidence", ascending=False).head(5).drop(columns="correct")
+                              "confidence": [f"{c:.2f}" for c in conf[ev]],
+                              "correct": pred["correct"][ev].astype(bool), "_conf": conf[ev]})
+
+        def top(rows):
+            return rows.sort_values("_conf", ascending=False).head(5).drop(columns=["correct", "_conf"])
+
+        st.markdown("**Most confidently right**")
+        st.table(top(table[table.correct]), hide_index=True)
+        st.markdown("**Most confidently wrong**")
+        wrong_tab = top(table[~table.correct])
         if wrong_tab.empty:
-            c2.success("The probe gets every held-out example right at this layer.")
+            st.success("The probe gets every held-out example right at this layer.")
         else:
-            c2.dataframe(wrong_tab, hide_index=True, width="stretch")
+            st.table(wrong_tab, hide_index=True)
         with st.expander("What these tables show"):
             st.markdown(what_this_shows("examples", run))
 elif mode == "play through all layers":
     start = run.depth.jumping_point if run.depth.jumping_point in layers else layers[len(layers) // 2]
-    fig = pca_animation(projections(layers), labels, prompts=prompts, label_names=label_names, start_layer=start)
+    fig = pca_animation(projections(layers), labels, prompts=texts, label_names=label_names, start_layer=start,
+                        title=run.label)
     ui.figure_with_downloads(fig, f"pca-animation-{run.key[:8]}", note=what_this_shows("pca", run)
                              + "\n\nPress ▶ play to step through the layers (hover shows prompts; probe "
                                "confidence is in the one-layer view).", key="pca-anim", height=620)
@@ -97,5 +118,5 @@ else:
     else:
         projs = projections(layers) if shared else projections(selected)
         fig = pca_grid(projs, labels, layers=sorted(selected), label_names=label_names, cols=cols,
-                       shared_basis=shared, title=f"{run.label}")
+                       shared_basis=shared, title=f"{run.label}", prompts=texts)
         ui.figure_with_downloads(fig, f"pca-grid-{run.key[:8]}", note=what_this_shows("grid", run), key="pca-grid")

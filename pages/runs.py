@@ -5,10 +5,9 @@ from datetime import datetime
 import streamlit as st
 
 import ui
-from concept_depth.errors import ConceptDepthError
 from concept_depth.figures import layer_curves, what_this_shows
 from concept_depth.figures.bundle import make_bundle, runs_table
-from concept_depth.results import RunResult
+from concept_depth.pipeline import delete_run
 
 ui.ensure_navigation()
 
@@ -20,15 +19,9 @@ with st.expander("Import result JSON files (e.g. from a sweep on a GPU server)")
     files = st.file_uploader("Result files written by `python -m concept_depth run --out`", type=["json"],
                              accept_multiple_files=True, key="import_files")
     if files and st.button("Import", key="import"):
-        save_run = None
-        with ui.show_errors("import"):
-            save_run = ui.engine("pipeline", "save_run")
-        for f in files if save_run else []:
-            try:
-                result = save_run(store, RunResult.from_json(f.getvalue().decode("utf-8", errors="replace")))
-                st.success(f"imported {f.name}: {result.label}")
-            except ConceptDepthError as exc:
-                st.error(f"{f.name}: {exc}")
+        with ui.show_errors("import"):  # validated, stored apart from computed runs, clashes refused
+            for outcome in ui.import_results(store, [(f.name, f.getvalue()) for f in files]).outcomes:
+                (st.success if outcome.ok else st.error)(ui.escape_markdown(outcome.message))
         ui.bump_data_version()
 
 runs = ui.runs_or_notice("No cached runs yet. Run a probe, or import result files above.")
@@ -37,15 +30,21 @@ sizes = {}
 with ui.show_errors("cache sizes"):
     for e in store.entries():
         sizes[(e.kind, e.key)] = e.size_bytes
-table = runs_table(runs)
-table.insert(1, "activations (MB)", [round(sizes.get(("activations", r.extra.get("activation_key")), 0) / 1e6, 2)
-                                     for r in runs])
-st.dataframe(table, hide_index=True, width="stretch")
-st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB")
+ui.runs_dataframe(ui.runs_frame(runs))
+st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB · origin: probe = a probe run, "
+           "expression = the probe step of an expression analysis, sweep, or import = a result file")
+with st.expander("Every spec field of every run, with key and size (the runs.csv of a bundle)"):
+    full = runs_table(runs)
+    full.insert(1, "activations (MB)", [round(sizes.get(("activations", r.extra.get("activation_key")), 0) / 1e6, 2)
+                                        for r in runs])
+    st.dataframe(full, hide_index=True, width="stretch")
 
 by_key = {r.key: r for r in runs}
 st.subheader("Details")
-key = st.selectbox("Run", list(by_key), format_func=lambda k: ui.run_option(by_key[k]), key="runs_pick")
+keys = list(by_key)
+wanted = st.query_params.get("run")
+key = st.selectbox("Run", keys, index=keys.index(wanted) if wanted in keys else 0,
+                   format_func=lambda k: ui.run_option(by_key[k]), key="runs_pick")
 run = by_key[key]
 with st.expander("Full spec and depth definition"):
     st.json({"key": run.key, "created": run.created, "spec": run.spec, "depth": run.to_dict()["depth"],
@@ -57,11 +56,11 @@ confirm = c1.checkbox("Also delete its layer vectors", key="del_acts",
                       help="activations are shared by runs with different probe settings")
 if c2.button("Delete this run", key="delete"):
     with ui.show_errors("delete"):
-        ui.engine("pipeline", "delete_run")(store, key)
+        delete_run(store, key)
         if confirm and run.extra.get("activation_key"):
             store.delete_activations(run.extra["activation_key"])
         ui.bump_data_version()
-        st.success(f"deleted {run.label}")
+        st.success(f"deleted {ui.escape_markdown(run.label)}")
         st.rerun()
 
 st.subheader("Export a bundle")

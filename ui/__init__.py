@@ -1,24 +1,35 @@
 """Streamlit helpers for the app (the only place besides pages/ that imports streamlit).
 
-- engine access and caching: :func:`get_store`, :func:`model_loader` (``st.cache_resource``,
-  one model in memory), :func:`cached_runs`, :func:`layer_vectors`, :func:`predictions` (``st.cache_data``)
+- engine access and caching: :func:`get_store`, :func:`model_loader` / :func:`loader_for`
+  (``st.cache_resource``, loaded models within a memory budget, see ``ui.model_cache``),
+  :func:`import_results`, :func:`cached_runs`, :func:`layer_vectors`, :func:`predictions`,
+  :func:`catalog` (``st.cache_data``)
+- :func:`run_job`: the one way to run a long job (Cancel button, a bar per stage, errors in
+  place; nothing left on screen after it); :func:`execute_run` runs a probe through it
 - :func:`show_errors`: engine errors as ``st.error``, page stays usable
-- :class:`StreamlitProgress`: progress events -> ``st.progress`` with ETA; cancel flag
+- :func:`escape_markdown`: names from files and caches rendered literally
 - :func:`figure_with_downloads`: chart + "what this shows" + PNG/SVG/PDF downloads
+- run listings: :func:`runs_or_notice`, :func:`runs_frame`, :func:`latest_probe_run`, :func:`run_origin`
 """
 
-from .execute import execute_run, show_cancelled_notice
 from . import forms
-from .engine import (bump_data_version, cached_runs, catalog, engine, get_store, layer_vectors, model_loader,
-                     predictions, test_models_enabled)
+from .engine import (bump_data_version, cached_runs, catalog, get_store, import_results, layer_vectors, loader_for,
+                     model_loader, predictions, refresh_catalog, test_models_enabled)
 from .errors import show_errors
-from .navigation import ensure_navigation
 from .figures import figure_with_downloads
+from .jobs import execute_run, run_job, show_cancelled_notice
+from .navigation import ensure_navigation
 from .progress import StreamlitProgress, consume_cancel, request_cancel
-from .results import filter_runs, headline, label_names, run_option, runs_or_notice, show_run
+from .results import (ORIGINS, created_text, filter_runs, headline, label_names, latest_probe_run, run_name,
+                      run_option, run_origin, runs_dataframe, runs_frame, runs_or_notice, runs_static_table,
+                      show_run)
+from .text import escape_markdown
 
 __all__ = [
-    "bump_data_version", "cached_runs", "catalog", "engine", "get_store", "layer_vectors", "model_loader",
-    "predictions", "test_models_enabled", "show_errors", "ensure_navigation", "figure_with_downloads", "StreamlitProgress",
-    "consume_cancel", "request_cancel", "execute_run", "show_cancelled_notice", "filter_runs", "headline", "label_names", "run_option", "runs_or_notice", "show_run",
+    "forms", "bump_data_version", "cached_runs", "catalog", "get_store", "import_results", "layer_vectors",
+    "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "show_errors",
+    "escape_markdown", "figure_with_downloads", "execute_run", "run_job", "show_cancelled_notice",
+    "ensure_navigation", "StreamlitProgress", "consume_cancel", "request_cancel", "ORIGINS", "created_text",
+    "filter_runs", "headline", "label_names", "latest_probe_run", "run_name", "run_option", "run_origin",
+    "runs_dataframe", "runs_frame", "runs_or_notice", "runs_static_table", "show_run",
 ]

@@ -1,32 +1,29 @@
-"""The app's access to the engine: store, one cached model, cached runs and layer vectors.
+"""The app's access to the engine: store, loaded models (memory budget), cached runs and layer vectors.
 
-Streamlit caching lives here and nowhere else. Engine parts are imported lazily so a page
-whose engine part is missing shows a readable error instead of failing to load.
+Streamlit caching lives here and nowhere else.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import streamlit as st
 
-from concept_depth.errors import UnavailableError
+from concept_depth.datasets import dataset_catalog
+from concept_depth.datasets.sources import DATA_DIR_ENV
+from concept_depth.extraction import activations_from_key
+from concept_depth.imports import import_results as _import_results
+from concept_depth.models import load_model
+from concept_depth.pipeline import layer_predictions, list_runs
+from concept_depth.progress import ProgressCallback
+from concept_depth.results import RunResult
 from concept_depth.specs import ModelSpec
 from concept_depth.store import Store, default_cache_dir
 
 TEST_MODELS_ENV = "CONCEPT_DEPTH_TEST_MODELS"
-
-
-def engine(module: str, name: str) -> Any:
-    """``concept_depth.<module>.<name>``, or UnavailableError naming what is missing."""
-    try:
-        return getattr(importlib.import_module(f"concept_depth.{module}"), name)
-    except (ImportError, AttributeError) as exc:
-        raise UnavailableError(f"this build lacks concept_depth.{module}.{name} ({exc})") from exc
 
 
 def test_models_enabled() -> bool:
@@ -53,17 +50,36 @@ def bump_data_version() -> None:
     st.session_state["_cd_data_version"] = data_version() + 1
 
 
-# ---- the one model in memory ----------------------------------------------------------
-@st.cache_resource(max_entries=1, show_spinner=False)
-def _loaded_model(spec_json: str, device: str | None):
-    # max_entries=1: loading a second model evicts the first, so one model is in memory at a time.
-    load_model = engine("models", "load_model")
-    return load_model(ModelSpec.from_dict(json.loads(spec_json)), device=device)
+# ---- loaded models, within a memory budget ---------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _model_cache():
+    """One cache for every session: several small models at once, least recently used evicted first
+    (budget: $CONCEPT_DEPTH_MODEL_MEMORY_GB, else half the available memory; see ui.model_cache).
+    Loads happen outside this cached function (they draw progress bars, which Streamlit cannot
+    replay from a cached function); a second session asking for a model being loaded waits for it."""
+    from .model_cache import ModelCache
+
+    return ModelCache()
 
 
-def model_loader(spec: ModelSpec, device: str | None = None):
-    """``model_loader=`` for the engine: reuses the loaded model across reruns and tabs."""
-    return _loaded_model(json.dumps(spec.to_dict(), sort_keys=True), device)
+def model_loader(spec: ModelSpec, device: str | None = None, progress: ProgressCallback | None = None):
+    """``model_loader=`` for the engine: reuses loaded models across reruns, tabs and sessions.
+
+    The first load (with an embedded model's one-time conversion) reports to ``progress``.
+    """
+    key = (json.dumps(spec.to_dict(), sort_keys=True), device)
+    return _model_cache().get(key, lambda: load_model(spec, device=device, cache_dir=get_store().directory,
+                                                      progress=progress))
+
+
+def loader_for(progress: ProgressCallback | None) -> Callable[[ModelSpec], object]:
+    """A ``model_loader=`` whose first load (and conversion) reports to ``progress``."""
+    return lambda spec: model_loader(spec, progress=progress)
+
+
+def import_results(store: Store, files) -> Any:
+    """Import uploaded result files ``[(name, bytes)]``: an ImportReport, one outcome per file."""
+    return _import_results(store, files)
 
 
 # ---- runs --------------------------------------------------------------------------------
@@ -73,13 +89,12 @@ def cached_runs() -> list:
     Not st.cache_data: other tabs and the CLI write runs too, and reading a few hundred
     small JSON dicts from SQLite takes milliseconds.
     """
-    return engine("pipeline", "list_runs")(get_store())
+    return list_runs(get_store())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def layer_vectors(directory: str, activation_key: str, layers: tuple[int, ...]) -> dict:
     """{layer: [N, D] float32}, plus labels and prompts, for the Layers page."""
-    activations_from_key = engine("extraction", "activations_from_key")
     acts = activations_from_key(_store(directory), activation_key)
     return {"vectors": {l: np.asarray(acts.layer(l), dtype=np.float32) for l in layers},
             "labels": np.asarray(acts.labels), "prompts": list(acts.prompts)}
@@ -88,14 +103,20 @@ def layer_vectors(directory: str, activation_key: str, layers: tuple[int, ...]) 
 @st.cache_data(show_spinner=False, max_entries=256)
 def predictions(directory: str, run_json: str, layer: int) -> dict:
     """The probe's per-sample predictions at ``layer``: proba, pred, is_eval, correct ([N] each)."""
-    from concept_depth.results import RunResult
-
-    layer_predictions = engine("pipeline", "layer_predictions")
     p = layer_predictions(_store(directory), RunResult.from_json(run_json), layer)
     return {k: np.asarray(getattr(p, k)) for k in ("proba", "pred", "is_eval", "correct")}
 
 
 @st.cache_data(show_spinner=False)
+def _catalog(cache_dir: str, data_dir: str | None) -> list:
+    return dataset_catalog(data_dir=data_dir, cache_dir=cache_dir)
+
+
 def catalog() -> list:
     """The dataset catalog (which datasets exist and which are available here)."""
-    return engine("datasets", "dataset_catalog")()
+    return _catalog(str(get_store().directory), os.environ.get(DATA_DIR_ENV))
+
+
+def refresh_catalog() -> None:
+    """Forget the cached catalog (after a download, availability changed)."""
+    _catalog.clear()

@@ -35,7 +35,8 @@ def figure_with_downloads(fig: go.Figure, name: str, *, note: str | None = None,
     if note:
         with cols[0].expander("What this shows"):
             st.markdown(note)
-    with cols[1].popover("Download figure", width="stretch"):
+    with cols[1].popover("Download", icon=":material/download:", width="stretch",
+                         help="PNG, SVG or PDF at a size in inches"):
         w = st.number_input("width (inches)", 1.0, 20.0, 6.5, 0.25, key=f"w-{key}")
         h = st.number_input("height (inches)", 1.0, 20.0, 4.0, 0.25, key=f"h-{key}")
         dpi = st.number_input("DPI (PNG)", 72, 1200, 300, 50, key=f"dpi-{key}")

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from concept_depth.datasets import inspect_table, store_upload
 from concept_depth.errors import BadInputError
-from concept_depth.specs import (HOOKS, NOISE_KINDS, POOLINGS, PROBE_NAMES, PROBES, PROTOCOLS, QUANTS, DatasetSpec,
-                                 ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec)
+from concept_depth.models import KNOWN_MODELS, TINY_ARCHES
+from concept_depth.specs import (HOOK_DESCRIPTIONS, HOOKS, NOISE_KINDS, POOLINGS, PROBE_NAMES, PROBES, PROTOCOLS,
+                                 QUANTS, DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec)
 
-from .engine import catalog, engine, get_store, test_models_enabled
+from .datasets import dataset_location_note
+from .engine import catalog, get_store, test_models_enabled
 
 OTHER = "Other: hub id or local path…"
-HOOK_HELP = {"residual": "residual stream: layer 0 = embeddings, layer l = output of block l",
-             "post_attention_layernorm": "the paper's hook: output of post_attention_layernorm in each block",
-             "attn_out": "attention output of block l as added to the residual stream",
-             "mlp_out": "MLP output of block l as added to the residual stream"}
 
 
 def _query(name: str, default=None):
@@ -28,13 +27,12 @@ def _query(name: str, default=None):
 def model_picker() -> str:
     """Model source: the offline and paper models (with layer counts), tiny test models when
     ``CONCEPT_DEPTH_TEST_MODELS=1``, or any hub id / local path. ``?model=`` preselects."""
-    known = engine("models", "KNOWN_MODELS")
     options = {}
-    for m in known:
+    for m in KNOWN_MODELS:
         tags = ["offline"] if m.offline else (["gated, needs a token"] if m.gated else ["download"])
         options[f"{m.label} · {m.n_layers} layers · {m.params} · {', '.join(tags)}"] = m.source
     if test_models_enabled():
-        for arch in engine("models", "TINY_ARCHES"):
+        for arch in TINY_ARCHES:
             options[f"tiny:{arch} (random test model)"] = f"tiny:{arch}"
     labels = list(options) + [OTHER]
     wanted = _query("model")
@@ -53,7 +51,6 @@ def model_picker() -> str:
 
 def _save_upload(data: bytes, filename: str) -> str:
     """Content-addressed copy of an upload in the cache, so the dataset spec (and key) is stable."""
-    store_upload = engine("datasets", "store_upload")
     return str(store_upload(data, filename, cache_dir=get_store().directory))
 
 
@@ -75,7 +72,6 @@ def dataset_picker() -> dict:
         if up is None:
             raise BadInputError("upload a file, or pick a paper or built-in dataset")
         data = up.getvalue()
-        inspect_table = engine("datasets", "inspect_table")
         columns, preview = inspect_table(data, up.name)
         c1, c2 = st.columns(2)
         guess_text = next((c for c in columns if c.lower() in ("text", "statement", "sentence", "question")), columns[0])
@@ -98,6 +94,8 @@ def dataset_picker() -> dict:
                         key=f"dataset_{src}")
     info = next(d for d in group if d.name == name)
     st.caption(info.description)
+    if src == "Paper dataset":
+        dataset_location_note(paper)
     variant = None
     if info.variants:
         variant = st.selectbox("Variant", info.variants, key="variant",
@@ -105,33 +103,43 @@ def dataset_picker() -> dict:
     return dict(name=name, path=None, text_col=None, label_col=None, variant=variant)
 
 
+LIMIT_HELP = ("Decides run time and how exact the scores are: at most limit/2 samples per class, in file "
+              "order; 0 = every sample. The probe is scored on 40% of them (paper protocol), so 200 samples "
+              "give accuracies within about ±0.1.")
+
+
+def sample_limit(key: str = "limit", default: int = 200, container=st) -> int | None:
+    """The sample limit (0 = all) as a main control: it sets run time and accuracy. ``?limit=`` preselects."""
+    q_limit = _query("limit")
+    value = int(q_limit) if q_limit and str(q_limit).isdigit() else default
+    limit = container.number_input("Sample limit (0 = all)", 0, 100_000, value, 50, key=key, help=LIMIT_HELP)
+    return int(limit) or None
+
+
 def settings() -> dict:
-    """Bit width, noise, and the advanced options (hook, pooling, limit, protocol, probe)."""
-    c1, c2, c3, c4 = st.columns(4)
+    """Bit width, sample limit, noise, and the advanced options (hook, pooling, protocol, probe)."""
+    c1, c2, c3, c4, c5 = st.columns(5)
     q_default = int(_query("quant", 32)) if str(_query("quant", 32)).isdigit() else 32
     quant = c1.selectbox("Bit width", QUANTS, index=QUANTS.index(q_default) if q_default in QUANTS else 0,
                          format_func=lambda q: {32: "32 (float32)", 16: "16 (bfloat16)", 8: "8 (int8)",
                                                 4: "4 (NF4)"}[q], key="quant")
-    noise = c2.selectbox("Noise", NOISE_KINDS, key="noise",
+    limit = sample_limit(container=c2)
+    noise = c3.selectbox("Noise", NOISE_KINDS, key="noise",
                          help="paper: prefix 'aaa' or 'bbb' to each sample; typos: random character edits")
-    strength = c3.slider("Noise strength", 0.0, 1.0, 0.1, 0.05, key="noise_strength",
+    strength = c4.slider("Noise strength", 0.0, 1.0, 0.1, 0.05, key="noise_strength",
                          disabled=noise != "typos", help="edit rate (typos only)")
-    seed = c4.number_input("Noise seed", 0, 10_000, 0, key="noise_seed", disabled=noise == "none")
-    q_limit = _query("limit")
-    with st.expander("Advanced: hook, pooling, sample limit, protocol, probe"):
-        a1, a2, a3 = st.columns(3)
-        hook = a1.selectbox("Hook", HOOKS, key="hook", help="; ".join(f"{k}: {v}" for k, v in HOOK_HELP.items()))
+    seed = c5.number_input("Noise seed", 0, 10_000, 0, key="noise_seed", disabled=noise == "none")
+    with st.expander("Advanced: hook, pooling, protocol, probe"):
+        a1, a2 = st.columns(2)
+        hook = a1.selectbox("Hook", HOOKS, key="hook", help="; ".join(f"{k}: {v}" for k, v in HOOK_DESCRIPTIONS.items()))
         pooling = a2.selectbox("Pooling", POOLINGS, key="pooling", help="last token (paper) or mean over tokens")
-        limit = a3.number_input("Sample limit (0 = all)", 0, 100_000,
-                                int(q_limit) if q_limit and str(q_limit).isdigit() else 200, 50, key="limit",
-                                help="at most limit/2 samples per class, in file order")
         b1, b2, b3 = st.columns(3)
         protocol = b1.selectbox("Protocol", PROTOCOLS, key="protocol",
                                 help="paper: one 60/40 split, seed 42; cv: stratified k-fold with ±sd bands")
         probe = b2.selectbox("Probe", PROBES, key="probe", format_func=lambda p: PROBE_NAMES.get(p, p))
         folds = b3.number_input("Folds (cv)", 2, 20, 5, key="folds", disabled=protocol != "cv")
     return dict(quant=int(quant), noise=noise, strength=float(strength if noise == "typos" else 0.0),
-                seed=int(seed), hook=hook, pooling=pooling, limit=int(limit) or None, protocol=protocol,
+                seed=int(seed), hook=hook, pooling=pooling, limit=limit, protocol=protocol,
                 probe=probe, folds=int(folds))
 
 

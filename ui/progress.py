@@ -1,19 +1,31 @@
-"""Progress bar adapter: engine ProgressEvents -> ``st.progress`` with rate and ETA; cancel flag."""
+"""Progress display: engine ProgressEvents -> one ``st.progress`` bar per stage, with the stage's
+text, rate, ETA and its share of the time so far; the cancel flag.
+
+Stages arrive in the order the engine works: ``load`` (with ``convert`` inside it on a first
+use of the embedded model), ``extract``, ``probe``, ``expression``, ``download``. The time
+between two events is booked to the stage of the later one, so the shares add up to the
+whole wait and a long model conversion shows as what it is.
+"""
 
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 
 from concept_depth.progress import ProgressEvent
 
 CANCEL_KEY = "_cd_cancel_requested"
-STAGE_TEXT = {"load": "loading model", "extract": "extracting layer vectors", "probe": "training probes",
-              "expression": "scoring answers"}
+STAGE_TEXT = {"prepare": "reading the dataset and the cache", "load": "loading the model",
+              "convert": "converting the embedded model (first use only)", "extract": "extracting layer vectors",
+              "probe": "training probes", "expression": "scoring answers", "download": "downloading datasets"}
 
 
-def _fmt_s(seconds: float | None) -> str:
+def fmt_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "…"
+    if seconds < 0.5:
+        return "<1 s"
     seconds = int(round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
@@ -28,25 +40,76 @@ def consume_cancel() -> bool:
     return bool(st.session_state.pop(CANCEL_KEY, False))
 
 
+def stage_name(stage: str) -> str:
+    return STAGE_TEXT.get(stage, stage)
+
+
 class StreamlitProgress:
-    """Callable for the engine's ``progress=``: one bar per stage, text with count, rate and ETA.
+    """Callable for the engine's ``progress=``: one bar per stage and a line with each stage's share.
 
     Returns False (cancel) when the cancel flag is set, so an engine loop that checks its
     callback stops at the next batch; finished work stays cached.
     """
 
-    def __init__(self, container=None) -> None:
+    def __init__(self, container=None, *, clock=time.perf_counter) -> None:
         self.container = container if container is not None else st.container()
+        self.clock = clock
+        self.started = clock()
+        self.last = self.started
+        self.seconds: dict[str, float] = {}  # stage -> time booked to it
+        self.header = self.container.empty()
         self.bars: dict[str, object] = {}
         self.events: list[ProgressEvent] = []
+        self.header.caption(f"Starting: {stage_name('prepare')}…")
 
+    # ---- the engine's callback --------------------------------------------------------------
     def __call__(self, event: ProgressEvent) -> bool:
+        now = self.clock()
+        if not self.events:  # the wait before the first event: dataset, fingerprint, cache look-up
+            self.seconds["prepare"] = now - self.last
+        else:
+            self.seconds[event.stage] = self.seconds.get(event.stage, 0.0) + (now - self.last)
+        self.seconds.setdefault(event.stage, 0.0)
+        self.last = now
         self.events.append(event)
-        text = (f"{STAGE_TEXT.get(event.stage, event.stage)}: {event.done}/{event.total} {event.unit}"
-                + (f" · {event.rate:.1f} {event.unit}/s" if event.rate else "")
-                + (f" · ETA {_fmt_s(event.eta_s)}" if event.done < event.total else " · done"))
         bar = self.bars.get(event.stage)
         if bar is None:
-            bar = self.bars[event.stage] = self.container.progress(0.0, text=text)
-        bar.progress(event.fraction, text=text)
+            bar = self.bars[event.stage] = self.container.progress(0.0, text=self.bar_text(event))
+        bar.progress(event.fraction, text=self.bar_text(event))
+        self.header.caption(self.shares_line(running=event.stage if event.done < event.total else None))
         return not st.session_state.get(CANCEL_KEY, False)
+
+    # ---- text -----------------------------------------------------------------------------
+    def bar_text(self, event: ProgressEvent) -> str:
+        """``extracting layer vectors: 120/200 prompts · 14.2 prompts/s · ETA 6 s`` (+ the engine's detail)."""
+        head = stage_name(event.stage) + (f": {event.detail}" if event.detail else "")
+        finished = event.done >= event.total
+        if event.total <= 1 and event.unit in ("model", "file"):  # a single step: no count
+            return head + (" · done" if finished else "…")
+        text = f"{head} · {event.done}/{event.total} {event.unit}"
+        if event.rate:
+            text += f" · {event.rate:.1f} {event.unit}/s"
+        if finished:
+            return text + " · done"
+        return text + (f" · ETA {fmt_seconds(event.eta_s)}" if event.eta_s is not None else "")
+
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+    def shares_line(self, running: str | None = None) -> str:
+        """``1 min 20 s so far: converting … 59 s (74%) · loading the model 3 s (4%) · …``."""
+        total = self.total_seconds()
+        parts = []
+        for stage, sec in self.seconds.items():
+            if stage == "prepare" and sec < 0.5:  # a quick start-up is not worth a mention
+                continue
+            share = f" ({sec / total:.0%})" if total > 0 else ""
+            parts.append(f"{stage_name(stage)} {fmt_seconds(sec)}{share}")
+        head = f"{fmt_seconds(total)} so far" if running else f"took {fmt_seconds(total)}"
+        return head + (": " + " · ".join(parts) if parts else "")
+
+    def summary(self) -> str | None:
+        """One line for after the job: total time and each stage's share (None when nothing ran)."""
+        if not self.events:
+            return None
+        return self.shares_line().capitalize()

@@ -4,27 +4,92 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import pandas as pd
 import streamlit as st
 
 from concept_depth.figures import layer_curves, what_this_shows
 from concept_depth.figures.bundle import layer_table
+from concept_depth.figures.labels import run_labels
 from concept_depth.results import RunResult
 
+from .engine import cached_runs, catalog
+from .errors import show_errors
 from .figures import figure_with_downloads
+from .text import escape_markdown
+
+#: Where a stored run came from (``run.extra["origin"]``); runs stored before the field existed are probe runs.
+ORIGINS = {"probe": "probe run", "expression": "expression analysis", "sweep": "sweep", "import": "imported file"}
+ORIGIN_HELP = ("where the run came from: probe (a probe run), expression (the probe step of an expression "
+               "analysis), sweep, or import (a result file)")
+
+
+def run_origin(run: RunResult) -> str:
+    """``probe``, ``expression``, ``sweep`` or ``import`` (missing: ``probe``)."""
+    return str(run.extra.get("origin") or "probe")
+
+
+def latest_probe_run(runs: Sequence[RunResult]) -> RunResult | None:
+    """The newest run the user started as a probe run (not an expression analysis's probe step)."""
+    return next((r for r in runs if run_origin(r) == "probe"), None)
+
+
+def run_name(run: RunResult) -> str:
+    """Model · dataset · bit width · n, plus every setting that is not the default (hook, pooling, protocol...)."""
+    return run_labels([run]).common
+
+
+def created_text(run: RunResult) -> str:
+    return run.created[:16].replace("T", " ")
 
 
 def run_option(run: RunResult) -> str:
     """One line naming a run in pickers."""
-    s = run.spec
-    extra = f" · {s.get('hook')}" if s.get("hook") not in (None, "residual") else ""
-    extra += f" · {s.get('protocol')}" if s.get("protocol") not in (None, "paper") else ""
-    return f"{run.label}{extra} · n={run.n_samples} · {run.created[:16].replace('T', ' ')} · {run.key[:8]}"
+    origin = run_origin(run)
+    via = f" · from {ORIGINS.get(origin, origin)}" if origin != "probe" else ""
+    return f"{run_name(run)}{via} · {created_text(run)} · {run.key[:8]}"
+
+
+#: Column widths (pixels) that fit the runs table in a 1280-pixel window without horizontal
+#: scrolling; a long run name is cut with "…" (drag the column wider, or see Details).
+RUNS_COLUMNS = {
+    "run": st.column_config.TextColumn("run", width=265, help="model · dataset · bit width · samples, and any "
+                                       "setting that is not the default"),
+    "origin": st.column_config.TextColumn("origin", width=82, help=ORIGIN_HELP),
+    "samples": st.column_config.NumberColumn("samples", width=62),
+    "layers": st.column_config.NumberColumn("layers", width=52),
+    "jumping point": st.column_config.NumberColumn("jumping", width=62, help="jumping point (layer)"),
+    "converging point": st.column_config.NumberColumn("converging", width=80, help="converging point (layer)"),
+    "peak accuracy": st.column_config.NumberColumn("peak acc.", width=68, format="%.3f"),
+    "created": st.column_config.TextColumn("created", width=125),
+}
+
+
+def runs_frame(runs: Sequence[RunResult]) -> pd.DataFrame:
+    """One compact row per run: name, origin, size, depth metrics, creation time (to the minute)."""
+    return pd.DataFrame([{
+        "run": run_name(r), "origin": run_origin(r), "samples": r.n_samples,
+        "layers": r.n_layers, "jumping point": r.depth.jumping_point, "converging point": r.depth.converging_point,
+        "peak accuracy": round(r.depth.peak_accuracy, 3), "created": created_text(r),
+    } for r in runs], columns=list(RUNS_COLUMNS))
+
+
+def runs_dataframe(frame: pd.DataFrame, **kwargs) -> None:
+    """``st.dataframe`` of a :func:`runs_frame` with column widths that fit the page."""
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder="–",  # no jumping point: not acquired
+                 column_config={k: v for k, v in RUNS_COLUMNS.items() if k in frame.columns}, **kwargs)
+
+
+def runs_static_table(frame: pd.DataFrame) -> None:
+    """A short :func:`runs_frame` as ``st.table``: long names wrap, nothing is ever cut off."""
+    shown = frame.astype(object)
+    for col in ("jumping point", "converging point"):  # None means "not acquired"
+        shown[col] = ["–" if pd.isna(v) else str(int(v)) for v in frame[col]]
+    shown["peak accuracy"] = [f"{v:.3f}" for v in frame["peak accuracy"]]
+    st.table(shown, hide_index=True)
 
 
 def _layer_txt(run: RunResult, layer: int | None) -> str:
-    if layer is None:
-        return "not acquired"
-    return f"layer {layer}"
+    return "not acquired" if layer is None else f"layer {layer}"
 
 
 def headline(run: RunResult) -> None:
@@ -48,7 +113,7 @@ def headline(run: RunResult) -> None:
 
 def show_run(run: RunResult, *, key: str = "run") -> None:
     """Headline numbers, the layer curves with downloads and note, and the per-layer table."""
-    st.subheader(run.label)
+    st.subheader(escape_markdown(run.label))
     headline(run)
     x = st.radio("x-axis", ["layer", "relative depth"], horizontal=True, key=f"x-{key}")
     fig = layer_curves(run, x="relative" if x == "relative depth" else "layer")
@@ -82,8 +147,6 @@ def filter_runs(runs: Sequence[RunResult], *, key: str = "filters") -> list[RunR
 
 def label_names(run: RunResult) -> tuple[str, str]:
     """Class names of the run's dataset from the catalog, else ("0", "1")."""
-    from .engine import catalog
-
     name = str(run.spec.get("dataset", "")).lower()
     try:
         for info in catalog():
@@ -99,9 +162,6 @@ def runs_or_notice(empty_message: str, *, stop: bool = True) -> list:
 
     A failure to read the cache shows as an error and counts as no runs.
     """
-    from .engine import cached_runs
-    from .errors import show_errors
-
     runs = []
     with show_errors("could not list cached runs"):
         runs = cached_runs()

@@ -17,7 +17,7 @@ def loader_or_default(model_loader: Callable | None, device: str | None, store) 
     """``model_loader`` or one that keeps the last loaded model (one model in memory, loaded once)."""
     if model_loader is not None:
         return model_loader
-    from ..sweep import OneModelLoader
+    from ..sweeps import OneModelLoader
 
     return OneModelLoader(device, store.directory)
 

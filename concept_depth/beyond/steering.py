@@ -195,8 +195,8 @@ def _compute(spec, ex, key, store, samples, words, model_loader, batch_size, dev
     import torch
 
     from ..capture import AddAtLast, AnswerLogits, Capture, run_all
-    from ..expression.answer_words import resolve_answer_words
-    from ..expression.scoring import two_way_p1
+    from ..expression_analysis.answer_words import resolve_answer_words
+    from ..expression_analysis.scoring import two_way_p1
     from ..extraction import extract_activations
     from ..probing import paper_split
 

@@ -63,27 +63,34 @@ def common_prefix(seqs: list[list[int]]) -> int:
     return n
 
 
-def plan_batches(lengths: list[int], order: list[int], batch_size: int, max_growth: int = 8) -> list[list[int]]:
+def plan_batches(lengths: list[int], order: list[int], batch_size: int, max_growth: int = 8,
+                 max_padding: float = 0.05, min_tokens: int = 512) -> list[list[int]]:
     """Group ``order`` (sorted longest first) into batches.
 
     A batch holds ``batch_size`` prompts, or more when they are short: it may grow while
     its padded size stays within the token count of the first (longest) batch, up to
     ``max_growth * batch_size`` prompts. Memory peaks stay those of the first batch and
     short suffixes (after a shared prefix) do not run as tiny, inefficient matmuls.
+
+    A batch also closes early, once it holds ``min_tokens`` real tokens (enough rows for
+    efficient matrix products), when the next prompt would make padding more than
+    ``max_padding`` of its positions: padded positions are computed and thrown away.
     """
     if not order:
         return []
     budget = batch_size * max(32, lengths[order[0]])
     batches: list[list[int]] = []
     cur: list[int] = []
-    cur_max = 0
+    cur_max = cur_real = 0
     for i in order:
         new_max = max(cur_max, lengths[i])
-        if cur and (len(cur) >= batch_size * max_growth or
+        new_real = cur_real + lengths[i]
+        wasteful = (cur_real >= min_tokens and new_max * (len(cur) + 1) - new_real > max_padding * new_max * (len(cur) + 1))
+        if cur and (len(cur) >= batch_size * max_growth or wasteful or
                     (len(cur) >= batch_size and new_max * (len(cur) + 1) > budget)):
             batches.append(cur)
-            cur, new_max = [], lengths[i]
+            cur, new_max, new_real = [], lengths[i], lengths[i]
         cur.append(i)
-        cur_max = new_max
+        cur_max, cur_real = new_max, new_real
     batches.append(cur)
     return batches

@@ -108,6 +108,8 @@ class Capture:
         self.one_at_a_time = rows_depend_on_batch(loaded)
         self.reuse_prefix = reuse_prefix and self.is_decoder and not self.one_at_a_time
         self.lock = model_lock(self.model)
+        with self.lock:
+            A.use_fused_norms(self.model)  # same numbers, fewer passes over memory (idempotent)
         # transformers renamed the cache argument (``past_key_values`` -> ``cache``) in 5.x
         self._cache_arg = "cache" if "cache" in inspect.signature(self.body.forward).parameters else "past_key_values"
         self.stats = CaptureStats()

@@ -1,38 +1,47 @@
-"""``python -m concept_depth cache list|delete KEY|clear``: what the cache holds, with sizes."""
+"""``python -m concept_depth cache list|delete KEY|clear|verify|import FILE...``: what the cache holds.
+
+Entries are addressed by key only (as ``cache list`` prints them), never by path:
+``delete`` removes one entry or one converted model of this cache and nothing else.
+"""
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import sys
 import time
-from pathlib import Path
 
 from ..errors import BadInputError
+from ..store import check_key, format_bytes
+
+human = format_bytes  # kept for callers of the old name
+MIN_PREFIX = 4
+
+
+def _cache_dir_option(p: argparse.ArgumentParser, default) -> None:
+    p.add_argument("--cache-dir", default=default, help="cache directory (default $CONCEPT_DEPTH_CACHE or ./cache)")
 
 
 def register(sub) -> None:
-    p = sub.add_parser("cache", help="list or delete cached activations, results and converted models")
-    p.add_argument("--cache-dir", default=None, help="cache directory (default $CONCEPT_DEPTH_CACHE or ./cache)")
+    p = sub.add_parser("cache", help="list, verify, import or delete cached activations, results and converted models")
+    _cache_dir_option(p, None)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
-    actions.add_parser("list", help="list entries with their sizes")
-    d = actions.add_parser("delete", help="delete one entry by key (a unique prefix is enough)")
+    # --cache-dir may come before or after the action; SUPPRESS keeps the earlier value when absent
+    _cache_dir_option(actions.add_parser("list", help="list entries with their sizes"), argparse.SUPPRESS)
+    d = actions.add_parser("delete", help="delete one entry by key (a unique prefix is enough) or one converted "
+                                          "model by name, as `cache list` shows them")
     d.add_argument("key")
+    _cache_dir_option(d, argparse.SUPPRESS)
     c = actions.add_parser("clear", help="delete every cached activation and result")
     c.add_argument("--models", action="store_true", help="also delete converted models (the embedded one "
                                                           "takes a minute to convert again)")
+    _cache_dir_option(c, argparse.SUPPRESS)
+    v = actions.add_parser("verify", help="check every entry (checksums, metadata, results); one line per problem")
+    v.add_argument("--repair", action="store_true", help="delete damaged entries (they are computed again when needed)")
+    _cache_dir_option(v, argparse.SUPPRESS)
+    i = actions.add_parser("import", help="import result JSON files made elsewhere (validated; never replaces a run)")
+    i.add_argument("files", nargs="+", metavar="FILE")
+    _cache_dir_option(i, argparse.SUPPRESS)
     p.set_defaults(func=_cache, action=None)
-
-
-def human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
-
-
-def _dir_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
 def _describe(entry) -> str:
@@ -41,47 +50,104 @@ def _describe(entry) -> str:
         m, d = spec["model"], spec.get("dataset") or {}
         return (f"{spec.get('model_label') or m.get('source')} / {d.get('name')} / {spec.get('hook')} / "
                 f"{spec.get('pooling')}")
-    parts = [str(spec.get(k)) for k in ("model_label", "model", "dataset", "quant", "hook") if spec.get(k)]
+    if entry.kind == "partial":
+        return "extraction in progress or interrupted (resumes on the next run)"
+    parts = [str(spec.get(k))[:60] for k in ("model_label", "model", "dataset", "quant", "hook") if spec.get(k)]
     return " / ".join(parts)
+
+
+def _list(store) -> int:
+    entries = store.entries()
+    models = store.converted_models()
+    from ..layer_files import folder_bytes
+
+    model_bytes = {name: folder_bytes(path) for name, path in models.items()}
+    print(f"cache: {store.directory}  ({format_bytes(store.total_bytes())} in entries, "
+          f"{format_bytes(sum(model_bytes.values()))} in converted models)")
+    if not entries:
+        print("no cached activations or results")
+    for e in entries:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created)) if e.created else "-"
+        print(f"{e.kind:<12} {e.key:<26} {format_bytes(e.size_bytes):>9}  {when}  {_describe(e)}")
+    for name, size in model_bytes.items():
+        print(f"{'model':<12} {name:<26} {format_bytes(size):>9}")
+    for path in store.leftovers():
+        print(f"note: {path.name} is ignored (old cache format or damaged index); `cache clear` or "
+              "`cache verify --repair` removes it")
+    return 0
+
+
+def _delete(store, key: str) -> int:
+    check_key(key, "cache key or model name")
+    entries = store.entries()
+    exact = [e for e in entries if e.key == key]
+    hits = exact or ([e for e in entries if e.key.startswith(key)] if len(key) >= MIN_PREFIX else [])
+    if not hits and key in store.converted_models():
+        size = store.delete_converted_model(key)
+        print(f"deleted converted model {key} ({format_bytes(size)})")
+        return 0
+    if not hits:
+        extra = f" (a key prefix needs at least {MIN_PREFIX} characters)" if len(key) < MIN_PREFIX else ""
+        raise BadInputError(f"no cache entry with key {key!r}{extra}; see `cache list`")
+    if len({e.key for e in hits}) > 1:
+        raise BadInputError(f"key prefix {key!r} matches {len({e.key for e in hits})} entries; give more characters")
+    for e in hits:
+        store.delete(e.kind, e.key)
+        print(f"deleted {e.kind} {e.key} ({format_bytes(e.size_bytes)})")
+    return 0
+
+
+def _clear(store, models: bool) -> int:
+    before = store.total_bytes()
+    store.clear()
+    print(f"cleared {format_bytes(before)} of cached activations and results")
+    if models:
+        freed = sum(store.delete_converted_model(name) for name in list(store.converted_models()))
+        print(f"deleted {format_bytes(freed)} of converted models")
+    return 0
+
+
+def _verify(store, repair: bool) -> int:
+    from ..cache_verify import verify_cache
+
+    findings = verify_cache(store, repair=repair)
+    for f in findings:
+        print(f.line())
+    n = len(store.entries())
+    if not findings:
+        print(f"cache {store.directory}: {n} entries, all intact")
+        return 0
+    if repair:
+        print(f"repaired: deleted {len(findings)} damaged or stray items; {n} intact entries remain")
+        return 0
+    sys.stderr.write(f"error: {len(findings)} problems in the cache (listed above); "
+                     "`cache verify --repair` deletes the damaged items\n")
+    return 1
+
+
+def _import(store, files) -> int:
+    from ..imports import import_results
+
+    report = import_results(store, files)
+    for o in report.outcomes:
+        print(o.message, file=sys.stdout if o.ok else sys.stderr)
+    if report.failed:
+        sys.stderr.write(f"error: {len(report.failed)} of {len(report.outcomes)} files were not imported "
+                         "(listed above)\n")
+        return 2
+    return 0
 
 
 def _cache(args: argparse.Namespace) -> int:
     from ..store import Store
 
     store = Store(args.cache_dir)
-    models = store.directory / "models"
     if args.action in (None, "list"):
-        entries = store.entries()
-        print(f"cache: {store.directory}  ({human(store.total_bytes())} in entries, "
-              f"{human(_dir_size(models))} in converted models)")
-        if not entries:
-            print("no cached activations or results")
-        for e in entries:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.created)) if e.created else "-"
-            print(f"{e.kind:<12} {e.key:<26} {human(e.size_bytes):>9}  {when}  {_describe(e)}")
-        for sub in sorted(models.iterdir()) if models.exists() else []:
-            if sub.is_dir() and not sub.name.startswith("."):
-                print(f"{'model':<12} {sub.name:<26} {human(_dir_size(sub)):>9}")
-        return 0
+        return _list(store)
     if args.action == "delete":
-        hits = [e for e in store.entries() if e.key.startswith(args.key)]
-        if not hits and (models / args.key).is_dir():
-            shutil.rmtree(models / args.key)
-            print(f"deleted converted model {args.key}")
-            return 0
-        if not hits:
-            raise BadInputError(f"no cache entry with key {args.key!r} (see `cache list`)")
-        if len({e.key for e in hits}) > 1:
-            raise BadInputError(f"key prefix {args.key!r} matches {len(hits)} entries; give more characters")
-        for e in hits:
-            store.delete(e.kind, e.key)
-            print(f"deleted {e.kind} {e.key} ({human(e.size_bytes)})")
-        return 0
-    before = store.total_bytes()
-    store.cache.clear()
-    print(f"cleared {human(before)} of cached activations and results")
-    if args.models and models.exists():
-        size = _dir_size(models)
-        shutil.rmtree(models)
-        print(f"deleted {human(size)} of converted models")
-    return 0
+        return _delete(store, args.key)
+    if args.action == "verify":
+        return _verify(store, args.repair)
+    if args.action == "import":
+        return _import(store, args.files)
+    return _clear(store, args.models)

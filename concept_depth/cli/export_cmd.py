@@ -136,8 +136,18 @@ def _int_list(text: str | None) -> list[int] | None:
 def _run(args: argparse.Namespace) -> int:
     from ..store import Store
 
+    from .options import check_output_path, check_range
+
     if not args.figure and not args.bundle:
         raise BadInputError("give --figure FILE.svg|png|pdf or --bundle FILE.zip")
+    if args.figure:
+        check_output_path(args.figure, "--figure", suffixes=(".png", ".svg", ".pdf"))
+    if args.bundle:
+        check_output_path(args.bundle, "--bundle", suffixes=(".zip",))
+    check_range(args.width, "--width", 0.5, 100)
+    check_range(args.height, "--height", 0.5, 100)
+    check_range(args.dpi, "--dpi", 10, 2400)
+    check_range(args.layer, "--layer", 0, 10**6)
     store = Store(args.cache_dir) if args.cache_dir else None
     runs = load_results(args.results, store)
     if args.figure:

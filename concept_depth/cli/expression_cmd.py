@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_chat_template_option, add_dataset_options, add_model_options, dataset_spec, model_spec
+from .options import (add_chat_template_option, add_dataset_options, add_model_options, check_output_path,
+                      check_run_options, dataset_spec, model_spec)
 from .progress_bar import emit_result, progress_bar
 
 
@@ -27,7 +28,12 @@ def format_table(result) -> str:
         lines.append(f"{s['k']:>5} {_fmt(s['accuracy']):>10} {_fmt(s['pass1']):>7} {_fmt(s.get('auc')):>6} "
                      f"{_fmt(s.get('predicted_class1')):>7} {_fmt(s['answer_mass'], 4):>11}")
     ns = [p for p in result.pass_at_n if p["n"] in (1, 2, 4, 8, 16)]
-    lines += ["", "pass@n (zero-shot): " + "  ".join(f"n={p['n']}: {p['pass']:.3f}" for p in ns)]
+    lines += ["", "pass@n (zero-shot): " + "  ".join(f"n={p['n']}: {p['pass']:.3f}" for p in ns)
+              + "   (a coin flipper: 1 - 0.5^n)"]
+    maj = [m for m in result.maj_at_n if m["n"] in (1, 3, 5, 9, 15)]
+    if maj:
+        lines.append("maj@n  (zero-shot): " + "  ".join(f"n={m['n']}: {m['maj']:.3f}" for m in maj)
+                     + "   (majority of n sampled answers; a coin flipper: 0.5)")
     s, spec = result.summary, result.spec
     words = spec.get("answer_words") or []
     tokens = spec.get("answer_tokens") or [[], []]
@@ -53,7 +59,7 @@ def format_table(result) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..expression import ExpressionSpec, parse_answer_words, parse_shots, run_expression
+    from ..expression_analysis import ExpressionSpec, parse_answer_words, parse_shots, run_expression
     from ..store import Store
 
     spec = ExpressionSpec(model=model_spec(args), dataset=dataset_spec(args), shots=parse_shots(args.shots),
@@ -61,6 +67,9 @@ def _run(args: argparse.Namespace) -> int:
                           answer_cue=args.answer_cue.replace("\\n", "\n"), pool_size=args.pool_size,
                           max_n=args.max_n, max_tokens=args.max_tokens, probe=not args.no_probe,
                           chat_template=args.chat_template)
+    check_run_options(args)
+    if args.out:
+        check_output_path(args.out, "--out")
     store = Store(args.cache_dir)
     with progress_bar(args) as bar:
         result = run_expression(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar)

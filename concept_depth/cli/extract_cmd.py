@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import BadInputError
-from .options import add_dataset_options, add_extraction_options, add_model_options, extraction_spec
+from .options import (add_dataset_options, add_extraction_options, add_model_options, check_output_path,
+                      check_run_options, extraction_spec)
 
 
 def register(sub) -> None:
@@ -33,12 +32,9 @@ def _extract(args: argparse.Namespace) -> int:
     from ..store import Store
     from .progress_bar import progress_bar
 
-    if args.batch_size < 1:
-        raise BadInputError("--batch-size must be at least 1")
-    out = Path(args.out)
-    if out.suffix != ".npz":
-        raise BadInputError(f"--out must name a .npz file, got {out.name}")
-    spec = extraction_spec(args)
+    spec = extraction_spec(args)  # options and the output path are checked before any model is loaded
+    check_run_options(args)
+    out = check_output_path(args.out, "--out", suffixes=(".npz",))
     store = Store(args.cache_dir)
     with progress_bar(args) as bar:
         acts = extract_activations(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar)

@@ -14,7 +14,8 @@ import sys
 
 from ..errors import ConceptDepthError
 
-COMMANDS = ("datasets", "extract", "run", "sweep", "expression", "transfer", "directions", "steer", "export", "cache")
+COMMANDS = ("datasets", "models", "extract", "run", "sweep", "expression", "transfer", "directions", "steer", "export",
+            "cache")
 
 
 class _Parser(argparse.ArgumentParser):

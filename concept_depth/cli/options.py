@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
+from pathlib import Path
 
 from .. import spec_builders
+from ..errors import BadInputError
 from ..specs import HOOKS, NOISE_KINDS, POOLINGS, DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
 
 
 def add_model_options(p: argparse.ArgumentParser, multi: bool = False) -> None:
     h = "comma-separated " if multi else ""
     p.add_argument("--model", default="embedded",
-                   help=f"{h}model: 'embedded' (Gemma 3 270M, offline), 'minilm', a hub id, a local dir or a .gguf file")
+                   help=f"{h}model: 'embedded' (Gemma 3 270M, offline), 'smollm2' (SmolLM2 135M Instruct, offline), "
+                        "'minilm', a hub id, a local dir or a .gguf file")
     p.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
     p.add_argument("--quant", default="32", help=f"{h}bit width: 32 (float32), 16 (bfloat16), 8 (int8), 4 (NF4)")
     p.add_argument("--trust-remote-code", action="store_true", help="allow a hub model's own code to run")
@@ -80,10 +85,64 @@ def run_spec(args: argparse.Namespace) -> RunSpec:
 
 
 def sweep_options(args: argparse.Namespace) -> dict:
-    """Keywords of ``concept_depth.sweep.plan_sweep`` (model, quant, dataset, noise are comma lists)."""
+    """Keywords of ``concept_depth.sweeps.plan_sweep`` (model, quant, dataset, noise are comma lists)."""
     return options_of(args, MODEL_KEYS + DATASET_KEYS + EXTRACTION_KEYS + spec_builders.PROBE_KEYS
                       + spec_builders.DEPTH_KEYS)
 
 
 def split_list(value: str) -> list[str]:
     return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+# ---- checks made before any model is loaded --------------------------------------------------
+def check_output_path(path: str | os.PathLike, option: str, *, folder: bool = False,
+                      suffixes: tuple[str, ...] | None = None) -> Path:
+    """``path`` if the command will be able to write it, else one BadInputError line.
+
+    Called before any model is loaded, so a typo costs nothing: a file path must not be a
+    folder or lie under a file, a folder path must not be a file, and the nearest existing
+    folder must accept a new file (tried with a temporary file, so read-only disks, missing
+    permissions and full quotas all show up). ``suffixes`` (e.g. ``(".zip",)``) are the
+    allowed extensions.
+    """
+    text = str(path)
+    p = Path(text).expanduser()
+    if not text.strip():
+        raise BadInputError(f"{option} needs a path")
+    if suffixes and p.suffix.lower() not in suffixes:
+        ends = suffixes[0] if len(suffixes) == 1 else f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
+        raise BadInputError(f"{option} must end in {ends}, got {p.name!r}")
+    if folder:
+        if p.exists() and not p.is_dir():
+            raise BadInputError(f"{option} {text}: that is a file, not a folder")
+    elif p.is_dir() or text.endswith(("/", os.sep)):
+        raise BadInputError(f"{option} {text}: that is a folder; give a file name")
+    place = p if folder else p.parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if not place.is_dir():
+        raise BadInputError(f"{option} {text}: {place} is a file, so nothing can be written under it")
+    try:
+        fd, probe = tempfile.mkstemp(dir=place, prefix=".concept-depth-write-test-")
+        os.close(fd)
+        os.unlink(probe)
+        if not folder and p.exists():
+            with open(p, "ab"):
+                pass
+    except OSError as exc:
+        raise BadInputError(f"{option} {text}: cannot write there ({exc.strerror or exc})") from None
+    return p
+
+
+def check_range(value, option: str, low: float, high: float) -> None:
+    """One BadInputError line unless ``low <= value <= high`` (None passes: the default applies)."""
+    if value is None:
+        return
+    if not (low <= value <= high):  # also false for NaN
+        raise BadInputError(f"{option} must be between {low:g} and {high:g}, got {value}")
+
+
+def check_run_options(args: argparse.Namespace) -> None:
+    """Run options that are not spec fields: --batch-size, --jobs."""
+    check_range(getattr(args, "batch_size", None), "--batch-size", 1, 65536)
+    check_range(getattr(args, "jobs", None), "--jobs", 1, 1024)

@@ -21,13 +21,17 @@ class TqdmProgress:
     def __call__(self, event) -> bool:
         from tqdm import tqdm
 
+        detail = getattr(event, "detail", None)
+        desc = f"{self.prefix}{event.stage}: {detail}" if detail else f"{self.prefix}{event.stage}"
         if event.stage != self.stage or self.bar is None:
             self.close()
             self.stage = event.stage
-            self.bar = tqdm(total=event.total, desc=f"{self.prefix}{event.stage}", unit=f" {event.unit}",
+            self.bar = tqdm(total=event.total, desc=desc, unit=f" {event.unit}",
                             file=sys.stderr, leave=False, disable=self.disable, dynamic_ncols=True)
         self.bar.total = event.total
         self.bar.n = event.done
+        if detail:  # stage text stays until the next one replaces it
+            self.bar.set_description_str(desc, refresh=False)
         self.bar.refresh()
         if event.done >= event.total:
             self.close()

@@ -11,7 +11,10 @@ import math
 
 from ..specs import PROBES, PROTOCOLS
 from .progress_bar import emit_result, progress_bar
-from .options import add_dataset_options, add_extraction_options, add_model_options, run_spec
+from .options import (add_dataset_options, add_extraction_options, add_model_options, check_output_path,
+                      check_run_options, run_spec)
+
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def add_probe_options(p: argparse.ArgumentParser) -> None:
@@ -86,7 +89,13 @@ def _run(args: argparse.Namespace) -> int:
     from ..pipeline import run_probe
     from ..store import Store
 
+    # Every option and output path is checked before any model is loaded.
     spec = run_spec(args)
+    check_run_options(args)
+    if args.out:
+        check_output_path(args.out, "--out")
+    if args.figure:
+        check_output_path(args.figure, "--figure", suffixes=FIGURE_SUFFIXES)
     store = Store(args.cache_dir)
     with progress_bar(args) as bar:
         result = run_probe(spec, store=store, batch_size=args.batch_size, device=args.device, progress=bar,

@@ -13,7 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-from .options import add_dataset_options, add_extraction_options, add_model_options, sweep_options
+from .options import (add_dataset_options, add_extraction_options, add_model_options, check_output_path,
+                      check_run_options, sweep_options)
 from .progress_bar import TqdmProgress
 from .run_cmd import add_probe_options
 
@@ -47,10 +48,11 @@ def _slug(*parts) -> str:
 
 def _sweep(args: argparse.Namespace) -> int:
     from ..store import Store
-    from ..sweep import plan_sweep, run_sweep
+    from ..sweeps import plan_sweep, run_sweep
 
-    items = plan_sweep(**sweep_options(args))
-    out_dir = Path(args.out_dir)
+    items = plan_sweep(**sweep_options(args))  # every spec first: a typo fails before hours of work
+    check_run_options(args)
+    out_dir = check_output_path(args.out_dir, "--out-dir", folder=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     store = Store(args.cache_dir)
     rows = []

@@ -37,9 +37,9 @@ def _read_bytes(source: str | os.PathLike | bytes, filename: str, max_bytes: int
         if not path.is_file():
             raise BadInputError(f"dataset file {path} does not exist")
         size = path.stat().st_size
-    if size > max_bytes:
-        raise BadInputError(f"{filename} is {size / 1e6:.1f} MB, larger than the limit of "
-                            f"{max_bytes / 1e6:.0f} MB; use a smaller file or raise the limit")
+    if size > max_bytes:  # MB = 2**20 bytes, as the README and Streamlit's upload limit count them
+        raise BadInputError(f"{filename} is {size / 2**20:.1f} MB, larger than the limit of "
+                            f"{max_bytes / 2**20:.0f} MB; use a smaller file or raise the limit")
     data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
     if not data.strip():
         raise BadInputError(f"{filename} is empty")
@@ -61,6 +61,55 @@ def _format(filename: str) -> str:
     return FORMATS[ext]
 
 
+def _json_type(value) -> str:
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _is_one_json_value(line: str) -> bool:
+    try:
+        json.loads(line)
+        return True
+    except json.JSONDecodeError:
+        return False
+
+
+def _json_records(text: str, filename: str) -> list[dict]:
+    """Objects of a JSON-lines file (one per line), or of one JSON array spanning the file.
+
+    Errors name the file's own line number. A file is read as one array only when its first
+    line is not a complete JSON value by itself (so JSON lines holding arrays are JSON lines).
+    """
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    if text.lstrip().startswith("[") and not _is_one_json_value(lines[first]):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BadInputError(f"{filename} is not a valid JSON array ({exc.msg} at line {exc.lineno})") from None
+        if not isinstance(records, list):
+            raise BadInputError(f"{filename}: expected a JSON array of objects")
+        for i, record in enumerate(records, 1):
+            if not isinstance(record, dict):
+                raise BadInputError(f"{filename}: item {i} of the JSON array is a JSON {_json_type(record)}, not an "
+                                    "object with named fields")
+        return records
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise BadInputError(f"{filename} is not valid JSON lines ({exc.msg} at line {number}, "
+                                f"column {exc.colno})") from None
+        if not isinstance(record, dict):
+            raise BadInputError(f"{filename}: line {number} is a JSON {_json_type(record)}, not an object with "
+                                "named fields")
+        records.append(record)
+    return records
+
+
 def read_table(source: str | os.PathLike | bytes, filename: str | None = None, *,
                max_bytes: int = DEFAULT_MAX_BYTES) -> pd.DataFrame:
     """Read a user file into a DataFrame (CSV/TSV cells as str; JSON values kept as parsed).
@@ -72,17 +121,7 @@ def read_table(source: str | os.PathLike | bytes, filename: str | None = None, *
     kind = _format(filename)
     text = _decode(_read_bytes(source, filename, max_bytes), filename)
     if kind == "jsonl":
-        stripped = text.lstrip()
-        try:
-            if stripped.startswith("["):
-                records = json.loads(text)
-            else:
-                records = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as exc:
-            raise BadInputError(f"{filename} is not valid JSON lines ({exc.msg} at line {exc.lineno})") from None
-        if not all(isinstance(r, dict) for r in records):
-            raise BadInputError(f"{filename}: every JSON line must be an object with named fields")
-        df = pd.DataFrame.from_records(records)
+        df = pd.DataFrame.from_records(_json_records(text, filename))
     else:
         try:
             df = pd.read_csv(io.StringIO(text), sep="," if kind == "csv" else "\t", dtype=str,

@@ -40,6 +40,10 @@ SHA256 = {
 }
 
 
+class DownloadFailed(UnavailableError):
+    """No local copy and the download itself failed (offline, DNS, HTTP error, timeout)."""
+
+
 @dataclass(frozen=True)
 class FileSource:
     """One dataset file: its local name, public URL and sha256 (None = trust on first download)."""
@@ -112,7 +116,7 @@ def locate_file(source: FileSource, *, data_dir=None, cache_dir=None) -> Path:
         payload = fetch(source.url)
     except Exception as exc:  # offline, DNS, HTTP error, timeout: all mean "not available here"
         where = data_dir_from_env(data_dir)
-        raise UnavailableError(
+        raise DownloadFailed(
             f"dataset file {source.filename} is not available: not in the data directory "
             f"({where or f'${DATA_DIR_ENV} is unset'}) nor in the cache ({target.parent}), and downloading "
             f"{source.url} failed ({type(exc).__name__}: {exc}); set {DATA_DIR_ENV} to a folder holding "
@@ -129,3 +133,61 @@ def locate_file(source: FileSource, *, data_dir=None, cache_dir=None) -> Path:
     if source.sha256 is None:  # trust on first use: remember the hash we got
         target.with_name(target.name + ".sha256").write_text(f"{digest}  {source.filename}\n")
     return target
+
+
+@dataclass(frozen=True)
+class DownloadReport:
+    """What :func:`download_paper_datasets` did: file names found locally, downloaded, or failed
+    (with the one-line reason)."""
+
+    found: tuple[str, ...]
+    downloaded: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]
+
+
+def paper_sources() -> tuple[FileSource, ...]:
+    """Every file the paper's datasets read (one entry per file)."""
+    from .registry import ENTRIES  # the registry imports this module
+
+    seen: dict[str, FileSource] = {}
+    for entry in ENTRIES:
+        for source in entry.files:
+            seen.setdefault(source.filename, source)
+    return tuple(seen.values())
+
+
+def download_paper_datasets(cache_dir=None, progress=None, *, data_dir=None) -> DownloadReport:
+    """Make every paper dataset file available: what is missing is downloaded into
+    ``<cache_dir>/datasets/`` and verified (the same path as a first use).
+
+    progress : callback told ``ProgressEvent(stage="download", unit="files", detail=filename)``;
+        returning False cancels (files already fetched stay).
+    """
+    from ..progress import ProgressEvent
+
+    found, downloaded, failed = [], [], []
+    sources = paper_sources()
+    offline: str | None = None
+    for i, source in enumerate(sources):
+        if progress is not None and progress(ProgressEvent("download", i, len(sources), unit="files",
+                                                           detail=source.filename)) is False:
+            from ..errors import Cancelled
+
+            raise Cancelled(f"download cancelled at {i}/{len(sources)} files")
+        if find_local(source, data_dir, cache_dir) is not None:
+            found.append(source.filename)
+            continue
+        if offline is not None:  # one failed download says the network is out: do not wait on each file
+            failed.append((source.filename, f"not tried: {offline}"))
+            continue
+        try:
+            locate_file(source, data_dir=data_dir, cache_dir=cache_dir)
+            downloaded.append(source.filename)
+        except DownloadFailed as exc:
+            failed.append((source.filename, str(exc)))
+            offline = f"downloading {source.filename} failed first"
+        except UnavailableError as exc:  # e.g. a checksum mismatch: this file only
+            failed.append((source.filename, str(exc)))
+    if progress is not None:
+        progress(ProgressEvent("download", len(sources), len(sources), unit="files"))
+    return DownloadReport(tuple(found), tuple(downloaded), tuple(failed))

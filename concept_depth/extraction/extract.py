@@ -13,7 +13,7 @@ from ..datasets.sample_set import SampleSet
 from ..errors import BadInputError
 from ..progress import ProgressCallback, ProgressTracker
 from ..specs import ExtractionSpec, ModelSpec
-from ..store import Store
+from ..store import IncompleteEntryError, Store
 from .activations import Activations, activations_from_key
 from .keys import activation_key
 
@@ -80,17 +80,6 @@ def extract_activations(spec: ExtractionSpec, *, store: Store, samples: SampleSe
     return acts
 
 
-def _resume_rows(store: Store, key: str, n: int, width: tuple[int, int]) -> np.ndarray:
-    """Rows a killed or cancelled extraction of ``key`` already wrote (chunks of another shape are dropped)."""
-    idx, feats = store.read_chunks(key)
-    if feats is None:
-        return np.zeros(0, dtype=np.int64)
-    if feats.shape[1:] != width or (len(idx) and idx.max() >= n):
-        store.clear_chunks(key)
-        return np.zeros(0, dtype=np.int64)
-    return np.unique(idx)
-
-
 def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, device, progress) -> Activations:
     t0 = time.perf_counter()
     if model_loader is None:
@@ -107,33 +96,39 @@ def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, d
     row_bytes = len(layers) * lm.hidden_size * 4
     store.check_free_space(2 * n * row_bytes, f"the layer vectors of {n} prompts")
     have = np.zeros(n, dtype=bool)
-    have[_resume_rows(store, key, n, (len(layers), lm.hidden_size))] = True
+    done_before = store.chunk_indices(key)  # a killed or cancelled run of this key resumes here
+    have[done_before[done_before < n]] = True
     tracker = ProgressTracker(progress, "extract", n, start_done=int(have.sum()))
     tracker.update(int(have.sum()))
-    pending_idx: list[int] = []
-    pending: list[np.ndarray] = []
-    last_flush = time.perf_counter()
+    reader = PooledLayers(spec.hook, layers, spec.pooling)
 
-    def flush() -> None:
-        nonlocal last_flush
-        if pending_idx:
-            store.write_chunk(key, np.asarray(pending_idx), np.concatenate(pending))
-            pending_idx.clear()
-            pending.clear()
+    def extract_rows(rows) -> None:
+        """Run ``rows`` and stream their vectors to the store in chunks (never all N at once)."""
+        pending_idx: list[int] = []
+        pending: list[np.ndarray] = []
         last_flush = time.perf_counter()
 
-    reader = PooledLayers(spec.hook, layers, spec.pooling)
+        def flush() -> None:
+            nonlocal last_flush
+            if pending_idx:
+                store.write_chunk(key, np.asarray(pending_idx), np.concatenate(pending))
+                pending_idx.clear()
+                pending.clear()
+            last_flush = time.perf_counter()
+
+        try:
+            for chunk, vecs in cap.run(ids, reader, batch_size=batch_size, rows=rows):  # vecs [b, K, D]
+                have[chunk] = True
+                pending_idx.extend(int(i) for i in chunk)
+                pending.append(vecs)
+                if time.perf_counter() - last_flush >= CHUNK_SECONDS:
+                    flush()
+                tracker.update(int(have.sum()))
+        finally:
+            flush()  # keep finished work on cancel, error or interrupt
+
     todo = np.flatnonzero(~have)
-    try:
-        for chunk, vecs in cap.run(ids, reader, batch_size=batch_size, rows=todo):  # vecs [b, K, D]
-            have[chunk] = True
-            pending_idx.extend(int(i) for i in chunk)
-            pending.append(vecs)
-            if time.perf_counter() - last_flush >= CHUNK_SECONDS:
-                flush()
-            tracker.update(int(have.sum()))
-    finally:
-        flush()  # keep finished work on cancel, error or interrupt
+    extract_rows(todo)
     extract_s = time.perf_counter() - t1
     fresh = len(todo)
     stats = cap.stats
@@ -147,5 +142,15 @@ def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, d
                      category=samples.category, label_names=list(samples.label_names))
     meta = {"spec": spec_dict, "labels": [int(x) for x in samples.labels], "prompts": list(prompts),
             "n_layers": lm.n_layers, "model_label": lm.label, "timing": timing}
-    store.finish_layers(key, list(layers), meta)
+    for attempt in range(3):
+        try:
+            store.finish_layers(key, list(layers), meta)
+            break
+        except IncompleteEntryError as exc:  # chunks lost (e.g. the cache folder was removed): redo those rows
+            if attempt == 2:
+                raise
+            log.warning("%d rows of %s were lost from the cache; computing them again", len(exc.missing), key)
+            have[:] = True
+            have[np.asarray(exc.missing, dtype=np.int64)] = False
+            extract_rows(np.asarray(exc.missing, dtype=np.int64))
     return activations_from_key(store, key, cached=False)

@@ -7,15 +7,10 @@ from typing import Sequence
 import plotly.graph_objects as go
 
 from ..results import RunResult
-from .theme import DASHES, SYMBOLS, color, paper_theme
+from .labels import run_labels
+from .theme import DASHES, SYMBOLS, color, paper_theme, rgba, title_above_plot
 
 METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "auc": "ROC-AUC"}
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def x_values(run: RunResult, x: str) -> list[float]:
@@ -35,6 +30,76 @@ def _x_of(run: RunResult, layer: int, x: str) -> float:
 def whole_layer_ticks(fig: go.Figure, top_layer: int) -> go.Figure:
     """Ticks on whole layers only (at most about 12 of them), never 0.5 or 1.5."""
     return fig.update_xaxes(tick0=0, dtick=max(1, -(-int(top_layer) // 12)))
+
+#: A white outline around label text (CSS text-shadow), so a label stays readable where it crosses a curve.
+HALO = "white 1.5px 0 1px, white -1.5px 0 1px, white 0 1.5px 1px, white 0 -1.5px 1px"
+#: The depth markers: symbol, legend name and the short in-plot label of each point.
+MARKERS = {"jumping_point": ("triangle-up", "jumping point", "J"),
+           "converging_point": ("diamond", "converging point", "C")}
+
+
+def depth_markers(run: RunResult, x: str, *, c: str = "#000000", text: bool = True, name_prefix: str = "",
+                  group: str | None = None) -> list[go.Scatter]:
+    """Markers at the jumping (▲ J) and converging (◆ C) points on the accuracy curve.
+
+    When both fall on one layer they are one marker (★) labelled ``J = C = 11``, so neither
+    hides the other. With ``text`` the labels sit below J and above C, so two markers on
+    neighbouring layers never print on top of each other.
+    """
+    acc = dict(zip(run.layer_numbers, run.metric("accuracy")))
+    points = {f: getattr(run.depth, f) for f in MARKERS}
+    points = {f: layer for f, layer in points.items() if layer is not None and layer in acc}
+    jp, cp = points.get("jumping_point"), points.get("converging_point")
+    if jp is not None and jp == cp:
+        items = [("both", jp, "star", "jumping = converging point", f"J = C = {jp}", "bottom center")]
+    else:
+        items = [(f, layer, MARKERS[f][0], MARKERS[f][1], f"{MARKERS[f][2]} = {layer}",
+                  "bottom center" if f == "jumping_point" else "top center") for f, layer in points.items()]
+    out = []
+    for field, layer, symbol, label, short, position in items:
+        roles = ("jumping_point", "converging_point") if field == "both" else (field,)
+        out.append(go.Scatter(
+            x=[_x_of(run, layer, x)], y=[acc[layer]], mode="markers+text" if text else "markers",
+            name=f"{name_prefix}{label} (layer {layer})",
+            marker=dict(symbol=symbol, size=15 if field == "both" else 14, color="white",
+                        line=dict(color=c, width=2.5)),
+            text=[short], textposition=position, textfont=dict(size=12, color=c, shadow=HALO), cliponaxis=False,
+            meta={"role": field, "roles": list(roles), "layer": layer, "run": run.key},
+            showlegend=group is None, legendgroup=group,
+            hovertemplate=f"{label}: layer {layer}<br>accuracy %{{y:.3f}}<extra></extra>",
+        ))
+    return out
+
+
+def chance_traces(runs: Sequence[RunResult], x: str, names: Sequence[str] | None = None) -> list[go.Scatter]:
+    """One dotted chance line per distinct chance level, named in the legend (never on the curves).
+
+    ``names``: the runs' legend labels; with several levels each line says which runs it belongs to.
+    """
+    levels: dict[float, list[int]] = {}
+    for i, run in enumerate(runs):
+        if run.depth.chance:
+            levels.setdefault(round(float(run.depth.chance), 4), []).append(i)
+    xs = [v for run in runs for v in x_values(run, x)]
+    if not levels or not xs:
+        return []
+    out = []
+    crowded = [level for level, idx in levels.items() if len(idx) > 2]
+    for level, idx in sorted(levels.items()):
+        own = len(levels) > 1 and names is not None
+        line_color = color(idx[0]) if own and len(idx) == 1 else "#888888"
+        if not own:
+            whose = ""
+        elif len(idx) <= 2:
+            whose = f" ({', '.join(names[i] for i in idx)})"
+        else:  # a long list of names would fill the legend: count them
+            whose = f" (the other {len(idx)} runs)" if len(crowded) == 1 else f" ({len(idx)} runs)"
+        name = f"chance {level:.2f}{whose}"
+        out.append(go.Scatter(x=[min(xs), max(xs)], y=[level, level], mode="lines", name=name,
+                              line=dict(color=line_color, width=1.2, dash="dot"), hoverinfo="skip",
+                              showlegend=True, meta={"role": "chance", "chance": level,
+                                                     "runs": [runs[i].key for i in idx]}))
+    return out
 
 
 def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str] = ("accuracy", "f1", "auc"),
@@ -57,11 +122,13 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
             raise ValueError(f"unknown metric {m!r}; choose from {sorted(METRIC_NAMES)}")
     fig = go.Figure()
     single = len(runs) == 1
+    labels = run_labels(runs)
+    names = list(labels.labels)
     for ri, run in enumerate(runs):
         xs = x_values(run, x)
         for mi, metric in enumerate(metrics):
             c = color(mi if single else ri)
-            name = METRIC_NAMES[metric] if single else f"{run.label} · {METRIC_NAMES[metric]}"
+            name = METRIC_NAMES[metric] if single else f"{names[ri]} · {METRIC_NAMES[metric]}"
             group = f"run{ri}-{metric}" if single else f"run{ri}"
             ys = run.metric(metric)
             stds = run.metric(f"{metric}_std")
@@ -72,10 +139,10 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
                                          showlegend=False, legendgroup=group, name=f"{name} +1 sd",
                                          meta={"role": "band-upper"}))
                 fig.add_trace(go.Scatter(x=xs, y=lower, mode="lines", line=dict(width=0), fill="tonexty",
-                                         fillcolor=_rgba(c, 0.18), hoverinfo="skip", showlegend=False,
+                                         fillcolor=rgba(c, 0.18), hoverinfo="skip", showlegend=False,
                                          legendgroup=group, name=f"{name} ±1 sd", meta={"role": "band"}))
             fig.add_trace(go.Scatter(
-                x=xs, y=ys, mode="lines+markers", name=name if single else run.label, legendgroup=group,
+                x=xs, y=ys, mode="lines+markers", name=name if single else names[ri], legendgroup=group,
                 showlegend=single or mi == 0,
                 line=dict(color=c, width=2.2, dash=DASHES[mi % len(DASHES)] if not single else "solid"),
                 marker=dict(size=5, symbol=SYMBOLS[mi % len(SYMBOLS)], color=c),
@@ -86,39 +153,26 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
         if show_control and any(v is not None for v in controls):
             c = "#666666" if single else color(ri)
             fig.add_trace(go.Scatter(
-                x=xs, y=controls, mode="lines", name="control task (shuffled labels)" if single else f"{run.label} · control",
+                x=xs, y=controls, mode="lines", name="control task (shuffled labels)" if single else f"{names[ri]} · control",
                 line=dict(color=c, width=1.6 if single else 1.0, dash="dash"), meta={"role": "control", "run": run.key},
                 showlegend=single, legendgroup=None if single else f"run{ri}",
                 hovertemplate="layer %{x}<br>control accuracy %{y:.3f}<extra></extra>",
             ))
         if show_points:
-            acc = dict(zip(run.layer_numbers, run.metric("accuracy")))
-            for field, label, symbol in (("jumping_point", "jumping point", "triangle-up"),
-                                          ("converging_point", "converging point", "diamond")):
-                layer = getattr(run.depth, field)
-                if layer is None or layer not in acc:
-                    continue
-                c = "#000000" if single else color(ri)
-                fig.add_trace(go.Scatter(
-                    x=[_x_of(run, layer, x)], y=[acc[layer]], mode="markers+text" if single else "markers",
-                    name=f"{label} (layer {layer})" if single else f"{run.label} · {label} ({layer})",
-                    marker=dict(symbol=symbol, size=14, color="white", line=dict(color=c, width=2.5)),
-                    text=[f"{label.split()[0]} {layer}"], textposition="bottom center",
-                    meta={"role": field, "layer": layer, "run": run.key},
-                    showlegend=single, legendgroup=None if single else f"run{ri}",
-                    hovertemplate=f"{label}: layer {layer}<br>accuracy %{{y:.3f}}<extra></extra>",
-                ))
+            for tr in depth_markers(run, x, c="#000000" if single else color(ri), text=single,
+                                    name_prefix="" if single else f"{names[ri]} · ",
+                                    group=None if single else f"run{ri}"):
+                fig.add_trace(tr)
     if show_chance and runs:
-        chance = runs[0].depth.chance
-        if chance:
-            fig.add_hline(y=chance, line=dict(color="#999999", width=1, dash="dot"),
-                          annotation_text=f"chance {chance:.2f}", annotation_position="bottom right")
+        for tr in chance_traces(runs, x, names if not single else None):
+            fig.add_trace(tr)
     x_title = "relative depth (layer / layers)" if x == "relative" else "layer"
     if runs and x == "layer":
         hook = runs[0].spec.get("hook", "residual")
         x_title = "layer (0 = embeddings)" if hook == "residual" else "layer (block index)"
     if title is None and runs:
-        title = runs[0].label if single else "Probe scores by layer"
+        title = runs[0].label if single else "Probe scores by layer" + (
+            f"<br><sup>{labels.common}</sup>" if labels.common else "")
     fig.update_layout(title=title, xaxis_title=x_title, yaxis_title="score (held-out)",
                       hovermode="closest", legend=dict(orientation="v"))
     lows = [v for r in runs for m in metrics for v in r.metric(m) if v is not None]
@@ -129,13 +183,15 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
     if not single:  # one legend entry per run, below the plot; a key to the line styles on top
         styles = ["solid", "dashed", "dotted"]
         key = ", ".join(f"{METRIC_NAMES[m]} {styles[i % 3]}" for i, m in enumerate(metrics)) if len(metrics) > 1 else ""
-        marks = ("▲ jumping, ◆ converging point" if show_points else "")
+        marks = ("▲ jumping, ◆ converging point, ★ both" if show_points else "")
         ctrl = "thin dashes: control" if show_control and any(
             v is not None for r in runs for v in r.metric("control_accuracy")) else ""
         note = " · ".join(t for t in (key, marks, ctrl) if t)
         if note:
             fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom",
                                showarrow=False, font=dict(size=11, color="#555"))
+        # the key sits just above the plot, the title above the key
         fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.3, x=0, xanchor="left"),
                           margin=dict(b=110 + 22 * ((len(runs) + 1) // 2)))
+        title_above_plot(fig, clearance=28 if note else 12)
     return fig

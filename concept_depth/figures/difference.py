@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import math
+from statistics import NormalDist
+from typing import Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
 from ..results import RunResult
 from .curves import METRIC_NAMES, x_values
-from .theme import color, paper_theme
+from .labels import run_labels
+from .theme import color, paper_theme, rgba, title_above_plot
 
 #: Spec fields that must match for two runs to be comparable (everything but quant and noise).
 MATCH_FIELDS = ("model", "model_revision", "dataset", "hook", "pooling", "limit", "max_tokens",
@@ -40,16 +43,71 @@ def setting_label(run: RunResult) -> str:
     return txt
 
 
+#: What the default band is, for the legend and the page.
+NORMAL_METHOD = "95% interval, normal approximation (runs treated as independent)"
+
+
+def eval_count(run: RunResult) -> int | None:
+    """How many samples a run's scores were measured on: ``extra["n_eval"]``, else what its protocol
+    implies (the 40% test split of ``paper``, every sample out-of-fold under ``cv``)."""
+    n = run.extra.get("n_eval")
+    if n:
+        return int(n)
+    if not run.n_samples:
+        return None
+    return run.n_samples if run.spec.get("protocol") == "cv" else math.ceil(0.4 * run.n_samples)
+
+
+def difference_interval(run: RunResult, base: RunResult, *, metric: str = "accuracy",
+                        level: float = 0.95) -> dict[int, tuple[float, float]] | None:
+    """Per-layer interval of ``run − base`` for accuracy: {layer: (lo, hi)}, or None.
+
+    Normal approximation for the difference of two independent proportions,
+    ``d ± z·sqrt(p1(1−p1)/n1 + p2(1−p2)/n2)`` with n the evaluation counts. Two runs that
+    scored the same samples are paired, and this interval is then wider than a paired one
+    (conservative). F1 and ROC-AUC are not proportions: None.
+    """
+    if metric != "accuracy":
+        return None
+    n1, n2 = eval_count(run), eval_count(base)
+    if not n1 or not n2:
+        return None
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    base_acc = dict(zip(base.layer_numbers, base.metric("accuracy")))
+    out = {}
+    for layer, p1 in zip(run.layer_numbers, run.metric("accuracy")):
+        p2 = base_acc.get(layer)
+        if p1 is None or p2 is None:
+            continue
+        se = math.sqrt(max(p1 * (1 - p1), 0.0) / n1 + max(p2 * (1 - p2), 0.0) / n2)
+        out[layer] = (p1 - p2 - z * se, p1 - p2 + z * se)
+    return out
+
+
 def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: str = "accuracy",
-                      x: str = "layer", title: str | None = None) -> go.Figure:
+                      x: str = "layer", title: str | None = None,
+                      intervals: Sequence[Mapping[int, tuple[float, float]] | None] | None = None,
+                      interval_method: str | None = None) -> go.Figure:
     """``run − baseline`` per layer for each (run, baseline) pair; layers present in both only.
 
     Positive means the setting scores higher than float32 clean.
+
+    intervals : one ``{layer: (lo, hi)}`` per pair (None for no band), drawn as a shaded band
+        around the curve. Default: :func:`difference_interval` (accuracy only), described by
+        :data:`NORMAL_METHOD`; pass ``interval_method`` to name another (e.g. a paired interval).
     """
     if metric not in METRIC_NAMES:
         raise ValueError(f"unknown metric {metric!r}")
+    pairs = list(pairs)
+    if intervals is None:
+        intervals = [difference_interval(run, base, metric=metric) for run, base in pairs]
+        interval_method = interval_method or NORMAL_METHOD
+    if len(intervals) != len(pairs):
+        raise ValueError(f"intervals: one per pair ({len(pairs)}), got {len(intervals)}")
+    names = run_labels([run for run, _ in pairs])
     fig = go.Figure()
-    for i, (run, base) in enumerate(pairs):
+    band_named = False
+    for i, ((run, base), bounds) in enumerate(zip(pairs, intervals)):
         base_vals = dict(zip(base.layer_numbers, base.metric(metric)))
         xs_all = x_values(run, x)
         xs, ys, layers = [], [], []
@@ -58,19 +116,61 @@ def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: s
                 xs.append(xv)
                 ys.append(val - base_vals[layer])
                 layers.append(layer)
-        name = f"{run.spec.get('model_label') or run.spec.get('model')} · {run.spec.get('dataset')}: {setting_label(run)} − 32-bit clean"
+        label = names.labels[i] if len(pairs) > 1 else setting_label(run)
+        if len(pairs) > 1 and setting_label(run) not in label:
+            label = f"{label} ({setting_label(run)})"
+        name = f"{label} − 32-bit clean"
+        c = color(i)
+        if bounds:
+            bx = [xv for xv, layer in zip(xs, layers) if layer in bounds]
+            lo = [bounds[layer][0] for layer in layers if layer in bounds]
+            hi = [bounds[layer][1] for layer in layers if layer in bounds]
+            fig.add_trace(go.Scatter(x=bx, y=hi, mode="lines", line=dict(width=0), hoverinfo="skip",
+                                     showlegend=False, legendgroup=f"pair{i}", name=f"{name} upper",
+                                     meta={"role": "interval-upper", "run": run.key}))
+            fig.add_trace(go.Scatter(
+                x=bx, y=lo, mode="lines", line=dict(width=0), fill="tonexty", fillcolor=rgba(c, 0.18),
+                hoverinfo="skip", legendgroup=f"pair{i}", name=interval_method or "interval",
+                showlegend=not band_named, meta={"role": "interval", "run": run.key,
+                                                 "method": interval_method or "interval"}))
+            band_named = True
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, customdata=layers,
-                                 line=dict(color=color(i), width=2.2), marker=dict(size=5),
+                                 line=dict(color=c, width=2.2), marker=dict(size=5), legendgroup=f"pair{i}",
                                  meta={"role": "difference", "run": run.key, "baseline": base.key},
                                  hovertemplate="layer %{customdata}<br>Δ %{y:+.3f}<extra></extra>"))
     fig.add_hline(y=0, line=dict(color="#444", width=1))
     paper_theme(fig)
+    sub = names.common if len(pairs) > 1 else (pairs[0][0].label if pairs else "")
     # Long run names: legend below the plot, always shown (even for one curve).
     fig.update_layout(showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left"),
-                      margin=dict(b=120),title=title or f"Change in {METRIC_NAMES[metric]} against float32 clean",
+                      margin=dict(b=140),
+                      title=title or (f"Change in {METRIC_NAMES[metric]} against float32 clean"
+                                      + (f"<br><sup>{sub}</sup>" if sub else "")),
                       xaxis_title="relative depth (layer / layers)" if x == "relative" else "layer",
                       yaxis_title=f"Δ {METRIC_NAMES[metric]} (setting − 32-bit clean)")
+    title_above_plot(fig)
+    fig.layout.meta = {"interval_method": interval_method if any(intervals) else None}
     return fig
+
+
+def missing_difference_message(selected: Sequence[RunResult], pool: Sequence[RunResult]) -> str | None:
+    """Why no difference curve can be drawn for ``selected`` (None when at least one can).
+
+    Says what is actually missing: a run to compare (all selected runs are float32 clean
+    baselines themselves) or a baseline for the runs that are not.
+    """
+    if not selected:
+        return "Pick at least one run above."
+    if pair_with_baselines(selected, pool):
+        return None
+    if all(is_baseline(r) for r in selected):
+        return ("The selected runs are all float32 without noise, so they are baselines themselves: there is no "
+                "lower bit width or noisy run among them to compare. Select (or run) the same model and dataset "
+                "at another bit width or with noise.")
+    lacking = [r.label for r in selected if not is_baseline(r)]
+    return ("No float32, noise-free run with the same model, dataset and settings (hook, pooling, sample limit, "
+            "protocol, prompt) is in the cache for: " + "; ".join(lacking)
+            + ". Run one (bit width 32, noise none) to see differences.")
 
 
 def pair_with_baselines(runs: Sequence[RunResult], pool: Sequence[RunResult]) -> list[tuple[RunResult, RunResult]]:

@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .curves import whole_layer_ticks
+from .labels import run_labels
 from .theme import DASHES, SYMBOLS, color, paper_theme
 
 
@@ -39,9 +40,8 @@ def _short_label(result: Any) -> str:
 
 
 def _names(results: list) -> list[str]:
-    """Trace names: the dataset alone when every result comes from the same model."""
-    models = {r.spec.get("model_label") or r.spec.get("model") for r in results}
-    return [str(r.spec.get("dataset")) if len(models) == 1 else _short_label(r) for r in results]
+    """Trace names: only the settings that differ between the results (e.g. the dataset alone)."""
+    return list(run_labels(results).labels)
 
 
 # legend under the x-axis title, so long trace names never cover the title or the curves
@@ -55,10 +55,16 @@ def _finish(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def _chance_line(fig: go.Figure, chance: float | None) -> None:
-    if chance is not None:
-        fig.add_hline(y=chance, line=dict(color="#888", dash="dot", width=1),
-                      annotation_text=f"chance {chance:.2f}", annotation_position="bottom left")
+def _chance_line(fig: go.Figure, chance: float | None, xs: Sequence[float]) -> None:
+    """A dotted chance line named in the legend (a label on the plot would sit on the curves)."""
+    if chance is not None and len(xs):
+        fig.add_trace(_reference_line(xs, chance, f"chance {chance:.2f}", "#888", "dot", "chance"))
+
+
+def _reference_line(xs: Sequence[float], y: float, name: str, line_color: str, dash: str, role: str) -> go.Scatter:
+    """A horizontal reference line over the x range, labelled in the legend, not on the data."""
+    return go.Scatter(x=[min(xs), max(xs)], y=[y, y], mode="lines", name=name, hoverinfo="skip",
+                      line=dict(color=line_color, dash=dash, width=1.2), meta={"role": role, "y": y})
 
 
 def gap_figure(result: Any, *, title: str | None = None) -> go.Figure:
@@ -85,14 +91,14 @@ def gap_figure(result: Any, *, title: str | None = None) -> go.Figure:
     if has_probe:  # a legend entry that names the shading
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="gap (probe − lens)",
                                  marker=dict(symbol="square", size=12, color=_rgba(color(0), 0.3))))
-    _chance_line(fig, _chance(result))
+    _chance_line(fig, _chance(result), layers)
     s = result.summary
     gap_txt = f" · gap {s['gap']:+.3f}" if s.get("gap") is not None else ""
     fig.update_layout(
         title=title or (f"Probe vs logit lens · {result.spec.get('dataset')}{gap_txt}"
                         f"<br><sup>{result.spec.get('model_label') or result.spec.get('model')}</sup>"),
         xaxis_title="layer (0 = embeddings)", yaxis_title="accuracy", hovermode="x unified",
-        legend=_BELOW)
+        legend=dict(_BELOW, traceorder="normal"))  # a filled trace would otherwise reverse the order
     fig.update_yaxes(range=[0, 1.02])
     _finish(fig)
     return whole_layer_ticks(fig, max(layers)) if layers else fig
@@ -125,7 +131,7 @@ def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = N
                                      name=f"{name}: best probe" if len(results) > 1 else "best probe accuracy",
                                      line=dict(color=color(i), width=1, dash=DASHES[1]), hoverinfo="skip"))
     if len(results) == 1:
-        _chance_line(fig, _chance(results[0]))
+        _chance_line(fig, _chance(results[0]), sorted(ks_all))
     models = {r.spec.get("model_label") or r.spec.get("model") for r in results}
     sub = _short_label(results[0]) if len(results) == 1 else (models.pop() if len(models) == 1 else "")
     fig.update_layout(title=title or "Answer accuracy vs examples in the prompt" + (f"<br><sup>{sub}</sup>" if sub else ""),
@@ -136,21 +142,44 @@ def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = N
 
 
 def pass_at_n_figure(result: Any, *, ks: Sequence[int] | None = None, title: str | None = None) -> go.Figure:
-    """pass@n (exact, from the two-way answer distribution) against n, one curve per k examples."""
+    """pass@n (exact, from the two-way answer distribution) against n, one curve per k examples,
+    with majority-vote accuracy maj@n (odd n, thin dotted, same colour) and a coin flipper's
+    curves (pass@n = 1 - 0.5^n, maj@n = 0.5): with two answers pass@n near 1 alone says nothing."""
     fig = go.Figure()
     entries = [s for s in result.shots if ks is None or s["k"] in ks]
+    max_n = 1
     for i, s in enumerate(entries):
         ns = list(range(1, len(s["pass_at_n"]) + 1))
+        max_n = max(max_n, len(ns))
         fig.add_trace(go.Scatter(x=ns, y=s["pass_at_n"], mode="lines+markers", name=f"k = {s['k']}",
                                  line=dict(color=color(i), width=2, dash=DASHES[i % len(DASHES)]),
-                                 marker=dict(symbol=SYMBOLS[i % 6], size=6),
+                                 marker=dict(symbol=SYMBOLS[i % 6], size=6), legendgroup=f"k{s['k']}",
                                  hovertemplate=f"k={s['k']}<br>n=%{{x}}<br>pass@n %{{y:.3f}}<extra></extra>"))
+        maj = s.get("maj_at_n") or []
+        if maj:
+            fig.add_trace(go.Scatter(x=[m["n"] for m in maj], y=[m["maj"] for m in maj], mode="lines+markers",
+                                     name=f"k = {s['k']}: maj@n (majority vote)", legendgroup=f"k{s['k']}",
+                                     showlegend=False,  # one "dotted = maj@n" key below, not one entry per k
+                                     line=dict(color=color(i), width=1, dash="dot"),
+                                     marker=dict(symbol=SYMBOLS[i % 6], size=5, opacity=0.6),
+                                     hovertemplate=f"k={s['k']}<br>n=%{{x}}<br>maj@n %{{y:.3f}}<extra></extra>"))
+    if any(s.get("maj_at_n") for s in entries):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="dotted, same colour: maj@n (majority vote)",
+                                 line=dict(color="#444", width=1, dash="dot"), hoverinfo="skip"))
+    guess_ns = list(range(1, max_n + 1))
+    fig.add_trace(go.Scatter(x=guess_ns, y=[1.0 - 0.5 ** n for n in guess_ns], mode="lines",
+                             name="coin flipper: pass@n = 1 − 0.5ⁿ", legendgroup="coin",
+                             line=dict(color="#888", width=1.5, dash="dashdot"),
+                             hovertemplate="coin flipper<br>n=%{x}<br>pass@n %{y:.5f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=guess_ns, y=[0.5] * len(guess_ns), mode="lines", name="coin flipper: maj@n = 0.5",
+                             legendgroup="coin", line=dict(color="#888", width=1, dash="dot"),
+                             hovertemplate="coin flipper<br>n=%{x}<br>maj@n 0.5<extra></extra>"))
     best = result.summary.get("best_probe_accuracy")
-    if best is not None:
-        fig.add_hline(y=best, line=dict(color="#444", dash="dash", width=1),
-                      annotation_text=f"best probe {best:.2f}", annotation_position="bottom right")
+    n_all = [n for s in entries for n in range(1, len(s["pass_at_n"]) + 1)]
+    if best is not None and n_all:  # named in the legend, not written over the curves
+        fig.add_trace(_reference_line(n_all, best, f"best probe accuracy {best:.2f}", "#444", "dash", "best-probe"))
     fig.update_layout(title=title or f"pass@n<br><sup>{_short_label(result)}</sup>", xaxis_title="answers sampled (n)",
-                      yaxis_title="pass@n (at least one right)", legend=_BELOW)
+                      yaxis_title="accuracy", legend=_BELOW)
     fig.update_xaxes(type="log", tickmode="array", tickvals=[1, 2, 4, 8, 16, 32, 64])
     fig.update_yaxes(range=[0, 1.02])
     return _finish(fig)

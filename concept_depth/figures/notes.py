@@ -64,7 +64,9 @@ _NOTES = {
     "difference": (
         "Per layer, the probe score of a lower bit width or a noisy input minus the score of the float32, "
         "noise-free run of the same model, dataset and settings. Zero means no change; negative means "
-        "the setting hurts how readable the concept is at that layer."
+        "the setting hurts how readable the concept is at that layer. The shaded band around each curve is a "
+        "95% interval of the difference (for accuracy: a normal approximation from each run's accuracy and its "
+        "number of held-out samples); where it covers zero, the change at that layer is within sampling noise."
     ),
     "examples": (
         "For the chosen layer, the held-out prompts the probe gets right with the highest confidence and "

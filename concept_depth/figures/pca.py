@@ -16,12 +16,14 @@ import numpy as np
 @dataclass(frozen=True)
 class PCAProjection:
     """coords [N, k]; explained [k] = fraction of this layer's variance on each axis;
-    components [k, D] (unit rows); mean [D] (the layer's own mean)."""
+    components [k, D] (unit rows); mean [D] (the layer's own mean); degenerate: every vector
+    of the layer is (numerically) the same, e.g. layer 0 when all prompts end in one token."""
 
     coords: np.ndarray
     explained: np.ndarray
     components: np.ndarray
     mean: np.ndarray
+    degenerate: bool = False
 
 
 def _top_components(centered: np.ndarray, k: int) -> np.ndarray:
@@ -62,7 +64,7 @@ def project(x: np.ndarray, basis: np.ndarray, labels: np.ndarray | None = None) 
     # All vectors (numerically) equal, e.g. layer 0 when every prompt ends in the same token: no variance.
     degenerate = total <= 1e-10 * float((x.astype(np.float64) ** 2).sum())
     explained = np.zeros(comps.shape[0]) if degenerate else (coords.astype(np.float64) ** 2).sum(0) / total
-    return PCAProjection(coords, explained, comps, mean)
+    return PCAProjection(coords, explained, comps, mean, degenerate=bool(degenerate))
 
 
 def fit_pca(x: np.ndarray, labels: np.ndarray | None = None, n_components: int = 2) -> PCAProjection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -9,18 +10,41 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .pca import PCAProjection
-from .theme import color, paper_theme
+from .theme import color, paper_theme, title_above_plot
 
 WRONG_NAME = "probe wrong (held-out)"
 
 
+#: Said wherever a layer's vectors are all the same point.
+ONE_POINT = "every prompt has the same vector here, so all draw as one dot"
+ONE_POINT_WHY = ("at layer 0 (the token embeddings) this happens when every prompt ends in the same token: "
+                 "the last-token vector is then that token's embedding, whatever the text")
+
+
+def share(fraction: float) -> str:
+    """A variance share that never reads 0% unless it is zero: 42%, 3.4%, 0.27%, <0.01%."""
+    pct = 100 * float(fraction)
+    if pct <= 0:
+        return "0%"
+    if pct >= 10:
+        return f"{pct:.0f}%"
+    if pct >= 1:
+        return f"{pct:.1f}%"
+    return f"{pct:.2f}%" if pct >= 0.01 else "<0.01%"
+
+
 def _axis_title(i: int, proj: PCAProjection) -> str:
-    return f"PC{i + 1} ({100 * float(proj.explained[i]):.1f}% of variance)"
+    if proj.degenerate:
+        return f"PC{i + 1} (no variance: one point)"
+    return f"PC{i + 1} ({share(proj.explained[i])} of variance)"
 
 
-def _short(text: str, n: int = 140) -> str:
+def _hover_text(text: str, limit: int = 320, width: int = 72) -> str:
+    """The sample's text for a hover label: whitespace tidied, cut at ``limit``, wrapped with <br>."""
     text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return "<br>".join(textwrap.wrap(text, width)) or text
 
 
 def _traces(proj: PCAProjection, labels: np.ndarray, prompts: Sequence[str] | None, proba: np.ndarray | None,
@@ -29,7 +53,7 @@ def _traces(proj: PCAProjection, labels: np.ndarray, prompts: Sequence[str] | No
     """One trace per class plus one (possibly empty) trace of wrong held-out points."""
     labels = np.asarray(labels)
     n = len(labels)
-    prompts = [_short(p) for p in prompts] if prompts is not None else [""] * n
+    prompts = [_hover_text(p) for p in prompts] if prompts is not None else [""] * n
     conf = np.asarray(proba, dtype=float) if proba is not None else np.full(n, np.nan)
     out = []
     pos = str(label_names[1])
@@ -76,9 +100,12 @@ def pca_scatter(proj: PCAProjection, labels: np.ndarray, *, prompts: Sequence[st
     wrong [N] bool, held-out points the probe gets wrong (drawn with an x outline).
     """
     fig = go.Figure(_traces(proj, labels, prompts, proba, wrong, label_names))
-    fig.update_layout(title=title or (f"Layer {layer}: PCA of the layer vectors" if layer is not None else "PCA"),
-                      xaxis_title=_axis_title(0, proj), yaxis_title=_axis_title(1, proj),
+    title = title or (f"Layer {layer}: PCA of the layer vectors" if layer is not None else "PCA")
+    if proj.degenerate:  # explain the single dot where the reader sees it
+        title += f"<br><sup>{ONE_POINT}</sup>"
+    fig.update_layout(title=title, xaxis_title=_axis_title(0, proj), yaxis_title=_axis_title(1, proj),
                       legend=dict(itemsizing="constant"))
+    fig.layout.meta = {"degenerate": proj.degenerate}
     return paper_theme(fig)
 
 
@@ -97,7 +124,8 @@ def pca_animation(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, pro
 
     With per-layer bases the axis ranges differ a lot between layers, so each frame sets
     its own axis titles (explained variance) and the axes autoscale; with a shared basis use
-    the fixed ranges this function sets when the spread is similar.
+    the fixed ranges this function sets when the spread is similar. ``title`` (e.g. the run's
+    model · dataset label) heads every frame's title, followed by the layer.
     """
     layers = sorted(projs)
     if not layers:
@@ -108,8 +136,12 @@ def pca_animation(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, pro
         return _traces(projs[layer], labels, prompts, probas.get(layer) if probas else None,
                        wrongs.get(layer) if wrongs else None, label_names)
 
+    def frame_title(layer: int) -> str:
+        head = f"{title}: layer {layer}" if title else f"Layer {layer}: PCA of the layer vectors"
+        return head + (f"<br><sup>{ONE_POINT}</sup>" if projs[layer].degenerate else "")
+
     frames = [go.Frame(name=str(layer), data=data(layer), layout=go.Layout(
-        title_text=title or f"Layer {layer}: PCA of the layer vectors",
+        title_text=frame_title(layer),
         xaxis=dict(title_text=_axis_title(0, projs[layer]), range=_ranges({0: projs[layer]})[0]),
         yaxis=dict(title_text=_axis_title(1, projs[layer]), range=_ranges({0: projs[layer]})[1])))
         for layer in layers]
@@ -126,7 +158,7 @@ def pca_animation(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, pro
                dict(label="❚❚ pause", method="animate",
                     args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])]
     fig.update_layout(
-        title=title or f"Layer {start}: PCA of the layer vectors",
+        title=frame_title(start),
         xaxis=dict(title_text=_axis_title(0, projs[start]), range=xr),
         yaxis=dict(title_text=_axis_title(1, projs[start]), range=yr),
         sliders=[slider],
@@ -136,6 +168,8 @@ def pca_animation(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, pro
     )
     paper_theme(fig)
     fig.update_layout(margin=dict(b=140))
+    # room for the longest frame title (a one-point layer adds a line)
+    title_above_plot(fig, lines=max(frame_title(layer).count("<br>") + 1 for layer in layers))
     return fig
 
 
@@ -152,7 +186,8 @@ def pca_grid(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, layers: 
         raise ValueError("no layers to draw")
     cols = max(1, min(cols, len(layers)))
     rows = (len(layers) + cols - 1) // cols
-    titles = [f"layer {l} ({100 * projs[l].explained[0]:.0f}% / {100 * projs[l].explained[1]:.0f}%)" for l in layers]
+    titles = [f"layer {l} · one point" if projs[l].degenerate else
+              f"layer {l} · {share(projs[l].explained[0])} / {share(projs[l].explained[1])}" for l in layers]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.04, vertical_spacing=0.12 if rows > 1 else 0.08)
     for k, layer in enumerate(layers):
@@ -160,10 +195,16 @@ def pca_grid(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, layers: 
         for tr in _traces(projs[layer], labels, prompts, None, wrongs.get(layer) if wrongs else None,
                           label_names, marker_size=5, showlegend=(k == 0)):
             fig.add_trace(tr, row=r, col=c)
-    basis = "one PCA basis shared by all layers" if shared_basis else "PCA per layer"
-    fig.update_layout(title=f"{title or 'PCA of chosen layers'} · {basis} (subtitles: PC1 / PC2 variance)",
-                      height=max(320, 270 * rows), legend=dict(orientation="h", y=-0.08))
+    lines = [title or "PCA of chosen layers",
+             "<sup>one PCA basis shared by all layers · panels: share of each layer's variance on PC1 / PC2</sup>"
+             if shared_basis else "<sup>PCA per layer · panels: share of variance on PC1 / PC2</sup>"]
+    if any(projs[l].degenerate for l in layers):
+        lines.append(f"<sup>one point: {ONE_POINT}</sup>")
+    # Short lines (the name, then the basis in small type) so the title is never cut off.
+    fig.update_layout(title_text="<br>".join(lines), height=max(340, 270 * rows + 20 * len(lines)),
+                      legend=dict(orientation="h", y=-0.08))
     paper_theme(fig)
+    title_above_plot(fig, clearance=30)  # clear of the panel subtitles
     fig.update_xaxes(showticklabels=False, ticks="")
     fig.update_yaxes(showticklabels=False, ticks="")
     for ann in fig.layout.annotations:

@@ -21,6 +21,37 @@ FONT_FAMILY = "Arial, Helvetica, sans-serif"
 BASE_FONT_SIZE = 14
 
 
+def rgba(hex_color: str, alpha: float) -> str:
+    """``#0072B2`` -> ``rgba(0,114,178,alpha)`` (bands and shading)."""
+    h = hex_color.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
+#: Height of each title line after the first (``<br><sup>…``) and of the first line, in pixels.
+TITLE_LINE_PX = 17
+TITLE_FIRST_PX = 24
+
+
+def title_above_plot(fig: go.Figure, lines: int | None = None, clearance: int | None = None) -> go.Figure:
+    """Put the title just above the plot area with a top margin that holds all its lines.
+
+    Plotly anchors a title by its first line and hangs further lines below it, so the first
+    line goes ``clearance + 17 px`` per extra line above the plot, and the top margin grows
+    with the lines (``lines``, default: counted in the title text). ``clearance``: room kept
+    free right above the plot (a key, subplot titles); default 12 px, or what the figure set
+    before (remembered in ``title.pad.t``, which a bottom-anchored title does not use).
+    """
+    text = fig.layout.title.text or ""
+    lines = lines or text.count("<br>") + 1
+    remembered = fig.layout.title.pad.t
+    clearance = clearance if clearance is not None else (remembered if remembered is not None else 12)
+    below = clearance + TITLE_LINE_PX * (lines - 1)
+    fig.update_layout(title=dict(automargin=False, yref="paper", y=1, yanchor="bottom",
+                                 pad=dict(t=clearance, b=below)),
+                      margin=dict(t=below + TITLE_FIRST_PX + 8 if text else max(clearance + 8, 30)))
+    return fig
+
+
 def color(i: int) -> str:
     """The i-th palette colour (wrapping)."""
     return PALETTE[i % len(PALETTE)]
@@ -42,7 +73,8 @@ def paper_theme(fig: go.Figure, *, font_size: int = BASE_FONT_SIZE) -> go.Figure
     )
     m = fig.layout.margin  # keep margins a figure set for itself (e.g. room for a legend below)
     fig.update_layout(margin=dict(l=m.l if m.l is not None else 70, r=m.r if m.r is not None else 30,
-                                  t=m.t if m.t is not None else 60, b=m.b if m.b is not None else 60))
+                                  b=m.b if m.b is not None else 60))
+    title_above_plot(fig)  # sets the top margin
     fig.update_xaxes(**axis, showgrid=True)
     fig.update_yaxes(**axis, showgrid=True)
     return fig

@@ -9,9 +9,12 @@ GPT-2, and BERT-style encoders (BERT, RoBERTa, MiniLM...).
 
 from __future__ import annotations
 
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UnavailableError
+
+if TYPE_CHECKING:  # torch is imported only where a module is inspected, so configs need no torch
+    from torch import nn
 
 # model_type -> family
 _FAMILIES = {
@@ -44,6 +47,8 @@ def base_model(model: nn.Module) -> nn.Module:
     if fam == "gpt2":
         return getattr(model, "transformer", model)
     if fam in ("bert", "distilbert"):
+        from torch import nn
+
         prefix = getattr(model, "base_model_prefix", "")
         inner = getattr(model, prefix, None) if prefix else None
         return inner if isinstance(inner, nn.Module) and inner is not model else model
@@ -230,3 +235,103 @@ def hook_module(model: nn.Module, hook: str, layer: int) -> tuple[nn.Module, str
             return blocks[0], "pre", (0, 0)
         return blocks[layer - 1], "out", (layer - 1, _STAGE[hook])
     return _BLOCK_HOOKS[hook](model, layer - 1), "out", (layer - 1, _STAGE[hook])
+
+
+# ---- fused kernels (same math, fewer passes over memory) ---------------------------------------
+_GEMMA_NORMS = ("GemmaRMSNorm", "Gemma2RMSNorm", "Gemma3RMSNorm")  # x * rsqrt(mean x^2 + eps) * (1 + w), in float32
+_LLAMA_NORMS = ("LlamaRMSNorm", "MistralRMSNorm", "Qwen2RMSNorm", "Qwen3RMSNorm")  # w * (normalised x).to(dtype)
+
+
+def _gemma_rms_norm(self, x):
+    import torch
+
+    weight = 1.0 + self.weight.float()
+    return torch.nn.functional.rms_norm(x.float(), weight.shape, weight, self.eps).type_as(x)
+
+
+def _llama_rms_norm(self, hidden_states):
+    import torch
+
+    normed = torch.nn.functional.rms_norm(hidden_states.float(), self.weight.shape, None, self.variance_epsilon)
+    return self.weight * normed.to(hidden_states.dtype)
+
+
+def use_fused_norms(model: nn.Module) -> int:
+    """Run every RMSNorm of ``model`` through torch's one-pass ``rms_norm`` (same formula as the
+    transformers code it replaces, in the same dtypes; equal to float rounding). Idempotent;
+    returns how many norms it switched. Hooks on the norms keep working (only ``forward`` changes).
+
+    The transformers versions take four to six passes over memory per norm; Gemma 3 runs six
+    norms per block, which made them the largest cost after the matrix products on a CPU.
+    """
+    import types
+
+    n = 0
+    for module in model.modules():
+        name = type(module).__name__
+        if "forward" in module.__dict__:
+            continue  # already switched (or patched by someone else: leave it)
+        if name in _GEMMA_NORMS and hasattr(module, "eps"):
+            module.forward = types.MethodType(_gemma_rms_norm, module)
+        elif name in _LLAMA_NORMS and hasattr(module, "variance_epsilon"):
+            module.forward = types.MethodType(_llama_rms_norm, module)
+        else:
+            continue
+        n += 1
+    return n
+
+# ---- configs (no weights, no torch) ----------------------------------------------------
+def text_config(config: Any) -> Any:
+    """The language model's config: ``config.text_config`` for multimodal wrappers, else ``config``."""
+    return getattr(config, "text_config", None) or config
+
+
+def hidden_size(config: Any) -> int:
+    """Width D of the residual stream, whatever the config calls it (``hidden_size``, GPT-2's
+    ``n_embd``, DistilBERT's ``dim``)."""
+    config = text_config(config)
+    for name in ("hidden_size", "n_embd", "dim", "d_model"):
+        value = getattr(config, name, None)
+        if value:
+            return int(value)
+    raise UnavailableError(f"cannot tell the hidden size of architecture {getattr(config, 'model_type', '?')!r}")
+
+
+def layer_count(config: Any) -> int:
+    """Number of transformer blocks L (``num_hidden_layers``, GPT-2's ``n_layer``, DistilBERT's ``n_layers``)."""
+    config = text_config(config)
+    for name in ("num_hidden_layers", "n_layer", "n_layers", "num_layers"):
+        value = getattr(config, name, None)
+        if value:
+            return int(value)
+    raise UnavailableError(f"cannot tell the layer count of architecture {getattr(config, 'model_type', '?')!r}")
+
+
+def estimate_params(config: Any) -> int:
+    """Parameter count of a decoder or encoder from its config alone (no weights).
+
+    Embedding V*D (twice when the output projection is not tied), per block the attention
+    projections (query and output D*D each, key and value D*kv_dim each, kv_dim = key/value
+    heads * head size) plus the MLP (3*D*I for gated MLPs: Llama, Gemma, Qwen; 2*D*I otherwise),
+    biases and norms ignored (under 0.1 % of the total). Within a few per cent of the published
+    counts for the paper's models.
+    """
+    c = text_config(config)
+    d = hidden_size(c)
+    n_layers = layer_count(c)
+    vocab = int(getattr(c, "vocab_size", 0) or 0)
+    inter = int(getattr(c, "intermediate_size", None) or getattr(c, "n_inner", None) or 4 * d)
+    heads = int(getattr(c, "num_attention_heads", None) or getattr(c, "n_head", None) or 1)
+    head_dim = int(getattr(c, "head_dim", None) or d // heads)
+    kv_heads = int(getattr(c, "num_key_value_heads", None) or heads)
+    attention = 2 * d * heads * head_dim + 2 * d * kv_heads * head_dim
+    gated = getattr(c, "model_type", "") in _FAMILIES and _FAMILIES[c.model_type] in ("llama", "gemma")
+    mlp = (3 if gated else 2) * d * inter
+    tied = bool(getattr(c, "tie_word_embeddings", True))
+    return vocab * d * (1 if tied else 2) + n_layers * (attention + mlp)
+
+
+#: GGUF ``general.architecture`` -> HF ``model_type`` for the architectures whose GGUF files we
+#: dequantise directly (checked against transformers' own GGUF loader by a test); others go
+#: through transformers' loader.
+GGUF_DIRECT = {"llama": "llama", "gemma3": "gemma3_text"}

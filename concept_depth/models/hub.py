@@ -34,62 +34,50 @@ def hub_error(repo_id: str, exc: BaseException) -> Exception:
         return UnavailableError(f"{repo_id} is not in the local cache and the hub cannot be reached (no network)")
     if isinstance(exc, (MemoryError, torch.OutOfMemoryError)) or "out of memory" in low:
         return UnavailableError(f"not enough memory to load {repo_id}; try a smaller bit width or model")
-    first = text.splitlines()[0][:200] if text else type(exc).__name__
-    return UnavailableError(f"cannot load {repo_id}: {first}")
+    # The whole message on one line (a first line alone can end mid-sentence, "... from one of: ").
+    summary = " ".join(text.split())[:400] if text.strip() else type(exc).__name__
+    return UnavailableError(f"cannot load {repo_id}: {summary}")
 
 
-def quant_kwargs(quant: int, device: torch.device) -> dict[str, Any]:
-    """``from_pretrained`` keyword arguments for a bit width (raises if it cannot run here)."""
+def half_dtype(device: torch.device) -> torch.dtype:
+    """The 16-bit dtype on ``device``: bfloat16 (the paper's choice) on the CPU and on GPUs that
+    support it (NVIDIA Ampere and newer), float16 on older GPUs and on Apple's MPS."""
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "mps":
+        return torch.float16
+    return torch.bfloat16
+
+
+def quant_kwargs(quant: int, device: torch.device, device_map: str | None = None) -> dict[str, Any]:
+    """``from_pretrained`` keyword arguments for a bit width (raises if it cannot run here).
+
+    32: float32. 16: :func:`half_dtype`. 8/4: bitsandbytes int8 / NF4 (linear layers only),
+    computing in float32 on the CPU and in the 16-bit dtype on a GPU. ``device_map="auto"``
+    spreads a model too large for one GPU over all of them (accelerate).
+    """
     if quant == 32:
-        return {"dtype": torch.float32}
-    if quant == 16:
-        return {"dtype": torch.bfloat16}
-    if device.type not in ("cpu", "cuda", "xpu"):
-        raise UnavailableError(f"{quant}-bit (bitsandbytes) cannot run on {device.type}; use 32 or 16")
-    try:
-        import bitsandbytes  # noqa: F401
-        from transformers import BitsAndBytesConfig
-    except ImportError:
-        raise UnavailableError(f"{quant}-bit needs the bitsandbytes package (pip install bitsandbytes)") from None
-    if quant == 8:
-        config = BitsAndBytesConfig(load_in_8bit=True)
+        kwargs: dict[str, Any] = {"dtype": torch.float32}
+    elif quant == 16:
+        kwargs = {"dtype": half_dtype(device)}
     else:
-        config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                                    bnb_4bit_compute_dtype=torch.float32 if device.type == "cpu" else torch.bfloat16)
-    return {"quantization_config": config, "dtype": torch.float32 if device.type == "cpu" else torch.bfloat16,
-            "device_map": {"": str(device) if device.type != "cuda" else (device.index or 0)}}
-
-
-def available_memory_bytes() -> int | None:
-    """MemAvailable from /proc/meminfo (None where unknown)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
-
-
-def check_memory(path: str, config, quant: int, device: torch.device) -> None:
-    """Refuse early (one clear sentence) when a local model clearly cannot fit in RAM."""
-    from pathlib import Path
-
-    if device.type != "cpu" or not Path(path).is_dir():
-        return
-    stored = sum(p.stat().st_size for p in Path(path).iterdir() if p.suffix in (".safetensors", ".bin"))
-    stored_bytes = _BYTES.get(str(getattr(config, "dtype", None)
-                                  or "float32").replace("torch.", ""), 4)
-    params = stored / stored_bytes
-    needed = params * {32: 4, 16: 2, 8: 1.1, 4: 0.6}[quant]
-    free = available_memory_bytes()
-    if free is not None and needed > 0.9 * free:
-        raise UnavailableError(f"not enough memory: {Path(path).name} needs about {needed / 2**30:.1f} GiB at "
-                               f"{quant} bits but {free / 2**30:.1f} GiB is free; try a smaller bit width or model")
+        if device.type not in ("cpu", "cuda", "xpu"):
+            raise UnavailableError(f"{quant}-bit (bitsandbytes) cannot run on {device.type}; use 32 or 16")
+        try:
+            import bitsandbytes  # noqa: F401
+            from transformers import BitsAndBytesConfig
+        except ImportError:
+            raise UnavailableError(f"{quant}-bit needs the bitsandbytes package (pip install bitsandbytes)") from None
+        compute = torch.float32 if device.type == "cpu" else half_dtype(device)
+        if quant == 8:
+            config = BitsAndBytesConfig(load_in_8bit=True)
+        else:
+            config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute)
+        kwargs = {"quantization_config": config, "dtype": compute,
+                  "device_map": {"": str(device) if device.type != "cuda" else (device.index or 0)}}
+    if device_map == "auto":
+        kwargs["device_map"] = "auto"
+    return kwargs
 
 
 def is_encoder_config(config) -> bool:
@@ -103,8 +91,9 @@ def is_encoder_config(config) -> bool:
 
 def load_pretrained(path_or_id: str, *, quant: int, device: torch.device, revision: str | None = None,
                     trust_remote_code: bool = False, token: str | None = None, local_only: bool = False,
-                    gguf_file: str | None = None):
-    """(model, tokenizer) from a directory or hub id, eval mode, on ``device``, at ``quant`` bits."""
+                    gguf_file: str | None = None, device_map: str | None = None):
+    """(model, tokenizer) from a directory or hub id, eval mode, on ``device``, at ``quant`` bits
+    (``device_map="auto"``: spread over every GPU by accelerate instead)."""
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
     common: dict[str, Any] = dict(revision=revision, trust_remote_code=trust_remote_code, token=token,
@@ -119,8 +108,7 @@ def load_pretrained(path_or_id: str, *, quant: int, device: torch.device, revisi
         raise hub_error(path_or_id, exc) from None
     except Exception as exc:  # noqa: BLE001
         raise hub_error(path_or_id, exc) from None
-    kwargs = quant_kwargs(quant, device)
-    check_memory(path_or_id, config, quant, device)
+    kwargs = quant_kwargs(quant, device, device_map)
     cls = AutoModel if is_encoder_config(config) else AutoModelForCausalLM
     try:
         tokenizer = AutoTokenizer.from_pretrained(path_or_id, **common)

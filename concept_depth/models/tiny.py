@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import torch
-
 from ..errors import BadInputError
 
 TINY_ARCHES = ("llama", "gemma", "gpt2", "qwen")
@@ -108,6 +106,7 @@ def build_tiny(arch: str, seed: int = 0):
     (model, tokenizer): an eval-mode ``*ForCausalLM`` in float32 and a fast tokenizer with
     bos/eos/pad set and left padding.
     """
+    import torch
     from transformers import AutoModelForCausalLM
 
     arch = arch.lower()

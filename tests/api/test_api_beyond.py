@@ -54,14 +54,3 @@ def test_api_and_cli_share_the_cache(tmp_path, capsys, tiny_models):
     assert d.settings == ("32-bit · clean", "32-bit · paper noise (seed 0)")
     assert d.figure().data and s.figure().data and t.figure().data
 
-
-def test_importing_same_named_submodules_leaves_the_api_functions_callable():
-    """``concept_depth.expression`` / ``concept_depth.sweep`` are packages too; importing them (as the engine
-    does inside functions) must not turn ``cd.expression`` / ``cd.sweep`` into modules."""
-    import importlib
-
-    for name in ("expression", "sweep"):
-        module = importlib.import_module(f"concept_depth.{name}")
-        assert module.__name__ == f"concept_depth.{name}"
-        fn = getattr(cd, name)
-        assert callable(fn) and fn.__module__ == "concept_depth.api", name

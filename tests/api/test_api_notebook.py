@@ -57,12 +57,12 @@ def test_api_and_cli_give_the_same_run_from_the_same_cache(tmp_path, capsys):
 
 def test_a_loaded_model_is_used_as_is_and_a_bit_width_clash_is_one_clear_error(tmp_path, tiny_models):
     lm = tiny_models("gpt2")
-    acts = cd.extract(model=lm, dataset="builtin-capitals", limit=10, cache_dir=tmp_path, progress=False)
-    assert acts.features.shape == (10, lm.n_layers + 1, lm.hidden_size) and acts.features.dtype == np.float32
-    assert len(acts.prompts) == 10 and set(acts.labels.tolist()) == {0, 1} and acts.layers[0] == 0
+    acts = cd.extract(model=lm, dataset="builtin-capitals", limit=20, cache_dir=tmp_path, progress=False)
+    assert acts.features.shape == (20, lm.n_layers + 1, lm.hidden_size) and acts.features.dtype == np.float32
+    assert len(acts.prompts) == 20 and set(acts.labels.tolist()) == {0, 1} and acts.layers[0] == 0
     with pytest.raises(BadInputError, match="loaded at 32 bits"):
-        cd.run(model=lm, dataset="builtin-capitals", limit=10, quant=8, cache_dir=tmp_path, progress=False)
-    outcomes = cd.sweep(model=[lm, "tiny:llama"], dataset="builtin-capitals", limit=10, cache_dir=tmp_path,
+        cd.run(model=lm, dataset="builtin-capitals", limit=20, quant=8, cache_dir=tmp_path, progress=False)
+    outcomes = cd.sweep(model=[lm, "tiny:llama"], dataset="builtin-capitals", limit=20, cache_dir=tmp_path,
                         progress=False)
     assert [o.ok for o in outcomes] == [True, True]
     assert outcomes[0].result.extra["activation_key"] == acts.key  # reused, not recomputed
@@ -88,3 +88,15 @@ def test_the_readme_notebook_session_runs(tmp_path, monkeypatch, model_cache):
     assert namespace["acts"].features.shape == (40, 19, 640)
     assert namespace["data"]["schema"] == "concept-depth/result@1"
     assert len(namespace["outcomes"]) == 2 and all(o.ok for o in namespace["outcomes"])
+
+
+def test_api_names_stay_functions_after_every_engine_module_is_imported():
+    """A subpackage named like an API function would replace it on first import (cd.expression...)."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(cd.__path__, "concept_depth."):
+        if ".cli" not in info.name:
+            importlib.import_module(info.name)
+    for name in ("load_model", "extract", "run", "expression", "sweep"):
+        assert callable(getattr(cd, name)) and not isinstance(getattr(cd, name), type(cd)), name

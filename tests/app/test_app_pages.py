@@ -39,13 +39,13 @@ def test_home_with_no_runs_says_so_and_quick_start_runs(charts, open_page, trace
     fig, = charts(at)
     assert "Accuracy" in trace_names(fig)
     # the run is now cached and listed
-    assert len(at.dataframe) >= 1 and "builtin-coinflip" in at.dataframe[-1].value.iloc[0]["run"]
+    assert len(at.table) == 1 and "builtin-coinflip" in at.table[0].value.iloc[0]["run"]
 
 
 def test_home_lists_recent_runs(charts, open_page, trace_names, env_cached):
     at = open_page()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = at.table[0].value  # st.table: long names wrap, nothing is cut off
     assert len(table) == 2 and set(table["samples"]) == {env_cached[0].n_samples}
     # the latest run's curves and headline numbers
     fig, = charts(at)
@@ -160,9 +160,14 @@ def test_compare_overlays_heatmap_and_difference(charts, open_page, env_cached):
     assert "paper noise" in diff["data"][0]["name"]
     at.radio(key="cmp_x").set_value("layer").run()
     assert charts(at)[0]["layout"]["xaxis"]["title"]["text"].startswith("layer")
-    # a filter that leaves only the clean run: no baseline pairing to show
+    # the difference has a band (95% interval) around it, named in the legend
+    assert any((t.get("meta") or {}).get("role") == "interval" for t in diff["data"])
+    assert any("conservative" in c.value for c in at.caption)
+    # a filter that leaves only the clean run: it is a baseline itself, and the message says that
+    # (not that a float32 noise-free run is missing)
     at.multiselect(key="cmp-noise").select("none").run()
-    assert any("float32, noise-free" in i.value for i in at.info)
+    info = " ".join(i.value for i in at.info)
+    assert "baselines themselves" in info and "no float32" not in info.lower()
 
 
 def test_compare_without_runs_says_so(open_page, env_empty):
@@ -183,8 +188,11 @@ def test_runs_lists_imports_and_deletes(make_run, charts, open_page, trace_names
     assert any("imported good.json" in s.value for s in at.success)
     assert any("bad.json" in e.value and "JSON" in e.value for e in at.error)
     at = open_page("pages/runs.py")
-    table = at.dataframe[0].value
-    assert list(table["key"]) == ["from-gpu-server"] and table["dataset"][0] == "cities"
+    table = at.dataframe[0].value  # the compact table: fits the page, creation time to the minute
+    assert table["created"][0] == "2026-11-22 10:00"
+    assert table["origin"][0] == "import" and "cities" in table["run"][0]
+    full = at.dataframe[1].value  # every spec field, in an expander
+    assert list(full["key"]) == ["import-from-gpu-server"] and full["dataset"][0] == "cities"  # kind import
     fig, = charts(at)  # the chosen run's curves, jumping point marked
     assert "jumping point (layer 3)" in trace_names(fig)
     at.button(key="delete").click().run()

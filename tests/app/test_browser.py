@@ -1,8 +1,12 @@
 """One real-browser test: Debian's chromium (Playwright) against `streamlit run app.py`.
 
-Runs a probe with the tiny random llama on a built-in dataset, opens every page, checks each
-draws a Plotly chart and shows no exception box, and saves a screenshot of each page into
-test-artifacts/screenshots/ (git-ignored).
+Runs a probe with the tiny random llama on a built-in dataset (next to a few hand-made runs:
+jumping and converging point on one layer and on neighbouring layers, a sample-count twin, an
+8-bit twin, an expression analysis's probe step), opens every page, checks each draws a Plotly
+chart and shows no exception box, and that no two labels of a chart overlap (annotations,
+marker labels, legend entries, titles: their boxes as the browser lays them out), no
+annotation sits on a plot's data area and no title runs off its figure. Saves a screenshot
+of each page into test-artifacts/screenshots/ (git-ignored) to look at.
 """
 
 from __future__ import annotations
@@ -35,10 +39,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("browser-cache")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, cache_dir):
     port = _free_port()
-    cache = tmp_path_factory.mktemp("browser-cache")
-    env = dict(os.environ, CONCEPT_DEPTH_CACHE=str(cache), CONCEPT_DEPTH_TEST_MODELS="1",
+    env = dict(os.environ, CONCEPT_DEPTH_CACHE=str(cache_dir), CONCEPT_DEPTH_TEST_MODELS="1",
                CONCEPT_DEPTH_QUICKSTART_MODEL="tiny:llama", OMP_NUM_THREADS="1")
     log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -68,10 +76,56 @@ def server(tmp_path_factory):
 def _settle(page, chart: bool = True) -> None:
     """Wait until the script run is over and (optionally) a chart is drawn."""
     page.wait_for_selector("[data-testid=stApp]", timeout=30_000)
-    if chart:
-        page.wait_for_selector(CHART, timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
+    if chart:  # a chart in view (those in other tabs are hidden)
+        page.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                               ".some(e => e.getBoundingClientRect().width > 0)", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')"
+                           " && !document.querySelector('[data-testid=stSkeleton]')", timeout=60_000)
     page.wait_for_timeout(800)  # let plotly finish its first paint
+
+
+# Every label Plotly draws, per chart, with the box the browser gave it; and each chart's data areas.
+_LABEL_BOXES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map((plot, i) => {
+  const box = el => { const r = el.getBoundingClientRect(); return {x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}; };
+  const labels = [];
+  for (const [sel, kind] of [['.annotation-text', 'annotation'], ['.textpoint text', 'marker label'],
+                             ['.legendtext', 'legend'], ['.gtitle', 'title'],
+                             ['.g-xtitle text, .g-ytitle text', 'axis title']]) {
+    plot.querySelectorAll(sel).forEach(el => {
+      const b = box(el);
+      if (b.x1 - b.x0 > 0 && b.y1 - b.y0 > 0 && el.textContent.trim()) labels.push({kind, text: el.textContent.trim(), ...b});
+    });
+  }
+  const areas = Array.from(plot.querySelectorAll('.nsewdrag')).map(box).filter(b => b.x1 - b.x0 > 0);
+  const svg = plot.querySelector('.main-svg');
+  return {chart: i, labels, areas, figure: svg ? box(svg) : null};
+})"""
+
+
+def _overlap(a: dict, b: dict, tol: float = 1.0) -> bool:
+    return min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > tol and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > tol
+
+
+def _labels_do_not_collide(page, name: str) -> int:
+    """Fail when two labels of a chart overlap, an annotation covers a data area, or a title is cut off.
+    Returns how many labels were checked (so a caller can require that there were some)."""
+    problems, n = [], 0
+    for chart in page.evaluate(_LABEL_BOXES):
+        labels = chart["labels"]
+        n += len(labels)
+        for i, a in enumerate(labels):
+            for b in labels[i + 1:]:
+                if _overlap(a, b):
+                    problems.append(f"chart {chart['chart']}: {a['kind']} {a['text']!r} overlaps "
+                                    f"{b['kind']} {b['text']!r}")
+            if a["kind"] in ("annotation", "title") and any(_overlap(a, area) for area in chart["areas"]):
+                problems.append(f"chart {chart['chart']}: {a['kind']} {a['text']!r} sits on the data")
+            fig = chart["figure"]
+            if a["kind"] == "title" and fig and (a["x0"] < fig["x0"] - 1 or a["x1"] > fig["x1"] + 1
+                                                  or a["y0"] < fig["y0"] - 1):
+                problems.append(f"chart {chart['chart']}: title {a['text']!r} is cut off")
+    assert not problems, f"{name}: " + "; ".join(problems)
+    return n
 
 
 def _check(page, name: str, chart: bool = True) -> None:
@@ -82,13 +136,34 @@ def _check(page, name: str, chart: bool = True) -> None:
     assert "Compare" in nav and "app" not in nav.split(), f"wrong navigation on {name}: {nav!r}"
     if chart:
         assert page.locator(CHART).count() >= 1, f"no chart on {name}"
+        assert _labels_do_not_collide(page, name) > 0, f"no chart labels found on {name}"
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_probe_then_every_page_renders_a_chart(server):
+def _seed_runs(cache_dir, make_run) -> None:
+    """Hand-made runs (older than the browser's own probe run) that exercise the labels."""
+    from dataclasses import replace
+
+    from concept_depth.pipeline import RUN_KIND
+    from concept_depth.store import Store
+
+    store = Store(cache_dir)
+    jc = make_run(key="seed-jc", jump=4, converge=4)  # jumping and converging point on one layer
+    runs = [jc,
+            replace(make_run(key="seed-n400", jump=4, converge=4), n_samples=400, spec=dict(jc.spec, limit=400)),
+            make_run(key="seed-adjacent", quant=8, jump=4, converge=5, shift=0.03),  # J and C on neighbours
+            replace(make_run(key="seed-expression", dataset="STSA", category="emotional"),
+                    extra={"origin": "expression"})]
+    for i, run in enumerate(runs):  # stored as runs computed here (save_run would make them imports)
+        run = replace(run, extra=dict(run.extra, created_ts=1.0e9 + i))
+        store.put_result(RUN_KIND, run.key, run.to_dict())
+
+
+def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run):
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
+    _seed_runs(cache_dir, make_run)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -102,24 +177,55 @@ def test_probe_then_every_page_renders_a_chart(server):
             page.wait_for_selector("[data-testid=stMetric]", timeout=120_000)
             _check(page, "probe")
             assert "Peak accuracy" in page.inner_text("body")
-            for name, path in (("home", ""), ("layers", "layers"), ("compare", "compare"), ("runs", "runs")):
+            for name, path in (("home", ""), ("layers", "layers"), ("compare", "compare"), ("runs", "runs"),
+                               ("runs-j-equals-c", "runs?run=seed-jc"), ("runs-j-next-to-c", "runs?run=seed-adjacent")):
                 page.goto(f"{server}/{path}")
                 _check(page, name)
+            body = page.inner_text("body")
+            assert "J = 4" in body or page.locator(".textpoint text", has_text="J = 4").count() == 1
+            # Home: the latest *probe* run is the browser's own, not the expression analysis's probe step
+            page.goto(server)
+            _settle(page)
+            assert "Latest probe run: tiny random llama · builtin-coinflip" in page.inner_text("body")
+            # Compare: the difference tab (8-bit against float32 clean, with its band) and the heatmaps
+            page.goto(f"{server}/compare")
+            _settle(page)
+            for tab, name in (("Difference vs float32 clean", "compare-difference"), ("Heatmaps", "compare-heatmap")):
+                page.get_by_role("tab", name=tab).click()
+                page.wait_for_timeout(800)
+                _check(page, name)
+            # Layers: a grid of chosen layers on one shared basis (long title, per-panel shares)
+            page.goto(f"{server}/layers")
+            _settle(page)
+            page.get_by_text("grid of chosen layers").click()
+            _settle(page)
+            page.get_by_text("One PCA basis for all layers").click()
+            _settle(page)
+            _check(page, "layers-grid")
             # Cognition vs expression: run the analysis on the same tiny model, then expect its charts.
+            page.set_viewport_size({"width": 1400, "height": 3800})  # the page's four figures in one screenshot
             page.goto(f"{server}/expression?model=tiny:llama&dataset=builtin-coinflip")
             _settle(page, chart=False)
             page.get_by_role("button", name="Run", exact=True).click()
             page.wait_for_selector(CHART, timeout=120_000)
             _check(page, "expression")
             assert "logit lens" in page.inner_text("body").lower()
+            page.set_viewport_size({"width": 1400, "height": 2200})
             # a figure downloads as SVG, rendered by kaleido when the button is clicked
             page.goto(f"{server}/runs")
             _settle(page)
-            page.get_by_role("button", name="Download figure").first.click()
+            page.get_by_role("button", name="Download", exact=True).first.click()
             with page.expect_download(timeout=60_000) as dl:
                 page.get_by_role("button", name="SVG").first.click()
             svg = Path(dl.value.path()).read_bytes()
             assert b"<svg" in svg[:400] and b"Accuracy" in svg
+            # the PNG carries its DPI (300 by default), so a document places it at its size in inches
+            with page.expect_download(timeout=60_000) as dl:
+                page.get_by_role("button", name="PNG").first.click()
+            from PIL import Image
+
+            png = Image.open(dl.value.path())
+            assert png.info.get("dpi") == pytest.approx((300, 300), abs=0.5) and png.size == (1950, 1200)
             # the play-through view of the Layers page has a play button
             page.goto(f"{server}/layers")
             _settle(page)

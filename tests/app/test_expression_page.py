@@ -40,4 +40,4 @@ def test_expression_page_bad_answer_words_show_an_error(open_page, set_env, tmp_
     at = _pick(open_page("pages/expression.py"), words=("Negative", "Positive"))
     at.button(key="x_run").click().run()
     assert not at.exception
-    assert any("single token" in e.value for e in at.error)
+    assert any("single token" in e.value for e in at.error), [e.value for e in at.error]

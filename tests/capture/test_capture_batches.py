@@ -32,3 +32,13 @@ def test_common_prefix_leaves_one_token_per_prompt():
     assert common_prefix([[1, 2, 3], [1, 2, 4]]) == 2
     assert common_prefix([[1, 2], [1, 2, 3]]) == 1  # the shorter one keeps its last token
     assert common_prefix([[1, 2, 3]]) == 0
+
+
+def test_batches_close_early_rather_than_pad_much_once_they_are_big_enough():
+    lengths = [100] * 8 + [60] * 8  # sorted longest first
+    order = list(range(16))
+    batches = plan_batches(lengths, order, batch_size=16, min_tokens=512, max_padding=0.05)
+    # one 60-token prompt joins (4.4% padding), a second would make it 8%: the rest start a new batch
+    assert batches == [list(range(9)), list(range(9, 16))]
+    small = plan_batches(lengths, order, batch_size=16, min_tokens=10_000, max_padding=0.05)
+    assert small == [order]  # too few tokens yet to be worth a separate batch

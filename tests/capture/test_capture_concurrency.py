@@ -14,7 +14,7 @@ import numpy as np
 
 from concept_depth.capture import Capture, PooledLayers, layer_numbers, run_all
 from concept_depth.datasets import load_samples
-from concept_depth.expression import lens_distribution, score_prompts
+from concept_depth.expression_analysis import lens_distribution, score_prompts
 from concept_depth.extraction import extract_activations
 from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec
 from concept_depth.store import Store

@@ -1,12 +1,16 @@
-"""The on-disk store: per-layer activations, checksums, chunks, results, locks."""
+"""The on-disk store: per-layer files, checksums, chunks, bounded assembly, results, locks, damage, removal."""
 
+import logging
+import os
+import shutil
 import threading
 import time
 
 import numpy as np
 import pytest
 
-from concept_depth.store import CorruptEntryError, Store
+from concept_depth.errors import BadInputError, UnavailableError
+from concept_depth.store import CorruptEntryError, IncompleteEntryError, Store
 
 
 @pytest.fixture
@@ -23,15 +27,33 @@ def test_layers_round_trip_and_single_layer_read(store):
     np.testing.assert_array_equal(store.read_all("k1"), feats)
     meta = store.activation_meta("k1")
     assert meta["layers"] == [0, 1, 2] and meta["n_samples"] == 5 and meta["hidden_size"] == 4
+    assert store.verify("k1")
+
+
+def test_nothing_is_pickled(store):
+    store.write_layers("k1", np.ones((2, 2, 3), dtype=np.float32), [0, 1], {"labels": [0, 1]})
+    store.put_result("run", "r", {"spec": {"model": "m"}, "x": np.float32(0.5)})
+    assert store.get_result("run", "r")["x"] == 0.5  # numpy scalars stored as plain JSON numbers
+    files = [p for p in store.directory.rglob("*") if p.is_file()]
+    assert files and not any(p.suffix in (".pkl", ".pickle") for p in files)
+    assert not (store.directory / "diskcache").exists()
 
 
 def test_corrupted_layer_is_detected(store):
     feats = np.ones((2, 2, 3), dtype=np.float32)
     store.write_layers("k", feats, [1, 2], {})
-    store.cache.set("act/k/layer/2", b"\x00" * (2 * 3 * 4))
+    path = store.layer_path("k", 2)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
     assert not store.verify("k")
     with pytest.raises(CorruptEntryError):
         store.read_layer("k", 2)
+    path.write_bytes(bytes(data[:-6]))  # truncated
+    assert not store.verify("k")
+    with pytest.raises(CorruptEntryError, match="layer 2"):
+        store.read_layer("k", 2)
+    np.testing.assert_array_equal(store.read_layer("k", 1), feats[:, 0, :])  # the other layer is fine
 
 
 def test_chunks_accumulate_and_are_cleared_on_completion(store):
@@ -39,9 +61,85 @@ def test_chunks_accumulate_and_are_cleared_on_completion(store):
     store.write_chunk("k", np.array([0]), np.ones((1, 2, 2)))
     idx, feats = store.read_chunks("k")
     assert idx.tolist() == [3, 1, 0] and feats.shape == (3, 2, 2)
+    assert store.chunk_indices("k").tolist() == [0, 1, 3]
+    assert [i.tolist() for i, _ in store.iter_chunks("k")] == [[3, 1], [0]]
     assert not store.has_activations("k")
+    assert [e.kind for e in store.entries()] == ["partial"]
     store.write_layers("k", np.zeros((4, 2, 2), dtype=np.float32), [0, 1], {})
-    assert store.read_chunks("k")[1] is None
+    assert store.read_chunks("k")[1] is None and store.chunk_indices("k").size == 0
+
+
+def test_finish_layers_assembles_chunks_into_checksummed_layers(store):
+    rng = np.random.default_rng(1)
+    n, layers, d = 23, [0, 1, 2, 3], 5
+    full = rng.normal(size=(n, len(layers), d)).astype(np.float32)
+    order = rng.permutation(n)  # extraction writes rows longest-prompt first, in any order
+    for part in np.array_split(order, 6):
+        store.write_chunk("k", part, full[part])
+    meta = store.finish_layers("k", layers, {"labels": [i % 2 for i in range(n)], "spec": {"m": 1}})
+    assert meta["n_samples"] == n and meta["hidden_size"] == d and meta["layers"] == layers
+    assert meta["complete"] and meta["size_bytes"] == full.nbytes and set(meta["sha256"]) == {"0", "1", "2", "3"}
+    assert meta["spec"] == {"m": 1} and store.activation_meta("k")["labels"][:3] == [0, 1, 0]
+    np.testing.assert_array_equal(store.read_all("k"), full)
+    assert store.verify("k") and store.chunk_indices("k").size == 0  # chunks dropped
+
+
+def test_finish_layers_memory_does_not_grow_with_n(store, monkeypatch):
+    """Assembly reads one chunk at a time: no array of N rows is ever allocated in memory."""
+    import concept_depth.layer_files as F
+
+    n, k, d = 4000, 3, 64
+    for start in range(0, n, 500):
+        idx = np.arange(start, start + 500)
+        store.write_chunk("big", idx, np.broadcast_to(idx[:, None, None], (500, k, d)).astype(np.float32))
+    biggest = []
+    real_zeros, real_empty = np.zeros, np.empty
+
+    def spy(fn):
+        def wrapped(shape, *a, **kw):
+            size = int(np.prod(shape)) if np.ndim(shape) else int(shape)
+            biggest.append(size)
+            return fn(shape, *a, **kw)
+        return wrapped
+
+    monkeypatch.setattr(F.np, "zeros", spy(real_zeros))
+    monkeypatch.setattr(F.np, "empty", spy(real_empty))
+    store.finish_layers("big", [0, 1, 2], {"n_samples": n})
+    monkeypatch.undo()
+    assert max(biggest, default=0) <= n  # at most a [N] bool mask, never [N, D] or [N, K, D]
+    layer = store.read_layer("big", 2)
+    assert layer.shape == (n, d) and layer[1234, 0] == 1234.0
+
+
+def test_finish_layers_names_missing_rows_and_keeps_the_chunks(store):
+    store.write_chunk("k", np.array([0, 1, 2]), np.ones((3, 2, 4)))
+    store.write_chunk("k", np.array([5]), np.ones((1, 2, 4)))
+    with pytest.raises(IncompleteEntryError) as info:
+        store.finish_layers("k", [0, 1], {"labels": [0, 1] * 3})
+    assert info.value.missing.tolist() == [3, 4] and "2 of 6 rows" in str(info.value)
+    assert isinstance(info.value, UnavailableError) and len(str(info.value).splitlines()) == 1
+    assert not store.has_activations("k") and store.chunk_indices("k").tolist() == [0, 1, 2, 5]
+    store.write_chunk("k", np.array([3, 4]), np.ones((2, 2, 4)))  # the rows computed again
+    assert store.finish_layers("k", [0, 1], {"labels": [0, 1] * 3})["n_samples"] == 6
+
+
+def test_damaged_chunk_is_dropped_and_its_rows_count_as_missing(store, caplog):
+    store.write_chunk("k", np.array([0, 1]), np.ones((2, 2, 3)))
+    store.write_chunk("k", np.array([2, 3]), np.ones((2, 2, 3)))
+    vec = sorted((store.directory / "arrays" / "k" / "chunks").glob("*.vec.npy"))[1]
+    vec.write_bytes(vec.read_bytes()[:-5])  # e.g. the disk filled up
+    with caplog.at_level(logging.WARNING, "concept_depth.store"):
+        assert store.chunk_indices("k").tolist() == [0, 1]
+    assert len(caplog.records) == 1 and "dropped" in caplog.records[0].getMessage()
+
+
+def test_check_free_space_refuses_with_needed_and_free(store):
+    store.check_free_space(1024, "extraction")
+    with pytest.raises(UnavailableError) as info:
+        store.check_free_space(2**62, "extracting 1,000,000 prompts x 19 layers x 640")
+    msg = str(info.value)
+    assert len(msg.splitlines()) == 1 and "needs 4294967296.0 GB" in msg and "free" in msg
+    assert str(store.directory) in msg
 
 
 def test_results_listing_and_deletion(store):
@@ -53,6 +151,100 @@ def test_results_listing_and_deletion(store):
     assert kinds == ["expression", "run", "run"]  # newest first
     store.delete("run", "a")
     assert store.get_result("run", "a") is None and len(store.list_results("run")) == 1
+
+
+@pytest.mark.parametrize("key", ["..", "../../x", "/some/dir", "a/b", ".hidden", "", "a\\b", "x" * 300, None])
+def test_keys_are_names_never_paths(store, tmp_path, key):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    for call in (lambda: store.delete("activations", key), lambda: store.delete_activations(key),
+                 lambda: store.delete("run", key), lambda: store.put_result("run", key, {}),
+                 lambda: store.write_chunk(key, np.array([0]), np.ones((1, 1, 1))),
+                 lambda: store.delete_converted_model(key)):
+        with pytest.raises(BadInputError) as info:
+            call()
+        assert len(str(info.value).splitlines()) == 1
+    assert victim.is_dir() and store.directory.is_dir()
+
+
+def test_damaged_result_value_is_dropped_with_one_line_and_the_rest_works(store, caplog):
+    """Item 3: a truncated value file reads as absent (recomputed); other entries keep working."""
+    store.put_result("run", "big", {"spec": {}, "blob": os.urandom(100_000).hex()})  # large: its own file
+    store.put_result("run", "small", {"spec": {"x": 1}})
+    value_files = [p for p in (store.directory / "index").rglob("*.val")]
+    assert len(value_files) == 1
+    value_files[0].write_bytes(value_files[0].read_bytes()[:100])
+    with caplog.at_level(logging.WARNING, "concept_depth.store"):
+        assert store.get_result("run", "big") is None
+        assert [r["spec"] for r in store.list_results("run")] == [{"x": 1}]
+        assert [e.key for e in store.entries()] == ["small"]
+    assert len(caplog.records) == 1 and "damaged" in caplog.records[0].getMessage()
+    store.put_result("run", "big", {"spec": {}, "again": True})  # recomputed value lands
+    assert store.get_result("run", "big") == {"spec": {}, "again": True}
+
+
+def test_damaged_activation_metadata_is_dropped(store, caplog):
+    store.write_layers("k", np.ones((2, 2, 3), dtype=np.float32), [0, 1], {"labels": [0, 1]})
+    store.index.set("act/k/meta", {"complete": True, "layers": "nonsense"})
+    with caplog.at_level(logging.WARNING, "concept_depth.store"):
+        assert store.activation_meta("k") is None and not store.has_activations("k")
+    assert "damaged metadata" in caplog.text and not store.layer_path("k", 0).exists()
+
+
+def test_damaged_index_database_is_moved_aside_and_a_new_one_works(tmp_path, caplog):
+    """Item 3: a damaged cache.db no longer makes every command fail."""
+    path = tmp_path / "cache"
+    Store(path).put_result("run", "a", {"spec": {}})
+    (path / "index" / "cache.db").write_bytes(b"this is not a database" * 100)
+    with caplog.at_level(logging.WARNING, "concept_depth.store"):
+        store = Store(path)
+    assert store.get_result("run", "a") is None  # lost with the index, computed again when asked
+    store.put_result("run", "b", {"spec": {}})
+    assert store.get_result("run", "b") == {"spec": {}}
+    assert len(caplog.records) == 1 and "moved it to index.damaged-" in caplog.records[0].getMessage()
+    assert [p.name.startswith("index.damaged-") for p in store.leftovers()] == [True]
+
+
+def test_removed_folder_is_recreated_and_the_work_in_hand_lands(store):
+    """Item 4: the folder vanishes while the store object lives on (the CLI mid-run, the app's cached store)."""
+    store.put_result("run", "old", {"spec": {}})
+    shutil.rmtree(store.directory)
+    assert store.get_result("run", "old") is None and store.list_results("run") == []
+    store.put_result("run", "new", {"spec": {"x": 1}})
+    store.write_layers("acts", np.ones((3, 2, 4), dtype=np.float32), [0, 1], {"labels": [0, 1, 0]})
+    assert Store(store.directory).get_result("run", "new") == {"spec": {"x": 1}}  # on disk, not a ghost file
+    assert Store(store.directory).verify("acts")
+    shutil.rmtree(store.directory)
+    store.write_chunk("c", np.array([0, 1]), np.ones((2, 2, 4)))
+    assert store.finish_layers("c", [0, 1], {"n_samples": 2})["complete"]
+    with store.lock("after-removal"):
+        pass
+    shutil.rmtree(store.directory)
+    assert store.memoize("run", "m", lambda: {"spec": {}, "v": 1}) == ({"spec": {}, "v": 1}, False)
+    assert store.memoize("run", "m", lambda: {"v": 2}) == ({"spec": {}, "v": 1}, True)
+
+
+def test_memoize_recomputes_when_the_reader_finds_damage(store):
+    calls = []
+
+    def read():
+        if not calls:
+            raise CorruptEntryError("bad checksum")
+        return calls[-1]
+
+    value, hit = store.memoize("run", "k", lambda: calls.append("v") or "v", read=read, write=lambda v: None)
+    assert (value, hit) == ("v", False)
+
+
+def test_clear_removes_entries_arrays_and_the_old_format(store):
+    store.write_layers("k", np.ones((2, 2, 3), dtype=np.float32), [0, 1], {})
+    store.put_result("run", "r", {"spec": {}})
+    old = store.directory / "diskcache"
+    old.mkdir()
+    (old / "cache.db").write_bytes(b"old pickle format")
+    assert store.leftovers() == [old]
+    store.clear()
+    assert store.entries() == [] and not old.exists() and not store.layer_path("k", 0).exists()
 
 
 def test_lock_serialises_two_holders(store):
@@ -76,3 +268,9 @@ def test_lock_serialises_two_holders(store):
 def test_cache_dir_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("CONCEPT_DEPTH_CACHE", str(tmp_path / "envcache"))
     assert Store().directory == (tmp_path / "envcache").resolve()
+
+
+def test_cache_dir_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(BadInputError, match="is a file"):
+        Store(tmp_path / "f")

@@ -126,3 +126,42 @@ def test_store_upload_is_content_addressed_and_loadable(tmp_path):
             return data
     cols, _ = inspect_table(Upload())
     assert cols == ["text", "label"]
+
+
+# ---- issue 10, item 9 ---------------------------------------------------------------------------
+def test_jsonl_errors_name_the_files_own_line(tmp_path):
+    lines = [json.dumps({"text": f"s{i}", "label": i % 2}) for i in range(40)]
+    lines[30] = '{"text": "broken", "label": '
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadInputError, match=r"at line 31, column") as info:
+        _load(tmp_path / "d.jsonl")
+    assert len(str(info.value).splitlines()) == 1
+    lines[30] = '["an", "array"]'
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadInputError, match="line 31 is a JSON array, not an object"):
+        _load(tmp_path / "d.jsonl")
+    (tmp_path / "a.jsonl").write_text('["s0", 0]\n["s1", 1]\n')  # JSON lines of arrays, not one array
+    with pytest.raises(BadInputError, match="line 1 is a JSON array, not an object"):
+        _load(tmp_path / "a.jsonl")
+
+
+def test_a_json_array_file_still_loads_and_its_errors_name_lines(tmp_path):
+    records = [{"text": f"s{i}", "label": i % 2} for i in range(24)]
+    (tmp_path / "d.json").write_text(json.dumps(records, indent=1))
+    assert _load(tmp_path / "d.json").class_counts == (12, 12)
+    text = json.dumps(records, indent=1).splitlines()
+    text[10] = text[10] + " oops"
+    (tmp_path / "d.json").write_text("\n".join(text))
+    with pytest.raises(BadInputError, match="at line 11"):
+        _load(tmp_path / "d.json")
+
+
+def test_size_limit_message_counts_mb_as_the_readme_does(tmp_path):
+    from concept_depth.datasets.custom import DEFAULT_MAX_BYTES, read_table
+
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:
+        fh.truncate(DEFAULT_MAX_BYTES + 1)  # sparse: no disk or memory used
+    with pytest.raises(BadInputError) as info:
+        read_table(big)
+    assert "larger than the limit of 200 MB" in str(info.value)  # not "210 MB" (10**6-byte MB)

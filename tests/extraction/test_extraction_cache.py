@@ -122,9 +122,10 @@ def test_corrupted_entry_is_detected_and_recomputed(make_samples, reference, tin
     samples = make_samples()
     first = extract_activations(SPEC, store=store, samples=samples, model_loader=CountingLoader(tiny_models))
     reference = first.all().copy()
-    blob = bytearray(store.cache.get(f"act/{first.key}/layer/2"))
-    blob[10] ^= 0xFF
-    store.cache.set(f"act/{first.key}/layer/2", bytes(blob))
+    path = store.layer_path(first.key, 2)
+    blob = bytearray(path.read_bytes())
+    blob[-10] ^= 0xFF  # one byte of the vectors (not the .npy header)
+    path.write_bytes(bytes(blob))
     loader = CountingLoader(tiny_models)
     again = extract_activations(SPEC, store=store, samples=samples, model_loader=loader)
     assert loader.loads == 1 and not again.cached

@@ -22,9 +22,35 @@ def test_single_run_marks_jumping_and_converging_points_on_accuracy_curve(make_r
     assert fig.layout.plot_bgcolor == "white"
 
 
+def test_jumping_and_converging_on_one_layer_make_one_marker_with_one_label(make_run):
+    run = make_run(jump=4, converge=4)
+    fig = layer_curves(run)
+    both, = _role(fig, "both")
+    assert not _role(fig, "jumping_point") and not _role(fig, "converging_point")
+    assert list(both.text) == ["J = C = 4"] and both.meta["roles"] == ["jumping_point", "converging_point"]
+    assert both.marker.symbol == "star" and list(both.x) == [4.0]
+    assert both.name == "jumping = converging point (layer 4)"
+
+
+def test_separate_markers_label_below_and_above_so_neighbours_never_collide(make_run):
+    fig = layer_curves(make_run(jump=4, converge=5))
+    jp, = _role(fig, "jumping_point")
+    cp, = _role(fig, "converging_point")
+    assert list(jp.text) == ["J = 4"] and list(cp.text) == ["C = 5"]
+    assert jp.textposition.startswith("bottom") and cp.textposition.startswith("top")
+    assert jp.marker.symbol != cp.marker.symbol
+
+
+def test_chance_is_a_legend_entry_not_a_label_on_the_curves(make_run):
+    fig = layer_curves(make_run())
+    chance, = _role(fig, "chance")
+    assert chance.name == "chance 0.50" and chance.showlegend and list(chance.y) == [0.5, 0.5]
+    assert not fig.layout.annotations and not fig.layout.shapes
+
+
 def test_not_acquired_run_has_no_point_markers(make_run):
     fig = layer_curves(make_run(jump=None, converge=None))
-    assert not _role(fig, "jumping_point") and not _role(fig, "converging_point")
+    assert not _role(fig, "jumping_point") and not _role(fig, "converging_point") and not _role(fig, "both")
 
 
 def test_cv_run_gets_std_bands_and_paper_run_does_not(make_run):

@@ -22,12 +22,36 @@ def test_export_png_svg_pdf_have_the_right_magic_numbers(make_run):
         png, svg, pdf = (figure_to_bytes(fig, fmt, width_in=3.0, height_in=2.0, dpi=200)
                          for fmt in ("png", "svg", "pdf"))
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert _dpi(png) == pytest.approx((200, 200), abs=0.5)  # pHYs: a document places it at 3 x 2 inches
     # PNG size follows inches x dpi: IHDR width/height at bytes 16..24
     assert int.from_bytes(png[16:20], "big") == 600 and int.from_bytes(png[20:24], "big") == 400
     assert b"<svg" in svg[:400] and b"jumping" in svg
     assert pdf.startswith(b"%PDF")
     # the caller's figure is untouched (still interactive size)
     assert fig.layout.width is None
+
+
+def _dpi(png: bytes):
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(png)).info.get("dpi")
+
+
+def test_png_gets_its_dpi_stored_without_changing_pixels():
+    import io
+
+    from PIL import Image
+
+    from concept_depth.figures.export import with_png_dpi
+
+    buf = io.BytesIO()
+    Image.new("RGB", (30, 20), (10, 20, 30)).save(buf, format="PNG")
+    assert _dpi(buf.getvalue()) is None
+    out = with_png_dpi(buf.getvalue(), 600)
+    assert _dpi(out) == pytest.approx((600, 600), abs=0.5) and b"pHYs" in out
+    assert Image.open(io.BytesIO(out)).getpixel((5, 5)) == (10, 20, 30)
 
 
 def test_export_rejects_bad_format_and_sizes():

@@ -52,7 +52,7 @@ def test_scatter_colours_by_label_marks_wrong_points_and_names_variance():
     assert len(wrong_trace.x) == 3 and wrong_trace.marker.symbol == "x-thin-open"
     assert wrong_trace.x[0] == pytest.approx(proj.coords[1, 0])
     assert "% of variance" in fig.layout.xaxis.title.text
-    assert f"{100 * proj.explained[0]:.1f}%" in fig.layout.xaxis.title.text
+    assert f"{100 * proj.explained[0]:.0f}%" in fig.layout.xaxis.title.text  # shares of 10% and more: whole %
     assert fig.data[1].customdata[0][0] == "prompt number 1"
     assert fig.data[1].customdata[0][1] == f"P(true) = {proba[1]:.2f}; confidence in the true label {proba[1]:.2f}"
     assert "%{customdata[1]}" in fig.data[1].hovertemplate
@@ -82,6 +82,51 @@ def test_grid_draws_one_panel_per_chosen_layer():
     assert fig.layout.annotations[1].text.startswith("layer 3")
     assert len(fig.data) == 3 * 3
     assert "shared" in fig.layout.title.text
+
+
+def test_a_layer_where_every_vector_is_the_same_says_so_where_it_is_drawn():
+    x, labels = _data()
+    same = np.repeat(x[:1], len(x), axis=0)  # e.g. layer 0 when every prompt ends in one token
+    proj = fit_pca(same, labels)
+    assert proj.degenerate and not fit_pca(x, labels).degenerate
+    fig = pca_scatter(proj, labels, layer=0)
+    assert "one dot" in fig.layout.title.text and "no variance" in fig.layout.xaxis.title.text
+    assert "0%" not in fig.layout.xaxis.title.text
+    grid = pca_grid({0: proj, 1: fit_pca(x, labels)}, labels, cols=2)
+    assert grid.layout.annotations[0].text == "layer 0 · one point"
+    assert "one dot" in grid.layout.title.text
+    anim = pca_animation({0: proj, 1: fit_pca(x, labels)}, labels, title="Gemma 3 270M · cities · 32-bit")
+    assert "one dot" in anim.frames[0].layout.title.text and "one dot" not in anim.frames[1].layout.title.text
+
+
+def test_small_variance_shares_are_never_printed_as_zero_percent():
+    from concept_depth.figures.scatter import share
+
+    assert [share(v) for v in (0.42, 0.034, 0.0027, 0.00001, 0.0)] == ["42%", "3.4%", "0.27%", "<0.01%", "0%"]
+    x, labels = _data(d=40)
+    layers = {0: x, 1: np.random.RandomState(5).randn(*x.shape).astype(np.float32) * 50}
+    projs = project_layers(layers, labels, shared=True)
+    grid = pca_grid(projs, labels, shared_basis=True, title="a long run name · cities · 32-bit · n=200")
+    assert all("0% / 0%" not in a.text for a in grid.layout.annotations)
+    # the title is short lines (the name, then the basis in small type): it is never cut off
+    lines = grid.layout.title.text.split("<br>")
+    assert lines[0] == "a long run name · cities · 32-bit · n=200" and all(len(l) < 110 for l in lines)
+
+
+def test_play_through_title_names_the_run_and_the_layer():
+    x, labels = _data()
+    projs = project_layers({0: x, 2: x * 2}, labels)
+    fig = pca_animation(projs, labels, title="Gemma 3 270M · cities · 32-bit")
+    assert fig.layout.title.text == "Gemma 3 270M · cities · 32-bit: layer 0"
+    assert fig.frames[1].layout.title.text == "Gemma 3 270M · cities · 32-bit: layer 2"
+
+
+def test_hover_shows_the_sample_text_wrapped_not_cut_to_the_instruction():
+    x, labels = _data()
+    text = "The city of Kyoto is in Japan. " * 3
+    fig = pca_scatter(fit_pca(x, labels), labels, prompts=[text] * len(labels))
+    shown = fig.data[0].customdata[0][0]
+    assert "<br>" in shown and shown.replace("<br>", " ").startswith("The city of Kyoto is in Japan.")
 
 
 def test_heatmap_orders_datasets_by_category_and_handles_unacquired(make_run):

@@ -114,10 +114,11 @@ def test_local_directory_loads_and_its_fingerprint_hashes_the_files(tmp_path, mo
     assert again == lm.fingerprint
     (path / "config.json").write_text((path / "config.json").read_text() + "\n")  # any change counts
     assert model_fingerprint(ModelSpec(source=str(path)), tmp_path / "c") != lm.fingerprint
-    import concept_depth.models.hub as hub
-    monkeypatch.setattr(hub, "available_memory_bytes", lambda: 1000)
-    with pytest.raises(UnavailableError, match="not enough memory"):
+    import concept_depth.models.memory as memory
+    monkeypatch.setattr(memory, "ram_available", lambda: 1000)
+    with pytest.raises(UnavailableError, match="not enough memory") as info:
         load_model(ModelSpec(source=str(path)), device="cpu", cache_dir=tmp_path / "c")
+    assert "\n" not in str(info.value) and "GiB is free on cpu" in str(info.value)
 
 
 def test_minilm_encoder_mean_pooling_batched_equals_single():
@@ -144,7 +145,7 @@ def test_gguf_path_is_converted_once_then_loaded_from_the_cache(tmp_path, monkey
     src.write_bytes(b"GGUF fake weights")
     calls = []
 
-    def fake_convert(path, target, *, gguf_sha=None, label=None):
+    def fake_convert(path, target, *, gguf_sha=None, label=None, progress=None, steps=None):
         calls.append(path)
         if not gguf.is_converted(target):
             model, tok = build_tiny("gpt2")
@@ -162,3 +163,11 @@ def test_gguf_path_is_converted_once_then_loaded_from_the_cache(tmp_path, monkey
     # the real converter returns at once when the converted copy exists (no GGUF parsing)
     monkeypatch.undo()
     assert gguf.convert_gguf(src, gguf.converted_dir(tmp_path / "c", sha)) == gguf.converted_dir(tmp_path / "c", sha)
+
+
+def test_a_multi_line_loading_error_is_not_cut_off():
+    """Issue 10 item 9: the tokenizer error used to end at "... from one of: "."""
+    exc = ValueError("Couldn't instantiate the backend tokenizer from one of: \n(1) a `tokenizers` library file,\n"
+                     "(2) a slow tokenizer instance to convert or\n(3) an equivalent slow tokenizer class.")
+    msg = str(hub_error("some/dir", exc))
+    assert "from one of: (1) a `tokenizers` library file, (2)" in msg and "(3)" in msg and "\n" not in msg

@@ -89,7 +89,7 @@ def test_run_scores_cache_and_identical_rerun(tmp_path, fake_extract):
     assert first.spec["model"] == "tiny:llama" and first.spec["prompt"] == "Q: {text}"
     assert first.spec["category"] == "factual" and first.spec["protocol"] == "paper"
     assert first.extra["activation_key"] and first.key == pipeline.run_key(
-        first.extra["activation_key"], ProbeSpec(), _spec().depth)
+        first.extra["activation_key"], ProbeSpec(), _spec().depth, "toy")
     # The paper protocol's numbers are those of a direct scikit-learn fit on the stored layer.
     y = _samples().labels
     X_tr, X_te, y_tr, y_te = train_test_split(_features(y)[:, 2, :], y, test_size=0.4, random_state=42)

@@ -7,7 +7,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 from concept_depth.errors import BadInputError
-from concept_depth.expression import case_variants, resolve_answer_words
+from concept_depth.expression_analysis import case_variants, resolve_answer_words
 from concept_depth.models.tiny import build_tokenizer
 
 

@@ -13,6 +13,12 @@ Definitions (N prompts, labels y in {0, 1}):
   independent sampled answers is right (exact, no sampling noise). pass@1 = mean p_correct,
   the expected accuracy of a sampled answer; it equals answer accuracy only when every
   p_correct is 0 or 1. pass@n rises to the share of prompts with p_correct > 0.
+- pass@n says little for two-way answers: a coin flipper (p_correct = 0.5 everywhere) reaches
+  1 - 0.5^n, so pass@16 of a coin flipper is 1 - 0.5^16 = 0.99998.
+- maj@n (odd n) = mean over prompts of P(Binomial(n, p_correct) > n/2): the accuracy of the
+  majority answer of n sampled answers (self-consistency voting), exact. A coin flipper stays
+  at 0.5 for every n; a model rises towards the share of prompts with p_correct > 0.5
+  (its greedy accuracy) as n grows. maj@1 = pass@1.
 - answer AUC: ROC-AUC of p1 against the labels; 0.5 = no signal. A model that always says
   "Yes" has answer accuracy = the share of class 1 but may still rank the classes (AUC > 0.5).
 """
@@ -66,6 +72,34 @@ def pass_at_n(p_right: np.ndarray, ns: Sequence[int]) -> list[float]:
     """Exact pass@n for each n: mean of 1 - (1 - p_correct)^n over prompts."""
     p_right = np.asarray(p_right, dtype=np.float64)
     return [float(np.mean(1.0 - (1.0 - p_right) ** int(n))) for n in ns]
+
+
+def maj_at_n(p_right: np.ndarray, ns: Sequence[int]) -> list[float]:
+    """Exact majority-vote accuracy for each odd n: mean over prompts of P(Binomial(n, p_correct) > n/2).
+
+    p_right: [N] p_correct per prompt. Even n are refused (a tie has no majority answer).
+    """
+    from scipy.stats import binom
+
+    p_right = np.asarray(p_right, dtype=np.float64)
+    out = []
+    for n in ns:
+        n = int(n)
+        if n < 1 or n % 2 == 0:
+            raise ValueError(f"maj@n needs an odd n >= 1, got {n}")
+        out.append(float(np.mean(binom.sf(n // 2, n, p_right))))  # P(X > n//2) = P(X >= (n+1)/2)
+    return out
+
+
+def maj_table(p_right: np.ndarray, max_n: int) -> list[dict[str, float]]:
+    """``[{"n": n, "maj": maj@n}]`` for the odd n = 1, 3, ... <= max_n (as stored in results)."""
+    ns = list(range(1, int(max_n) + 1, 2))
+    return [{"n": n, "maj": v} for n, v in zip(ns, maj_at_n(p_right, ns))]
+
+
+def coin_flipper_pass_at_n(ns: Sequence[int]) -> list[float]:
+    """pass@n of a random guesser between two answers: 1 - 0.5^n (its maj@n is 0.5 for every n)."""
+    return [1.0 - 0.5 ** int(n) for n in ns]
 
 
 def answer_auc(p1: np.ndarray, labels: np.ndarray) -> float | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from concept_depth.expression import ExpressionResult
+from concept_depth.expression_analysis import ExpressionResult
 from concept_depth.figures.expression import (gap_figure, pass_at_n_figure, pearson, probe_vs_answer_scatter,
                                               shots_figure)
 
@@ -41,13 +41,15 @@ def test_gap_figure_shades_between_probe_and_lens():
     assert "gap +0.250" in fig.layout.title.text
     assert fig.layout.xaxis.title.text.startswith("layer")
     assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tick0 == 0  # whole layers, never 0.5
-    # chance line at the majority rate of the evaluated labels (3 of 4)
-    assert any(abs(s.y0 - 0.75) < 1e-9 for s in fig.layout.shapes)
+    # chance line at the majority rate of the evaluated labels (3 of 4), named in the legend, not on the curves
+    chance, = [t for t in fig.data if (t.meta or {}).get("role") == "chance"]
+    assert list(chance.y) == [0.75, 0.75] and chance.name == "chance 0.75" and not fig.layout.annotations
 
 
 def test_gap_figure_without_probe_has_lens_only():
     fig = gap_figure(make_result(with_probe=False))
-    assert len(fig.data) == 1 and fig.data[0].fill is None
+    assert [t.name for t in fig.data] == ["logit lens (what the layer would answer)", "chance 0.75"]
+    assert fig.data[0].fill is None
 
 
 def test_shots_and_pass_at_n_figures():
@@ -60,9 +62,31 @@ def test_shots_and_pass_at_n_figures():
     two = shots_figure([r, make_result(dataset="STSA")])
     assert len({t.line.color for t in two.data}) == 2
     fig = pass_at_n_figure(r)
-    assert [t.name for t in fig.data] == ["k = 0", "k = 2", "k = 8"]
+    assert [t.name for t in fig.data][:3] == ["k = 0", "k = 2", "k = 8"]
     assert list(fig.data[0].x) == [1, 2, 3, 4] and fig.layout.xaxis.type == "log"
-    assert len(pass_at_n_figure(r, ks=[2]).data) == 1
+    # the best probe accuracy is a legend entry, not a label written over the curves
+    best, = [t for t in fig.data if (t.meta or {}).get("role") == "best-probe"]
+    assert best.name == "best probe accuracy 0.90" and list(best.y) == [0.9, 0.9] and not fig.layout.annotations
+    coin = {t.name: t for t in fig.data if t.name.startswith("coin flipper")}  # built without maj@n
+    assert list(coin) == ["coin flipper: pass@n = 1 − 0.5ⁿ", "coin flipper: maj@n = 0.5"]
+    assert list(coin["coin flipper: pass@n = 1 − 0.5ⁿ"].y) == pytest.approx([0.5, 0.75, 0.875, 0.9375])
+    assert set(coin["coin flipper: maj@n = 0.5"].y) == {0.5}
+    assert [t.name for t in pass_at_n_figure(r, ks=[2]).data if (t.meta or {}).get("role") is None
+            and not t.name.startswith("coin flipper")] == ["k = 2"]
+
+
+def test_pass_at_n_figure_draws_maj_at_n_also_for_results_saved_before_it():
+    data = make_result(shots=(0, 2)).to_dict()
+    assert data["maj_at_n"] == [] and all("maj_at_n" not in s for s in data["shots"])
+    loaded = ExpressionResult.from_dict(data)  # an old result: maj@n from p_class1 (0.5) and the labels
+    assert [m["n"] for m in loaded.maj_at_n] == [1, 3] and loaded.maj_at_n[0]["maj"] == pytest.approx(0.5)
+    fig = pass_at_n_figure(loaded)
+    maj = [t for t in fig.data if t.name.startswith("k = ") and t.name.endswith("maj@n (majority vote)")]
+    assert [t.name for t in maj] == ["k = 0: maj@n (majority vote)", "k = 2: maj@n (majority vote)"]
+    assert not any(t.showlegend for t in maj)  # one legend key says what dotted means
+    assert [t.name for t in fig.data if t.name.startswith("dotted")] == ["dotted, same colour: maj@n (majority vote)"]
+    assert list(maj[0].x) == [1, 3] and list(maj[0].y) == pytest.approx([0.5, 0.5])
+    assert maj[0].line.color == fig.data[0].line.color and maj[0].legendgroup == fig.data[0].legendgroup
 
 
 def test_scatter_pearson_and_small_counts():

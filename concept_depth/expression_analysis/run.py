@@ -154,6 +154,7 @@ def _compute(spec: ExpressionSpec, store: Store, samples, loaded, words, fingerp
             "k": int(k), "accuracy": scoring.answer_accuracy(p1, y), "pass1": float(right.mean()),
             "auc": scoring.answer_auc(p1, y), "predicted_class1": float(scoring.predictions(p1).mean()),
             "pass_at_n": scoring.pass_at_n(right, range(1, spec.max_n + 1)),
+            "maj_at_n": scoring.maj_table(right, spec.max_n),
             "answer_mass": float(scoring.answer_mass(scores.final, scores.final_lse).mean()),
             "examples": [int(i) for i in order[:k]], "lens_accuracy": lens_acc, "lens_pass1": lens_pass1,
             "lens_auc": [scoring.answer_auc(lens_p1[:, j], y) for j in range(lens_p1.shape[1])],
@@ -186,6 +187,7 @@ def _compute(spec: ExpressionSpec, store: Store, samples, loaded, words, fingerp
     return ExpressionResult(
         key=key, spec=flat, created_ts=time.time(), layers=tuple(layers), shots=tuple(shots_out),
         pass_at_n=tuple({"n": n, "pass": v} for n, v in enumerate(zero["pass_at_n"], start=1)),
+        maj_at_n=tuple(zero["maj_at_n"]),
         summary=summary, eval_indices=tuple(int(i) for i in evaluation), labels=tuple(int(v) for v in y),
         timing={"expression_s": round(expression_s, 3), "probe_s": round(probe_s, 3),
                 "prompts_per_s": round(n_prompts / expression_s, 3) if expression_s > 0 else None},

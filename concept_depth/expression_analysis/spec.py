@@ -64,6 +64,10 @@ class ExpressionSpec(_SpecMixin):
             raise BadInputError("max_n must be at least 1")
         if self.max_tokens < 1:
             raise BadInputError("max_tokens must be at least 1")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= 2**32 - 1:
+            raise BadInputError(f"seed must be a whole number from 0 to {2**32 - 1}, got {self.seed!r}")
+        if isinstance(self.pool_size, bool) or not isinstance(self.pool_size, int) or self.pool_size < 0:
+            raise BadInputError(f"pool size must be 0 or more, got {self.pool_size!r}")
         object.__setattr__(self, "pool_size", max(int(self.pool_size), max(shots)))
 
     def key(self, model_fingerprint: str, dataset_hash: str, answer_words: tuple[str, str]) -> str:

@@ -11,9 +11,9 @@ import torch
 from concept_depth.cli.main import main
 from concept_depth.datasets import SampleSet
 from concept_depth.errors import BadInputError
-from concept_depth.expression import (ExpressionSpec, build_prompt, example_order, lens_distribution,
+from concept_depth.expression_analysis import (ExpressionSpec, build_prompt, example_order, lens_distribution,
                                       resolve_answer_words, run_expression, score_prompts, split_pool)
-from concept_depth.expression import scoring
+from concept_depth.expression_analysis import scoring
 from concept_depth.models import load_model
 from concept_depth.specs import DatasetSpec, ModelSpec
 from concept_depth.store import Store

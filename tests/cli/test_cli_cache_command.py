@@ -1,0 +1,128 @@
+"""`cache list|delete|clear|verify|import`: items 1 (delete by key only), 2 (import), 3 (damage), 9 (--cache-dir)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from concept_depth.cli.main import main
+from concept_depth.store import Store
+
+
+@pytest.fixture
+def cache(tmp_path, make_run):
+    """A cache with activations, two runs and a converted model."""
+    store = Store(tmp_path / "cache")
+    store.write_layers("a1b2c3d4e5", np.ones((4, 2, 3), dtype=np.float32), [0, 1], {"labels": [0, 1, 0, 1]})
+    for key in ("run0001", "run0002"):
+        store.put_result("run", key, make_run(key=key).to_dict())
+    (store.directory / "models" / "tiny-llama-v1").mkdir(parents=True)
+    (store.directory / "models" / "tiny-llama-v1" / "w.bin").write_bytes(b"x" * 10)
+    return store
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def _keys(store: Store) -> list[str]:
+    return sorted(e.key for e in store.entries())
+
+
+@pytest.mark.parametrize("key", ["..", "../..", "../../victim", "/some/dir", "VICTIM_PATH", "models/tiny-llama-v1",
+                                 ".", "~"])
+def test_delete_never_touches_paths(cache, tmp_path, capsys, key):
+    """Item 1: a path-like KEY is one error line (exit 2); nothing inside or outside the cache is deleted."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me")
+    key = str(victim) if key == "VICTIM_PATH" else key
+    before = _keys(cache)
+    assert main(["cache", "delete", key, "--cache-dir", str(cache.directory)]) == 2
+    _one_error_line(capsys)
+    assert (victim / "precious.txt").read_text() == "keep me"
+    assert _keys(cache) == before and "tiny-llama-v1" in cache.converted_models()
+
+
+def test_delete_by_key_prefix_and_model_name(cache, capsys):
+    d = ["--cache-dir", str(cache.directory)]
+    assert main(["cache", "delete", "run", *d]) == 2  # prefix shorter than 4 characters
+    assert "at least 4 characters" in _one_error_line(capsys)
+    assert main(["cache", "delete", "run0", *d]) == 2  # ambiguous
+    assert "matches 2 entries" in _one_error_line(capsys)
+    assert main(["cache", "delete", "run0002", *d]) == 0
+    assert main(["cache", "delete", "a1b2", *d]) == 0
+    assert main(["cache", "delete", "tiny-llama-v1", *d]) == 0
+    assert "deleted converted model tiny-llama-v1" in capsys.readouterr().out
+    assert _keys(cache) == ["run0001"] and cache.converted_models() == {}
+
+
+def test_cache_dir_goes_before_or_after_the_action(cache, capsys):
+    """Item 9: `cache list --cache-dir X` works as `cache --cache-dir X list`."""
+    for argv in (["cache", "list", "--cache-dir", str(cache.directory)],
+                 ["cache", "--cache-dir", str(cache.directory), "list"]):
+        assert main(argv) == 0
+        out = capsys.readouterr().out
+        assert str(cache.directory) in out and "run0001" in out and "tiny-llama-v1" in out
+
+
+def test_damaged_entries_are_reported_and_the_rest_keeps_working(cache, capsys, caplog):
+    """Item 3: truncated metadata and a damaged layer file: list/delete still work; verify finds; repair fixes."""
+    d = ["--cache-dir", str(cache.directory)]
+    cache.put_result("run", "bigrun", dict(cache.get_result("run", "run0001"), notes=[os.urandom(60_000).hex()]))
+    [value_file] = list((cache.directory / "index").rglob("*.val"))
+    value_file.write_bytes(value_file.read_bytes()[:50])  # truncated value file
+    layer = cache.layer_path("a1b2c3d4e5", 1)
+    layer.write_bytes(layer.read_bytes()[:-4])  # truncated layer file
+    assert main(["cache", "verify", *d]) == 1
+    captured = capsys.readouterr()
+    assert "run bigrun:" in captured.out and "activations a1b2c3d4e5: layer 1 file is truncated" in captured.out
+    assert captured.err.startswith("error: 2 problems") and len(captured.err.strip().splitlines()) == 1
+    assert main(["cache", "list", *d]) == 0  # the damaged value: one warning line, then dropped
+    out = capsys.readouterr().out
+    assert "run0001" in out and "bigrun" not in out
+    assert [r.getMessage() for r in caplog.records if "damaged" in r.getMessage()][0].count("\n") == 0
+    assert main(["cache", "delete", "run0002", *d]) == 0
+    assert main(["cache", "verify", "--repair", *d]) == 0
+    assert "-> deleted" in capsys.readouterr().out
+    assert main(["cache", "verify", *d]) == 0
+    assert "all intact" in capsys.readouterr().out
+    assert _keys(cache) == ["run0001"]
+
+
+def test_damaged_index_database_is_one_warning_not_a_traceback(cache, capsys, caplog):
+    """Item 3: a damaged cache.db: every command keeps working (the index is moved aside, started anew)."""
+    (cache.directory / "index" / "cache.db").write_bytes(b"\x00garbage" * 512)
+    d = ["--cache-dir", str(cache.directory)]
+    assert main(["cache", "list", *d]) == 0
+    out = capsys.readouterr().out
+    assert "tiny-llama-v1" in out and "index.damaged-" in out  # the moved-aside index is named
+    assert any("moved it to index.damaged-" in r.getMessage() for r in caplog.records)
+    assert main(["cache", "verify", "--repair", *d]) == 0
+    assert main(["cache", "clear", *d]) == 0
+    assert Store(cache.directory).leftovers() == []
+
+
+def test_import_command_validates_and_reports_each_file(cache, tmp_path, make_run, capsys):
+    """Item 2: `cache import FILE...`: good files imported, crafted ones one line each, exit 2 if any failed."""
+    good = tmp_path / "good.json"
+    good.write_text(make_run(key="gpu-run").to_json())
+    clash = tmp_path / "clash.json"
+    clash.write_text(make_run(key="run0001", shift=0.2).to_json())
+    nan = tmp_path / "nan.json"
+    nan.write_text(make_run(key="x").to_json().replace('"peak_accuracy": 0.', '"peak_accuracy": NaN, "_": 0.'))
+    d = ["--cache-dir", str(cache.directory)]
+    assert main(["cache", "import", str(good), str(clash), str(nan), str(tmp_path / "missing.json"), *d]) == 2
+    captured = capsys.readouterr()
+    assert "imported good.json" in captured.out and "(key import-gpu-run)" in captured.out
+    err = captured.err.strip().splitlines()
+    assert err[0].startswith("clash.json: clash:") and err[1].startswith("nan.json") and "NaN" in err[1]
+    assert "no such file" in err[2] and err[3].startswith("error: 3 of 4 files were not imported")
+    assert json.dumps(cache.get_result("run", "run0001")) == json.dumps(make_run(key="run0001").to_dict())
+    assert main(["cache", "import", str(good), *d]) == 0
+    assert "already imported good.json" in capsys.readouterr().out
