@@ -10,6 +10,7 @@ pages = [
     st.Page("pages/layers.py", title="Layers", icon=":material/layers:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("pages/expression.py", title="Cognition vs expression", icon=":material/record_voice_over:"),
+    st.Page("pages/beyond.py", title="Beyond the paper", icon=":material/explore:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/folder_open:"),
 ]
 st.navigation(pages).run()

@@ -2,11 +2,12 @@
 
 Never imports streamlit: the app, the CLI and notebooks share this package. The notebook
 API (``import concept_depth as cd``): ``cd.load_model``, ``cd.extract``, ``cd.run``,
-``cd.expression``, ``cd.sweep``, ``cd.families`` (see :mod:`concept_depth.api`). Importing the package does
-not import torch; the functions do when they need a model.
+``cd.expression``, ``cd.sweep``, ``cd.families``, ``cd.transfer``, ``cd.directions``, ``cd.steer`` (see
+:mod:`concept_depth.api`). Importing the package does not import torch; the functions do
+when they need a model.
 """
 
-from .api import expression, extract, families, load_model, run, sweep
+from .api import directions, expression, extract, families, load_model, run, steer, sweep, transfer
 from .errors import BadInputError, Cancelled, ConceptDepthError, UnavailableError
 from .results import RunResult
 from .specs import DatasetSpec, DepthSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec
@@ -15,7 +16,7 @@ from .store import Store
 __version__ = "0.1.0"
 
 __all__ = [
-    "expression", "extract", "families", "load_model", "run", "sweep",
+    "directions", "expression", "extract", "families", "load_model", "run", "steer", "sweep", "transfer",
     "BadInputError", "Cancelled", "ConceptDepthError", "UnavailableError", "RunResult",
     "DatasetSpec", "DepthSpec", "ExtractionSpec", "ModelSpec", "NoiseSpec", "ProbeSpec", "RunSpec", "Store",
 ]

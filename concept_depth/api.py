@@ -13,6 +13,9 @@ command of the same name::
     outcomes = cd.sweep(model="embedded,smollm2", dataset="cities,coinflip", limit=200)
     grid = cd.families(model="embedded,smollm2", dataset="cities,coinflip", limit=200)
     grid.table(), grid.figure(), grid.heatmap("jumping_point")   # the paper's layout, one row per model
+    t = cd.transfer(model=lm, dataset="cities,counterfact,common", limit=200)   # train on A, test on B
+    d = cd.directions(model=lm, dataset="cities", limit=200)                    # cosine of probe directions
+    s = cd.steer(model=lm, dataset="cities", limit=200, alpha=(-4, -2, 2, 4))   # does the model use it?
 
 ``model`` is a name/path (loaded on a cache miss only) or a :class:`LoadedModel`.
 Everything is cached in ``cache_dir`` (default ``$CONCEPT_DEPTH_CACHE`` or ``./cache``),
@@ -214,3 +217,71 @@ def families(model: Any = "embedded,smollm2", dataset: Any = None, *, quant: Any
     write_outputs(comparison, figure=figure, heatmap=heatmap, value=value, metric=metric, x=x, width=width,
                   height=height, dpi=dpi, out=out)
     return comparison
+
+
+# ---- beyond the paper ----------------------------------------------------------------------
+def transfer(model: Any = "embedded", dataset: Any = None, *, probe: str = "lr", seed: int = 42,
+             quant: int | None = None, revision: str | None = None, trust_remote_code: bool = False, cache_dir=None,
+             batch_size: int = 16, device: str | None = None, progress: bool | Callable = True, **options: Any):
+    """Train a probe at each layer on dataset A, test it on dataset B, for every ordered pair
+    (``TransferResult``: ``.matrix(layer)`` [train, test], ``.curve(a, b)``, ``.figure(layer)``).
+
+    ``dataset``: comma list or list of names, e.g. ``"cities,counterfact,common"``. ``options``:
+    ``limit``, ``noise``, ``noise_strength``, ``noise_seed``, ``variant``, ``hook``, ``pooling``,
+    ``max_tokens``, ``chat_template`` (applied to every dataset).
+    """
+    from .beyond import run_transfer
+    from .spec_builders import transfer_spec
+
+    loader = _common(model, quant, revision, trust_remote_code, options)
+    spec = transfer_spec(dataset=dataset, probe=probe, seed=seed, **options)
+    return run_transfer(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size, device=device,
+                        progress=_progress(progress))
+
+
+def directions(model: Any = "embedded", dataset: str | None = None, *, quant: Any = 32, noise: Any = "none",
+               probe: str = "mass-mean", seed: int = 42, revision: str | None = None, trust_remote_code: bool = False,
+               cache_dir=None, batch_size: int = 16, device: str | None = None, progress: bool | Callable = True,
+               **options: Any):
+    """Cosine between probe directions: layer x layer per setting, and per layer between the settings
+    ``quant`` x ``noise`` (comma lists; the first is the reference) (``DirectionsResult``).
+
+    ``model`` may be a loaded model (then ``quant`` must be its bit width).
+    """
+    from .beyond import run_directions
+    from .spec_builders import directions_spec
+    from .sweeps import OneModelLoader, as_list
+
+    spec_model, loader = _model(model, None, revision, trust_remote_code)
+    store = _store(cache_dir)
+    if loader is not None:  # a loaded model serves its own bit width; others load on demand
+        loaded, fallback = model, OneModelLoader(device, store.directory)
+        loader = lambda s: loaded if s == spec_model else fallback(s)  # noqa: E731
+    spec = directions_spec(model=spec_model.source, revision=spec_model.revision,
+                           trust_remote_code=spec_model.trust_remote_code, dataset=dataset,
+                           quant=",".join(as_list(quant)), noise=",".join(as_list(noise)), probe=probe, seed=seed,
+                           **options)
+    return run_directions(spec, store=store, model_loader=loader, batch_size=batch_size, device=device,
+                          progress=_progress(progress))
+
+
+def steer(model: Any = "embedded", dataset: str | None = None, *, alpha: Any = (-4, -2, 2, 4), layers: Any = None,
+          probe: str = "mass-mean", seed: int = 42, random_seed: int = 0, answer_words: Any = None,
+          answer_cue: str = "\nAnswer:", norm: str = "centered", quant: int | None = None, revision: str | None = None,
+          trust_remote_code: bool = False, cache_dir=None, batch_size: int = 16, device: str | None = None,
+          progress: bool | Callable = True, **options: Any):
+    """Push the last token's residual stream along the probe direction (alpha x the layer's typical norm,
+    ``norm="centered"``: median distance from the mean vector, or ``"raw"``: median norm) at each
+    layer and measure p(class-1 answer word), against a random direction of the same norm
+    (``SteeringResult``: ``.effect(direction, metric)`` [layers, alphas], ``.summary``, ``.figure()``).
+
+    ``options``: the dataset keywords of :func:`extract`, ``max_tokens``, ``chat_template``.
+    """
+    from .beyond import run_steer
+    from .spec_builders import steer_spec
+
+    loader = _common(model, quant, revision, trust_remote_code, options)
+    spec = steer_spec(dataset=dataset, alpha=alpha, layers=layers, probe=probe, seed=seed, random_seed=random_seed,
+                      answer_words=answer_words, answer_cue=answer_cue, norm=norm, **options)
+    return run_steer(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size, device=device,
+                     progress=_progress(progress))

@@ -64,3 +64,64 @@ def run_spec(**options: Any) -> RunSpec:
     probe = probe_spec(**{k: options.pop(k) for k in PROBE_KEYS if k in options})
     depth = depth_spec(**{k: options.pop(k) for k in DEPTH_KEYS if k in options})
     return RunSpec(extraction=extraction_spec(**options), probe=probe, depth=depth)
+
+
+# ---- analyses beyond the paper (transfer, directions, steer) ---------------------------------
+def _names(value: Any, option: str) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        out = [str(v).strip() for v in value if str(v).strip()]
+    else:
+        out = [v.strip() for v in str(value or "").split(",") if v.strip()]
+    if not out:
+        raise BadInputError(f"{option} needs at least one value")
+    return out
+
+
+def parse_numbers(value: Any, option: str, kind: type = float) -> tuple:
+    """``"-4,-2,2,4"`` or ``[-4, 2]`` -> (-4.0, -2.0, 2.0, 4.0); BadInputError naming ``option`` otherwise."""
+    try:
+        return tuple(kind(v) for v in _names(value, option))
+    except ValueError:
+        raise BadInputError(f"{option} must be comma-separated numbers, got {value!r}") from None
+
+
+def transfer_spec(*, dataset: Any = None, probe: str = "lr", seed: int = 42, **options: Any):
+    """A TransferSpec: ``dataset`` is a comma list (or list) of dataset names; the other
+    extraction keywords (model, quant, limit, noise, hook, pooling...) apply to every dataset."""
+    from dataclasses import replace
+
+    from .beyond import TransferSpec
+
+    if options.pop("dataset_file", None):
+        raise BadInputError("transfer takes dataset names (--dataset a,b,c), not --dataset-file")
+    names = _names(dataset, "--dataset")
+    ex = extraction_spec(dataset=names[0], **options)
+    return TransferSpec(extractions=tuple(replace(ex, dataset=replace(ex.dataset, name=n)) for n in names),
+                        probe=probe, seed=int(seed))
+
+
+def directions_spec(*, quant: Any = 32, noise: Any = "none", probe: str = "mass-mean", seed: int = 42,
+                    **options: Any):
+    """A DirectionsSpec: every ``quant`` x ``noise`` (comma lists) of one model and dataset; the first
+    combination is the reference."""
+    from .beyond import DirectionsSpec
+
+    extractions = tuple(extraction_spec(quant=q, noise=n, **options)
+                        for q in _names(quant, "--quant") for n in _names(noise, "--noise"))
+    return DirectionsSpec(extractions=extractions, probe=probe, seed=int(seed))
+
+
+def steer_spec(*, alpha: Any = "-4,-2,2,4", layers: Any = None, probe: str = "mass-mean", seed: int = 42,
+               random_seed: int = 0, answer_words: Any = None, answer_cue: str = "\nAnswer:", norm: str = "centered",
+               **options: Any):
+    """A SteerSpec: ``alpha`` and ``layers`` are comma lists (or sequences); ``answer_words`` "No,Yes"."""
+    from .beyond import SteerSpec
+
+    if isinstance(answer_words, str):
+        from .expression_analysis.spec import parse_answer_words
+
+        answer_words = parse_answer_words(answer_words)
+    return SteerSpec(extraction=extraction_spec(**options), alphas=parse_numbers(alpha, "--alpha"),
+                     layers=None if layers in (None, "", "all") else parse_numbers(layers, "--layers", int),
+                     probe=probe, seed=int(seed), random_seed=int(random_seed),
+                     answer_words=tuple(answer_words) if answer_words else None, answer_cue=answer_cue, norm=norm)

@@ -25,12 +25,19 @@ HOOK_DESCRIPTIONS = {
     "residual": "the residual stream (layer 0 = token embeddings, layer l = output of block l)",
     "post_attention_layernorm": "the reference code's hook, the output of `post_attention_layernorm` in block l "
                                 "(in Llama/Qwen the normalised input of the MLP, not the block output)",
+    "attn_out": "the attention output of block l, as added to the residual stream (after the output projection; "
+                "in Gemma 2/3 after post_attention_layernorm; layer l = block l)",
+    "mlp_out": "the MLP output of block l, as added to the residual stream (in Gemma 2/3 after "
+               "post_feedforward_layernorm; layer l = block l)",
 }
 HOOKS = tuple(HOOK_DESCRIPTIONS)
 POOLINGS = ("last", "mean")
 NOISE_KINDS = ("none", "paper", "typos")
 PROTOCOLS = ("paper", "cv")
-PROBES = ("lr", "rf")
+#: Probe families: what each name means (``mass-mean``: difference of class means, as in geometry-of-truth).
+PROBE_NAMES = {"lr": "logistic regression", "rf": "random forest",
+               "mass-mean": "mass-mean (difference of class means)"}
+PROBES = tuple(PROBE_NAMES)
 
 
 def stable_hash(obj: Any, length: int = 20) -> str:
@@ -269,6 +276,7 @@ _NESTED = {
 
 __all__ = [
     "SCHEMA_VERSION", "QUANTS", "HOOKS", "HOOK_DESCRIPTIONS", "POOLINGS", "NOISE_KINDS", "PROTOCOLS", "PROBES",
+    "PROBE_NAMES",
     "stable_hash", "NoiseSpec", "DatasetSpec", "ModelSpec", "ExtractionSpec", "ProbeSpec",
     "DepthSpec", "RunSpec", "replace",
 ]

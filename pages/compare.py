@@ -3,7 +3,8 @@
 import streamlit as st
 
 import ui
-from concept_depth.figures import depth_heatmap, difference_curves, layer_curves, pair_with_baselines, what_this_shows
+from concept_depth.figures import (component_curves, component_runs, depth_heatmap, difference_curves, layer_curves,
+                                   pair_with_baselines, what_this_shows)
 from concept_depth.figures.difference import missing_difference_message
 from concept_depth.figures.family_panels import family_panels
 from concept_depth.model_comparison import stored_runs
@@ -80,7 +81,8 @@ x = c1.radio("x-axis", ["relative depth", "layer"], horizontal=True, key="cmp_x"
 metric = c2.radio("Metric", ["accuracy", "f1", "auc"], horizontal=True, key="cmp_metric")
 xk = "relative" if x == "relative depth" else "layer"
 
-tab_curves, tab_heat, tab_diff = st.tabs(["Curves", "Heatmaps", "Difference vs float32 clean"])
+tab_curves, tab_heat, tab_diff, tab_parts = st.tabs(["Curves", "Heatmaps", "Difference vs float32 clean",
+                                                     "Components"])
 with tab_curves:
     if not selected:
         st.warning("Pick at least one run.")
@@ -111,3 +113,14 @@ with tab_diff:
             ui.figure_with_downloads(fig, "difference-curves", note=what_this_shows("difference"), key="cmp-diff")
             st.caption(ui.band_caption(comparisons, (fig.layout.meta or {}).get("interval_method"), metric))
         ui.show_comparison_details(comparisons, metric=metric)
+with tab_parts:
+    anchor_key = st.selectbox("Run", list(by_key), format_func=lambda k: ui.run_option(by_key[k]), key="cmp_parts_run",
+                              help="its residual / attention / MLP runs (same settings, other hook) are overlaid")
+    parts = component_runs(runs, by_key[anchor_key]) if anchor_key else []
+    if len(parts) < 2:
+        st.info("No run of the same model, dataset and settings with another hook is cached. Probe it with hook "
+                "attn_out and mlp_out (Probe page, or `--hook attn_out` on the command line) to compare components.")
+    else:
+        with ui.show_errors("component curves"):
+            fig = component_curves(parts, metric=metric, x=xk)
+            ui.figure_with_downloads(fig, "component-curves", note=what_this_shows("components"), key="cmp-parts")

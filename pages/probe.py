@@ -1,9 +1,13 @@
 """Probe: pick model, dataset, bit width, noise and options; run; see the layer curves."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 import ui
+from concept_depth.figures import component_curves, component_runs, what_this_shows
 from concept_depth.results import RunResult
+from concept_depth.specs import HOOKS
 
 ui.ensure_navigation()
 
@@ -22,13 +26,25 @@ if model is not None and dataset is not None:
     with ui.show_errors("settings"):
         spec = ui.forms.build_run_spec(model, dataset, settings)
 
+components = st.multiselect("Also probe these hooks (component curves)", HOOKS, key="probe_components",
+                            help="the same model and dataset read at other places of each block: the residual "
+                                 "stream, what each block's attention adds (attn_out) and what its MLP adds "
+                                 "(mlp_out); overlaid below the result")
 if st.button("Run probe", type="primary", disabled=spec is None, key="run"):
     result = ui.execute_run(spec, key="probe")
     if result is not None:
         st.session_state["probe_result"] = result.to_json()
+        for hook in components:
+            if hook != spec.extraction.hook:
+                ui.execute_run(replace(spec, extraction=replace(spec.extraction, hook=hook)), key=f"probe-{hook}")
 ui.show_cancelled_notice()
 
 if st.session_state.get("probe_result"):
     with ui.show_errors("result"):
-        ui.show_run(RunResult.from_json(st.session_state["probe_result"]), key="probe")
+        shown = RunResult.from_json(st.session_state["probe_result"])
+        ui.show_run(shown, key="probe")
+        parts = component_runs(ui.cached_runs(), shown)
+        if len(parts) > 1:
+            ui.figure_with_downloads(component_curves(parts), f"components-{shown.spec.get('dataset')}-{shown.key[:8]}",
+                                     note=what_this_shows("components"), key="probe-components")
         st.page_link("pages/layers.py", label="Look at this run layer by layer", icon=":material/layers:")

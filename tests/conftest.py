@@ -129,7 +129,7 @@ def _reference(lm, prompts, hook: str, pooling: str, full: bool = True) -> np.nd
         if hook == "residual":
             modules = {L: A.decoder_layers(model)[L - 1]}
         else:
-            modules = {i + 1: A.post_attention_norm(model, i) for i in range(L)}
+            modules = {i + 1: A.hook_module(model, hook, i + 1)[0] for i in range(L)}
         handles = [m.register_forward_hook(lambda mod, a, o, _l=l: got.__setitem__(_l, o[0] if isinstance(o, tuple)
                                                                                        else o))
                    for l, m in modules.items()]

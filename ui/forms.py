@@ -11,8 +11,8 @@ import streamlit as st
 from concept_depth.datasets import inspect_table, store_upload
 from concept_depth.errors import BadInputError
 from concept_depth.models import KNOWN_MODELS, TINY_ARCHES
-from concept_depth.specs import (HOOK_DESCRIPTIONS, HOOKS, NOISE_KINDS, POOLINGS, PROBES, PROTOCOLS, QUANTS, DatasetSpec,
-                                 ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec)
+from concept_depth.specs import (HOOK_DESCRIPTIONS, HOOKS, NOISE_KINDS, POOLINGS, PROBE_NAMES, PROBES, PROTOCOLS,
+                                 QUANTS, DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec)
 
 from .datasets import dataset_location_note
 from .engine import catalog, get_store, test_models_enabled
@@ -166,8 +166,7 @@ def settings() -> dict:
         b1, b2, b3 = st.columns(3)
         protocol = b1.selectbox("Protocol", PROTOCOLS, key="protocol",
                                 help="paper: one 60/40 split, seed 42; cv: stratified k-fold with ±sd bands")
-        probe = b2.selectbox("Probe", PROBES, key="probe", format_func=lambda p: {"lr": "logistic regression",
-                                                                                   "rf": "random forest"}[p])
+        probe = b2.selectbox("Probe", PROBES, key="probe", format_func=lambda p: PROBE_NAMES.get(p, p))
         folds = b3.number_input("Folds (cv)", 2, 20, 5, key="folds", disabled=protocol != "cv")
     return dict(quant=int(quant), noise=noise, strength=float(strength if noise == "typos" else 0.0),
                 seed=int(seed), hook=hook, pooling=pooling, limit=limit, protocol=protocol,

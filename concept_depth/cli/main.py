@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from ..errors import ConceptDepthError
 
-COMMANDS = ("datasets", "models", "extract", "run", "sweep", "families", "expression", "export", "cache")
+COMMANDS = ("datasets", "models", "extract", "run", "sweep", "families", "expression", "transfer", "directions",
+            "steer", "export", "cache")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,9 +33,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: A comma list of numbers starting with a minus sign (``-4,-2,2,4``): argparse would take it for an option.
+_NEGATIVE_LIST = re.compile(r"^-\d[\d.eE+-]*(,[-+]?\d[\d.eE+-]*)+$")
+
+
+def glue_negative_lists(argv: list[str]) -> list[str]:
+    """``--alpha -4,-2,2,4`` -> ``--alpha=-4,-2,2,4``, so argparse reads the list as the option's value."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg.startswith("--") and "=" not in arg and i + 1 < len(argv) and _NEGATIVE_LIST.match(argv[i + 1]):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(glue_negative_lists(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

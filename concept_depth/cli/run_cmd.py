@@ -22,7 +22,8 @@ def add_probe_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--protocol", default="paper", choices=PROTOCOLS,
                    help="paper: reference 60/40 split, unscaled; cv: stratified k-fold with standardisation")
     p.add_argument("--folds", type=int, default=5, help="folds of --protocol cv")
-    p.add_argument("--probe", default="lr", choices=PROBES, help="lr: logistic regression; rf: random forest")
+    p.add_argument("--probe", default="lr", choices=PROBES, help="lr: logistic regression (the paper); rf: random forest; mass-mean: difference of "
+                        "class means, threshold fitted on the training split (geometry-of-truth)")
     p.add_argument("--seed", type=int, default=42, help="split / fold / control-shuffle seed")
     p.add_argument("--no-control", action="store_true", help="skip the shuffled-label control probe")
     p.add_argument("--jump-fraction", type=float, default=0.8,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ..results import RunResult
-from ..specs import HOOK_DESCRIPTIONS
+from ..specs import HOOK_DESCRIPTIONS, PROBE_NAMES
 
-HOOK_TEXT = HOOK_DESCRIPTIONS  # the one table, in concept_depth.specs
+#: What each hook reads (the one table is ``concept_depth.specs.HOOK_DESCRIPTIONS``).
+HOOK_TEXT = HOOK_DESCRIPTIONS
 PROTOCOL_TEXT = {
     "paper": "the paper's protocol: one 60/40 train/test split (seed 42, not stratified), "
-             "logistic regression with scikit-learn defaults, no scaling; scores are on the 40 % held out",
+             "no scaling (logistic regression with scikit-learn defaults); scores are on the 40 % held out",
     "cv": "stratified k-fold cross-validation with standardisation inside each fold; "
           "curves are the mean over folds and the bands ±1 standard deviation",
 }
@@ -21,7 +22,7 @@ def run_context(run: RunResult | None) -> str:
     s = run.spec
     hook = HOOK_TEXT.get(s.get("hook", "residual"), str(s.get("hook")))
     proto = PROTOCOL_TEXT.get(s.get("protocol", "paper"), str(s.get("protocol")))
-    probe = {"lr": "logistic regression", "rf": "random forest"}.get(s.get("probe", "lr"), s.get("probe"))
+    probe = PROBE_NAMES.get(s.get("probe", "lr"), s.get("probe"))
     pooling = "the last token" if s.get("pooling", "last") == "last" else "the mean over tokens"
     chat = (" Each prompt was wrapped as one user turn of the model's chat template (its system text and "
             "the assistant header included), so the last token is the end of that header, not of the raw "
@@ -103,12 +104,54 @@ _NOTES = {
         "those it gets wrong with the highest confidence (confidence = the probability it gives to its "
         "own prediction)."
     ),
+    "components": (
+        "The same probe trained on three places in each block: the **residual stream** after block l (what "
+        "the model carries forward), the **attention output** of block l and the **MLP output** of block l "
+        "(what each part adds to the stream at that depth). Where a component's curve rises above chance on "
+        "its own, that part of the block writes information about the concept; the residual curve is the "
+        "running total. Layer numbers line up: block l's parts and the stream after block l share x = l."
+    ),
+    "transfer": (
+        "A probe trained on one dataset (row) at this layer, scored on the held-out samples of another "
+        "(column). The diagonal is the ordinary probe accuracy; off the diagonal is how far the concept "
+        "carries over, e.g. whether 'truth' learned on cities statements reads counterfact statements. Blue "
+        "is above 0.5, red below: a red cell means the probe reads the other dataset backwards. Move the "
+        "slider to see how transfer changes with depth."
+    ),
+    "transfer_curves": (
+        "Every train → test pair across layers. Thick lines are a dataset tested on itself (the ordinary probe "
+        "curve); thin lines with the same colour are that probe tested on the other datasets. A shared concept "
+        "shows as thin lines that follow the thick one."
+    ),
+    "layer_cosine": (
+        "Cosine between the probe directions found at every pair of layers (all layers live in the same "
+        "residual space). 1 = the concept is written along the same direction at both depths, 0 = unrelated "
+        "directions (two random directions give about 0.03 at 640 dimensions), −1 = opposite. A bright block "
+        "along the diagonal is a stretch of depth where the concept direction stays put; the edge of a block "
+        "is where the model rewrites it."
+    ),
+    "setting_cosine": (
+        "Top: at each layer, the cosine between the probe direction under a lower bit width or noisy input and "
+        "the direction of the reference setting (float32, clean). Bottom: each setting's own held-out accuracy "
+        "(solid) and the accuracy of the reference probe applied to that setting's vectors (dashed). If the "
+        "dashed line stays on the solid one, the setting only blurs the concept and the direction still works; "
+        "if it drops below, the setting moved the direction."
+    ),
+    "steering": (
+        "Each held-out prompt ends in the answer cue; at one layer a push of α × (the layer's typical residual "
+        "norm) along the probe direction is added to the last token's residual stream, and the model's answer "
+        "probability for the class-1 word (e.g. 'Yes') is read again. Solid lines (with ±1 standard-error bars): "
+        "the mean change along the probe direction, one line per α (blue pushes towards class 1, orange towards "
+        "class 0). Dashed: a random direction of the same norm, the control. A layer where the solid lines "
+        "separate from the dashed ones is a depth where the model *uses* the direction to answer; compare it "
+        "with the probe accuracy below, the depth where the concept is *readable*."
+    ),
 }
 
 
 def what_this_shows(kind: str, run: RunResult | None = None) -> str:
     """Markdown note for figure ``kind`` (curves, families, pca, grid, heatmap, difference, fidelity, shift,
-    examples), with run context."""
+    examples, components, transfer, transfer_curves, layer_cosine, setting_cosine, steering), with run context."""
     if kind not in _NOTES:
         raise ValueError(f"no note for figure kind {kind!r}; known: {sorted(_NOTES)}")
     ctx = run_context(run)

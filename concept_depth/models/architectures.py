@@ -154,8 +154,65 @@ def final_logit_softcap(model: nn.Module) -> float | None:
     return float(cap) if cap else None
 
 
+def _has_sandwich_norms(block: nn.Module) -> bool:
+    """Gemma 2/3 normalise the attention and MLP outputs before adding them to the residual stream."""
+    return hasattr(block, "post_feedforward_layernorm")
+
+
+def attention_output(model: nn.Module, index: int) -> nn.Module:
+    """The module whose output is block ``index``'s attention contribution to the residual stream.
+
+    That is the tensor the block adds to its input:
+
+    - Llama / Qwen / Mistral / Gemma 1: ``self_attn`` (after ``o_proj``);
+    - Gemma 2 / 3: ``post_attention_layernorm``, which normalises the attention output *before*
+      the residual add (so here ``attn_out`` equals the ``post_attention_layernorm`` hook);
+    - GPT-2: ``attn`` (after ``c_proj`` and the residual dropout);
+    - BERT: ``attention.output.dense`` (post-LN: its output, after dropout, is added to the
+      block input and the sum is normalised, so the residual identity does not hold);
+    - DistilBERT: ``attention`` (after ``out_lin``; post-LN as BERT).
+    """
+    fam = family(model)
+    block = decoder_layers(model)[index]
+    if fam == "gpt2":
+        return block.attn
+    if fam == "bert":
+        return block.attention.output.dense
+    if fam == "distilbert":
+        return block.attention
+    if fam == "gemma" and _has_sandwich_norms(block):
+        return block.post_attention_layernorm
+    return block.self_attn
+
+
+def mlp_output(model: nn.Module, index: int) -> nn.Module:
+    """The module whose output is block ``index``'s MLP contribution to the residual stream.
+
+    Llama / Qwen / Mistral / Gemma 1 / GPT-2: ``mlp``; Gemma 2 / 3: ``post_feedforward_layernorm``
+    (applied to the MLP output before the residual add); BERT: ``output.dense``; DistilBERT: ``ffn``.
+    """
+    fam = family(model)
+    block = decoder_layers(model)[index]
+    if fam == "bert":
+        return block.output.dense
+    if fam == "distilbert":
+        return block.ffn
+    if fam == "gemma" and _has_sandwich_norms(block):
+        return block.post_feedforward_layernorm
+    return block.mlp
+
+
+def residual_is_sum_of_components(model: nn.Module) -> bool:
+    """True when residual(l) = residual(l-1) + attn_out(l) + mlp_out(l) exactly (pre-norm decoders);
+    False for post-LN encoders (BERT, DistilBERT), which normalise after each add."""
+    return family(model) in ("llama", "gemma", "gpt2")
+
+
 #: Where a hook point sits inside block ``layer - 1`` (execution order within the block).
-_STAGE = {"post_attention_layernorm": 5, "residual": 9}
+_STAGE = {"attn_out": 3, "post_attention_layernorm": 5, "mlp_out": 7, "residual": 9}
+#: Hooks read from one module of block ``layer - 1`` (layers 1..L).
+_BLOCK_HOOKS = {"post_attention_layernorm": post_attention_norm, "attn_out": attention_output,
+                "mlp_out": mlp_output}
 
 
 def hook_module(model: nn.Module, hook: str, layer: int) -> tuple[nn.Module, str, tuple[int, int]]:
@@ -164,18 +221,20 @@ def hook_module(model: nn.Module, hook: str, layer: int) -> tuple[nn.Module, str
     residual: layer 0 is the input of block 0 (the embeddings, scaled as the model scales
     them), layer l >= 1 the output of block l (before the final norm).
     post_attention_layernorm: layer l is that norm's output in block l - 1.
+    attn_out / mlp_out: layer l is what block l - 1's attention / MLP adds to the residual
+    stream (see :func:`attention_output` and :func:`mlp_output`).
     The order sorts points by when the forward reaches them.
     """
     blocks = decoder_layers(model)
+    if hook != "residual" and hook not in _BLOCK_HOOKS:
+        raise UnavailableError(f"hook {hook!r} is not supported")
     if not 0 <= layer <= len(blocks) or (layer == 0 and hook != "residual"):
         raise ValueError(f"{hook} has no layer {layer} in a {len(blocks)}-block model")
     if hook == "residual":
         if layer == 0:
             return blocks[0], "pre", (0, 0)
         return blocks[layer - 1], "out", (layer - 1, _STAGE[hook])
-    if hook == "post_attention_layernorm":
-        return post_attention_norm(model, layer - 1), "out", (layer - 1, _STAGE[hook])
-    raise UnavailableError(f"hook {hook!r} is not supported")
+    return _BLOCK_HOOKS[hook](model, layer - 1), "out", (layer - 1, _STAGE[hook])
 
 
 # ---- fused kernels (same math, fewer passes over memory) ---------------------------------------

@@ -16,7 +16,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, check_X_y
 
-PROBE_NAMES = {"lr": "logistic regression", "rf": "random forest"}
+from ..specs import PROBE_NAMES
+from .mass_mean import MassMeanProbe
 
 
 def make_classifier(kind: str, random_state: int = 42):
@@ -27,11 +28,15 @@ def make_classifier(kind: str, random_state: int = 42):
     deprecated as an argument since scikit-learn 1.8, so it is not passed.
     ``rf``: ``RandomForestClassifier(random_state=42)`` as in the reference
     (Luckfort/CD ``main.py``), other settings default.
+    ``mass-mean``: :class:`~concept_depth.probing.mass_mean.MassMeanProbe`, the difference of
+    the class means with a threshold fitted on the training samples (geometry-of-truth).
     """
     if kind == "lr":
         return LogisticRegression()
     if kind == "rf":
         return RandomForestClassifier(random_state=random_state)
+    if kind == "mass-mean":
+        return MassMeanProbe()
     from ..errors import BadInputError
 
     raise BadInputError(f"unknown probe {kind!r}; choose one of {', '.join(PROBE_NAMES)}")
@@ -42,7 +47,7 @@ class LayerProbe(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    kind : ``"lr"`` (logistic regression) or ``"rf"`` (random forest).
+    kind : ``"lr"`` (logistic regression), ``"rf"`` (random forest) or ``"mass-mean"``.
     scale : standardise features (fitted on the training data only) before the classifier.
     random_state : seed of the random forest (logistic regression with lbfgs is deterministic).
 
@@ -76,3 +81,26 @@ class LayerProbe(ClassifierMixin, BaseEstimator):
         """[n, 2] class probabilities."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict_proba(X)
+
+    def direction(self) -> np.ndarray:
+        """[D] float64 weight vector of a linear probe in the input feature space (class 1 on the
+        positive side): ``coef_`` of logistic regression, ``mu_1 - mu_0`` of the mass-mean probe,
+        mapped back through the scaler when features were standardised.
+
+        Raises BadInputError for a random forest, which has no direction.
+        """
+        check_is_fitted(self, "estimator_")
+        scaled = isinstance(self.estimator_, Pipeline)
+        clf = self.estimator_[-1] if scaled else self.estimator_
+        if isinstance(clf, MassMeanProbe):
+            w = clf.direction_
+        elif getattr(clf, "coef_", None) is not None:
+            w = np.asarray(clf.coef_, dtype=np.float64)[0]
+        else:
+            from ..errors import BadInputError
+
+            raise BadInputError(f"a {PROBE_NAMES.get(self.kind, self.kind)} probe has no direction; "
+                                "use --probe lr or mass-mean")
+        if scaled:
+            w = w / self.estimator_[0].scale_
+        return np.asarray(w, dtype=np.float64)
