@@ -18,6 +18,7 @@ from .options import (add_dataset_options, add_extraction_options, add_model_opt
                       check_range, check_run_options, sweep_options)
 from .progress_bar import TqdmProgress
 from .run_cmd import add_probe_options
+from .sweep_cmd import report_failures
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 HEAT_VALUES = ("jumping_point", "converging_point", "peak_accuracy", "peak_layer")
@@ -77,14 +78,7 @@ def _families(args: argparse.Namespace) -> int:
                               metric=args.metric, x=args.x, width=args.width, height=args.height, dpi=args.dpi,
                               out=args.out):
         print(line)
-    failures = comparison.failures
-    if failures:
-        for o in failures:
-            print(f"failed: {o.item.label}: {o.error}", file=sys.stderr)
-        code = failures[0].exit_code
-        sys.stderr.write(f"error: {len(failures)} of {total} runs failed (listed above)\n")
-        return code if code in (2, 3) else 1
-    return 0
+    return report_failures(comparison.failures, total)
 
 
 def register(subparsers) -> None:

@@ -125,17 +125,23 @@ def _sweep(args: argparse.Namespace) -> int:
         writer.writerows(rows)
     failures = [o for o in outcomes if not o.ok]
     print(f"wrote {csv_path} ({len(rows)} rows, {total - len(failures)} of {total} runs)")
-    if failures:
-        for o in failures:
-            print(f"failed: {o.item.label}: {o.error}", file=sys.stderr)
-        code = failures[0].exit_code
-        sys.stderr.write(f"error: {len(failures)} of {total} runs failed (listed above)\n")
-        return code if code in (2, 3) else 1
-    return 0
+    return report_failures(failures, total)
 
 
 def _print(line: str, err: bool = False) -> None:
     print(line, file=sys.stderr if err else sys.stdout)
+
+
+def report_failures(failures, total: int) -> int:
+    """One stderr line per failed run and a count; the exit code (2 or 3 for the first failure's
+    user error, 1 otherwise, 0 when nothing failed)."""
+    if not failures:
+        return 0
+    for o in failures:
+        print(f"failed: {o.item.label}: {o.error}", file=sys.stderr)
+    sys.stderr.write(f"error: {len(failures)} of {total} runs failed (listed above)\n")
+    code = failures[0].exit_code
+    return code if code in (2, 3) else 1
 
 
 def register(subparsers) -> None:

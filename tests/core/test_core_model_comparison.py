@@ -88,6 +88,15 @@ def test_cli_families_prints_the_table_and_writes_it(grid, tmp_path, capsys):
     assert len(rows) == 4 and rows[0]["dataset"] == "builtin-coinflip"
 
 
+def test_cli_families_draws_what_ran_and_reports_what_failed(grid, tmp_path, capsys):
+    store, _, _ = grid
+    code = main(["families", "--model", "tiny:llama", "--dataset", "builtin-coinflip,no-such-dataset", "--limit", "20",
+                 "--no-control", "--cache-dir", str(store.directory), "--figure", str(tmp_path / "f.svg"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2  # the unknown dataset, reported at the end; the cached run is still drawn
+    assert "no-such-dataset" in err and "1 of 2 runs failed" in err and (tmp_path / "f.svg").is_file()
+
+
 def test_cli_families_checks_outputs_before_any_work(tmp_path, capsys):
     code = main(["families", "--model", "no/such-model", "--dataset", "builtin-coinflip", "--figure",
                  str(tmp_path / "fig.txt"), "--cache-dir", str(tmp_path / "c")])
