@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .curves import whole_layer_ticks
-from .theme import DIVERGING, color, paper_theme
+from .theme import DIVERGING, color, paper_theme, title_above_plot
 
 
 def layer_cosine_heatmap(result, setting: int | str = 0, *, title: str | None = None) -> go.Figure:
@@ -63,13 +63,14 @@ def setting_cosine_curves(result, *, title: str | None = None) -> go.Figure:
                                      meta={"role": "cross-accuracy", "setting": name}, legendgroup=name),
                           row=2, col=1)
     fig.add_hline(y=result.chance_cosine, line=dict(color="#999999", width=1, dash="dot"), row=1, col=1,
-                  annotation_text="random directions", annotation_position="bottom right")
+                  annotation_text="random directions", annotation_position="top right")
     s = result.spec
     fig.update_layout(title=title or "Does the setting move the concept direction or blur it?<br>"
                                      f"<sub>{s.get('model_label') or s.get('model')} · {s.get('dataset')}</sub>",
-                      legend=dict(orientation="h", yanchor="top", y=-0.15, x=0, xanchor="left"),
-                      margin=dict(b=120))
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left"),
+                      margin=dict(b=200))
     paper_theme(fig)
+    title_above_plot(fig, clearance=30)  # clear of the panel titles
     fig.update_yaxes(title_text="cosine", range=[-0.05, 1.05], row=1, col=1)
     fig.update_yaxes(title_text="accuracy", row=2, col=1)
     fig.update_xaxes(title_text="layer", row=2, col=1)

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .curves import whole_layer_ticks
-from .theme import paper_theme
+from .theme import paper_theme, title_above_plot
 
 #: Blues for pushes towards class 1, oranges/reds for pushes towards class 0 (colour-blind safe pairs).
 _POSITIVE = ("#56B4E9", "#0072B2", "#003E6B", "#001F36")
@@ -72,8 +72,9 @@ def steering_figure(result, *, metric: str = "delta_class1", show_random: bool =
                                      f"one (dashed)<br><sub>{s.get('model_label') or s.get('model')} · "
                                      f"{s.get('dataset')}</sub>",
                       legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left"),
-                      margin=dict(t=90, b=190), hovermode="closest")
+                      margin=dict(b=190), hovermode="closest")
     paper_theme(fig)
+    title_above_plot(fig, clearance=30)  # clear of the panel titles
     fig.update_yaxes(title_text=metric_title(result, metric).split(" on ")[0], row=1, col=1)
     low = min([0.4] + [v for v in result.probe_accuracy if v is not None])
     fig.update_yaxes(title_text="accuracy", range=[low - 0.02, 1.02], row=2, col=1)

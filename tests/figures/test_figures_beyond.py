@@ -64,6 +64,13 @@ def test_setting_curves_show_cosine_to_the_reference_and_cross_applied_accuracy(
     assert ("cosine", "8-bit · clean") in roles and ("cosine", "32-bit · clean") not in roles
     cross = next(t for t in fig.data if t.meta["role"] == "cross-accuracy")
     assert list(cross.y) == [0.5, 0.7, 0.6] and cross.line.dash == "dash"
+    _title_clear_of_the_panel_titles(fig)
+
+
+def _title_clear_of_the_panel_titles(fig) -> None:
+    """The two-line title sits above the plot with room for the top panel's title (about 24 px)."""
+    assert fig.layout.title.yanchor == "bottom" and fig.layout.title.pad.t >= 28
+    assert fig.layout.margin.t >= fig.layout.title.pad.b + 24
 
 
 def _steering() -> SteeringResult:
@@ -88,6 +95,7 @@ def test_steering_figure_has_probe_and_random_per_alpha_and_the_probe_curve_belo
     assert fig.data[-1].yaxis == "y2" and list(fig.data[-1].y) == [0.7, 0.9]
     assert "p(Yes) on true samples" in fig.layout.annotations[0].text
     assert len(steering_figure(_steering(), show_random=False).data) == 3
+    _title_clear_of_the_panel_titles(fig)
 
 
 def test_component_curves_name_each_hook_and_keep_only_matching_runs(make_run):
