@@ -25,9 +25,9 @@ QUICK_DATASET = "builtin-coinflip"
 
 st.subheader("Quick start")
 st.write(f"Probe the embedded Gemma 3 270M on the built-in coin-flip task ({QUICK_DATASET}, 200 samples, "
-         "no download). The first run takes about 45 s on a quiet 2-core machine (25 s extracting, 12 s converting "
-         "the model once): a progress bar shows each step and its share of the time. Later runs load the converted model in "
-         "seconds, and a run already made comes straight from the cache.")
+         "no download). The first run takes about 45 s on a quiet 2-core machine (25 s extracting, 12 s "
+         "converting the model once): a progress bar shows each step and its share of the time. Later runs "
+         "load the converted model in seconds, and a run already made comes straight from the cache.")
 if st.button("Run the quick start", type="primary", key="quickstart"):
     spec = RunSpec(extraction=ExtractionSpec(model=ModelSpec(source=QUICK_MODEL),
                                              dataset=DatasetSpec(name=QUICK_DATASET, limit=200)))
