@@ -97,14 +97,14 @@ def run_expression(spec: ExpressionSpec, *, store: Store | None = None, samples=
     UnavailableError : model or dataset file not available here.
     """
     from ..datasets import load_samples
-    from ..models import model_fingerprint
+    from ..extraction.keys import fingerprint_for
     from ..models.loader import cached_loader
 
     store = store or Store()
     if samples is None:
         samples = load_samples(spec.dataset, data_dir=data_dir, cache_dir=store.directory)
     words = spec.answer_words or tuple(samples.answer_words)
-    fingerprint = model_fingerprint(spec.model, store.directory)
+    fingerprint = fingerprint_for(spec.model, store.directory)
     key = spec.key(fingerprint, samples.content_hash, words)
 
     def compute() -> ExpressionResult:

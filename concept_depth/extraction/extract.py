@@ -15,7 +15,7 @@ from ..progress import ProgressCallback, ProgressTracker
 from ..specs import ExtractionSpec, ModelSpec
 from ..store import IncompleteEntryError, Store
 from .activations import Activations, activations_from_key
-from .keys import activation_key
+from .keys import activation_key, fingerprint_for
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +69,7 @@ def extract_activations(spec: ExtractionSpec, *, store: Store, samples: SampleSe
         raise BadInputError("the dataset has no samples")
     if batch_size < 1:
         raise BadInputError("batch size must be at least 1")
-    from ..models.fingerprint import model_fingerprint
-
-    fingerprint = model_fingerprint(spec.model, store.directory)
+    fingerprint = fingerprint_for(spec.model, store.directory)
     key = activation_key(spec, samples, fingerprint)
     acts, _ = store.memoize(
         ACTIVATIONS_KIND, key,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..datasets.sample_set import SampleSet
-from ..specs import SCHEMA_VERSION, ExtractionSpec, stable_hash
+from ..errors import UnavailableError
+from ..specs import SCHEMA_VERSION, ExtractionSpec, ModelSpec, stable_hash
 
 
 def activation_key_dict(spec: ExtractionSpec, samples: SampleSet, fingerprint: str) -> dict:
@@ -32,6 +33,30 @@ def activation_key(spec: ExtractionSpec, samples: SampleSet, fingerprint: str) -
 def activation_key_for(spec: ExtractionSpec, samples: SampleSet, cache_dir) -> str:
     """The activation key of ``spec`` on ``samples``, with the model's fingerprint resolved
     (no model is loaded; local files are hashed once and memoised in ``cache_dir``)."""
+    return activation_key(spec, samples, fingerprint_for(spec.model, cache_dir))
+
+
+def fingerprint_for(model: ModelSpec, cache_dir) -> str:
+    """The model's fingerprint (memoised in ``cache_dir``). When it cannot be resolved (e.g. the hub
+    cannot be reached), a catalog model too large for this machine says so first."""
     from ..models.fingerprint import model_fingerprint
 
-    return activation_key(spec, samples, model_fingerprint(spec.model, cache_dir))
+    try:
+        return model_fingerprint(model, cache_dir)
+    except UnavailableError:
+        refuse_if_too_large(model)
+        raise
+
+
+def refuse_if_too_large(model: ModelSpec) -> None:
+    """For a model the catalog knows, the one-line "not enough memory" refusal (what it needs,
+    what is free, which bit width would fit) on the default device, sized without any network."""
+    from ..models.known import known_model
+
+    if known_model(model.source) is None:
+        return
+    import torch
+
+    from ..models.memory import check_fits, model_size
+
+    check_fits(model.source, model_size(model.source), int(model.quant), "cuda" if torch.cuda.is_available() else "cpu")

@@ -109,3 +109,38 @@ def test_unwritable_output_paths_fail_before_any_work(no_work, tmp_path, capsys,
         argv = [command, *TINY, option, path]
     assert main(argv) == 2
     assert expected in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("command", [["run"], ["extract", "--out", "x.npz"], ["expression"]])
+def test_a_catalog_model_too_large_for_here_says_so_offline_before_any_load(monkeypatch, tmp_path, capsys, command):
+    """Offline, a paper model's fingerprint cannot be resolved; its size is in the catalog, so the refusal
+    says what it needs, what is free and which bit width fits, rather than only "no network"."""
+    import concept_depth.models as models
+    import concept_depth.models.fingerprint as fingerprint
+    import concept_depth.models.loader as loader
+    import concept_depth.models.memory as memory
+    from concept_depth.errors import UnavailableError
+    from concept_depth.models.memory import GiB
+
+    def offline(*args, **kwargs):
+        raise UnavailableError("meta-llama/Llama-2-13b-chat-hf is not in the local cache and the hub cannot be "
+                               "reached (no network)")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a model load started")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CONCEPT_DEPTH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(fingerprint, "model_fingerprint", offline)
+    monkeypatch.setattr(memory, "ram_available", lambda: 20 * GiB)
+    monkeypatch.setattr(memory, "gpu_free", lambda: [])
+    monkeypatch.setattr(models, "load_model", forbidden)
+    monkeypatch.setattr(loader, "load_model", forbidden)
+    code = main([*command, "--model", "meta-llama/Llama-2-13b-chat-hf", "--dataset", "builtin-coinflip", "--limit",
+                 "40", "--quiet"])
+    err = _one_error_line(capsys)
+    assert code == 3 and "needs about 58.7 GiB but 20.0 GiB is free" in err and "8 bits" in err and "fits here" in err
+    # a model the catalog does not know keeps the plain "no network" line
+    code = main([*command, "--model", "someone/unknown-model", "--dataset", "builtin-coinflip", "--limit", "40",
+                 "--quiet"])
+    assert code == 3 and "no network" in _one_error_line(capsys)
