@@ -48,6 +48,20 @@ def charts():
     return _charts
 
 
+def _pick_tiny(at: AppTest, model: str = "tiny:llama", limit: int = 40, limit_key: str = "limit") -> AppTest:
+    at.selectbox(key="model_choice").select(f"{model} (random test model)").run()
+    at.selectbox(key="dataset_Built-in (no download)").set_value("builtin-coinflip").run()
+    at.number_input(key=limit_key).set_value(limit)
+    return at
+
+
+@pytest.fixture
+def pick_tiny():
+    """``pick_tiny(at, model="tiny:llama", limit=40, limit_key="limit")``: a tiny random model on
+    builtin-coinflip at ``limit`` samples, picked on the Probe or expression page (not run)."""
+    return _pick_tiny
+
+
 @pytest.fixture
 def trace_names():
     """``trace_names(fig)``: the trace names of a plotly JSON figure."""

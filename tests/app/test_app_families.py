@@ -87,12 +87,9 @@ def test_chat_toggle_follows_the_catalog_and_a_missing_template_is_one_clear_err
     assert not at.error and {m.label for m in at.metric} >= {"Peak accuracy"}
 
 
-def test_expression_page_has_the_chat_toggle(open_page, set_env, tmp_path):
+def test_expression_page_has_the_chat_toggle(open_page, pick_tiny, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = open_page("pages/expression.py")
-    at.selectbox(key="model_choice").select("tiny:gpt2 (random test model)").run()
-    at.selectbox(key="dataset_Built-in (no download)").set_value("builtin-coinflip").run()
-    at.number_input(key="x_limit").set_value(24)
+    at = pick_tiny(open_page("pages/expression.py"), model="tiny:gpt2", limit=24, limit_key="x_limit")
     at.multiselect(key="x_shots").set_value([0])
     at.toggle(key="x_chat").set_value(True).run()
     at.button(key="x_run").click().run()

@@ -106,12 +106,9 @@ def test_sample_limit_is_a_main_control_not_under_advanced(open_page, set_env, t
 
 # ---- long jobs ----------------------------------------------------------------------------------
 def test_expression_job_leaves_no_cancel_button_or_bars_and_its_probe_is_not_a_probe_run(
-        charts, open_page, set_env, tmp_path):
+        charts, open_page, pick_tiny, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = open_page("pages/expression.py")
-    at.selectbox(key="model_choice").select("tiny:gpt2 (random test model)").run()
-    at.selectbox(key="dataset_Built-in (no download)").set_value("builtin-coinflip").run()
-    at.number_input(key="x_limit").set_value(24)
+    at = pick_tiny(open_page("pages/expression.py"), model="tiny:gpt2", limit=24, limit_key="x_limit")
     at.multiselect(key="x_shots").set_value([0])
     at.button(key="x_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -122,12 +119,9 @@ def test_expression_job_leaves_no_cancel_button_or_bars_and_its_probe_is_not_a_p
     assert len(charts(at)) == 4
 
 
-def test_probe_job_progress_line_names_each_stage_with_its_share(open_page, set_env, tmp_path):
+def test_probe_job_progress_line_names_each_stage_with_its_share(open_page, pick_tiny, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = open_page("pages/probe.py")
-    at.selectbox(key="model_choice").select("tiny:llama (random test model)").run()
-    at.selectbox(key="dataset_Built-in (no download)").set_value("builtin-coinflip")
-    at.number_input(key="limit").set_value(40)
+    at = pick_tiny(open_page("pages/probe.py"))
     at.button(key="run").click().run()
     assert not at.exception and not at.error
     took = [c.value for c in at.caption if c.value.startswith("Took")]

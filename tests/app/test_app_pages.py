@@ -54,15 +54,9 @@ def test_home_lists_recent_runs(charts, open_page, trace_names, env_cached):
 
 
 # ---- Probe --------------------------------------------------------------------------
-def _pick_tiny(at):
-    at.selectbox(key="model_choice").select("tiny:llama (random test model)").run()
-    at.selectbox(key="dataset_Built-in (no download)").set_value("builtin-coinflip")
-    at.number_input(key="limit").set_value(40)
-    return at
-
-
-def test_probe_runs_tiny_model_and_shows_curves_metrics_and_table(charts, open_page, trace_names, env_empty):
-    at = _pick_tiny(open_page("pages/probe.py"))
+def test_probe_runs_tiny_model_and_shows_curves_metrics_and_table(charts, open_page, pick_tiny, trace_names,
+                                                                  env_empty):
+    at = pick_tiny(open_page("pages/probe.py"))
     at.button(key="run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     from concept_depth.pipeline import list_runs

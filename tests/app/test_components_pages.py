@@ -7,12 +7,10 @@ def _components(figs):
     return [f for f in figs if any((t.get("meta") or {}).get("role") == "component" for t in f["data"])]
 
 
-def test_probe_runs_the_chosen_hooks_and_compare_overlays_them(charts, open_page, set_env, trace_names, tmp_path):
+def test_probe_runs_the_chosen_hooks_and_compare_overlays_them(charts, open_page, pick_tiny, set_env, trace_names,
+                                                               tmp_path):
     set_env(tmp_path / "cache")
-    at = open_page("pages/probe.py")
-    at.selectbox(key="model_choice").select("tiny:llama (random test model)").run()
-    at.selectbox(key="dataset_Built-in (no download)").set_value("builtin-coinflip")
-    at.number_input(key="limit").set_value(40)
+    at = pick_tiny(open_page("pages/probe.py"))
     at.button(key="run").click().run()
     assert not at.exception and not at.error
     assert _components(charts(at)) == []  # one hook only: no overlay yet

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 
-
-def _pick(at, words=None):
-    at.selectbox(key="model_choice").select("tiny:gpt2 (random test model)").run()
-    at.selectbox(key="dataset_Built-in (no download)").set_value("builtin-coinflip").run()
-    at.number_input(key="x_limit").set_value(24)
+def _pick(pick_tiny, at, words=None):
+    at = pick_tiny(at, model="tiny:gpt2", limit=24, limit_key="x_limit")
     at.multiselect(key="x_shots").set_value([0, 1])
     if words:
         at.text_input(key="x_word0_No").set_value(words[0])
@@ -15,12 +12,13 @@ def _pick(at, words=None):
     return at
 
 
-def test_expression_page_runs_and_shows_figures(charts, open_page, set_env, trace_names, tmp_path, monkeypatch):
+def test_expression_page_runs_and_shows_figures(charts, open_page, pick_tiny, set_env, trace_names, tmp_path,
+                                                monkeypatch):
     set_env(tmp_path / "cache")
     at = open_page("pages/expression.py")
     assert not at.exception
     assert any("No expression analyses cached yet" in i.value for i in at.info)
-    at = _pick(at)
+    at = _pick(pick_tiny, at)
     at.button(key="x_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     labels = [m.label for m in at.metric]
@@ -35,9 +33,9 @@ def test_expression_page_runs_and_shows_figures(charts, open_page, set_env, trac
     assert list(table.columns) == ["layer", "probe_accuracy", "lens_accuracy", "gap"]
 
 
-def test_expression_page_bad_answer_words_show_an_error(open_page, set_env, tmp_path, monkeypatch):
+def test_expression_page_bad_answer_words_show_an_error(open_page, pick_tiny, set_env, tmp_path, monkeypatch):
     set_env(tmp_path / "cache")
-    at = _pick(open_page("pages/expression.py"), words=("Negative", "Positive"))
+    at = _pick(pick_tiny, open_page("pages/expression.py"), words=("Negative", "Positive"))
     at.button(key="x_run").click().run()
     assert not at.exception
     assert any("single token" in e.value for e in at.error), [e.value for e in at.error]
