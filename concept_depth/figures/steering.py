@@ -43,7 +43,7 @@ def steering_figure(result, *, metric: str = "delta_class1", show_random: bool =
     bars, random direction of the same norm dashed). Bottom: the held-out accuracy of the probe
     whose direction is pushed (where the concept is readable)."""
     layers = list(result.layers)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.68, 0.32],
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12, row_heights=[0.68, 0.32],
                         subplot_titles=(metric_title(result, metric), "probe accuracy (readable)"))
     colors = alpha_colors(result.alphas)
     sem_key = f"{metric}_sem" if metric.startswith("delta") else None

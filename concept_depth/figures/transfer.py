@@ -56,8 +56,10 @@ def transfer_curves(result, *, metric: str = "accuracy", title: str | None = Non
                 meta={"role": "pair", "train": train, "test": test},
                 hovertemplate="layer %{x}<br>" + METRIC_NAMES[metric] + " %{y:.3f}<extra>" + f"{train} → {test}"
                               + "</extra>"))
-    fig.add_hline(y=0.5, line=dict(color="#999999", width=1, dash="dot"), annotation_text="0.5",
-                  annotation_position="bottom right")
+    if xs:  # in the legend, never a label on the curves
+        fig.add_trace(go.Scatter(x=[min(xs), max(xs)], y=[0.5, 0.5], mode="lines", name="0.5 (chance, balanced)",
+                                 line=dict(color="#999999", width=1, dash="dot"), hoverinfo="skip",
+                                 meta={"role": "chance"}))
     model = result.spec.get("model_label") or result.spec.get("model")
     fig.update_layout(title=title or f"Train on A, test on B, by layer<br><sub>{model}</sub>", xaxis_title="layer (0 = embeddings)"
                       if result.spec.get("hook", "residual") == "residual" else "layer (block index)",

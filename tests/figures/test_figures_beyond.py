@@ -35,7 +35,8 @@ def test_transfer_heatmap_rows_are_training_and_columns_test_datasets():
 
 def test_transfer_curves_draw_every_ordered_pair():
     fig = transfer_curves(_transfer())
-    assert [t.name for t in fig.data] == ["a → a", "a → b", "b → a", "b → b"]
+    assert [t.name for t in fig.data] == ["a → a", "a → b", "b → a", "b → b", "0.5 (chance, balanced)"]
+    assert not fig.layout.annotations or all("0.5" not in a.text for a in fig.layout.annotations)  # legend, not label
     assert fig.data[0].line.width > fig.data[1].line.width  # A -> A drawn thick
     assert list(fig.data[2].y) == [0.4, 0.55, 0.5]
 
