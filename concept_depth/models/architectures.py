@@ -286,25 +286,25 @@ def text_config(config: Any) -> Any:
     return getattr(config, "text_config", None) or config
 
 
-def hidden_size(config: Any) -> int:
-    """Width D of the residual stream, whatever the config calls it (``hidden_size``, GPT-2's
-    ``n_embd``, DistilBERT's ``dim``)."""
+def _config_int(config: Any, names: tuple[str, ...], what: str) -> int:
+    """The first non-empty of ``names`` on the language model's config, as an int."""
     config = text_config(config)
-    for name in ("hidden_size", "n_embd", "dim", "d_model"):
+    for name in names:
         value = getattr(config, name, None)
         if value:
             return int(value)
-    raise UnavailableError(f"cannot tell the hidden size of architecture {getattr(config, 'model_type', '?')!r}")
+    raise UnavailableError(f"cannot tell the {what} of architecture {getattr(config, 'model_type', '?')!r}")
+
+
+def hidden_size(config: Any) -> int:
+    """Width D of the residual stream, whatever the config calls it (``hidden_size``, GPT-2's
+    ``n_embd``, DistilBERT's ``dim``)."""
+    return _config_int(config, ("hidden_size", "n_embd", "dim", "d_model"), "hidden size")
 
 
 def layer_count(config: Any) -> int:
     """Number of transformer blocks L (``num_hidden_layers``, GPT-2's ``n_layer``, DistilBERT's ``n_layers``)."""
-    config = text_config(config)
-    for name in ("num_hidden_layers", "n_layer", "n_layers", "num_layers"):
-        value = getattr(config, name, None)
-        if value:
-            return int(value)
-    raise UnavailableError(f"cannot tell the layer count of architecture {getattr(config, 'model_type', '?')!r}")
+    return _config_int(config, ("num_hidden_layers", "n_layer", "n_layers", "num_layers"), "layer count")
 
 
 def estimate_params(config: Any) -> int:
