@@ -35,8 +35,8 @@ from concept_depth.capture import Capture  # noqa: E402
 from concept_depth.extraction import extract_activations  # noqa: E402
 from concept_depth.models import architectures as A  # noqa: E402
 from concept_depth.models import load_model  # noqa: E402
-from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec  # noqa: E402
-from concept_depth.store import Store  # noqa: E402
+from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec  # noqa: E402
+from concept_depth.storage.store import Store  # noqa: E402
 
 
 def reference_loop(lm, prompts: list[str]) -> tuple[np.ndarray, float]:

@@ -37,7 +37,7 @@ print(json.dumps({"seconds": seconds, "peak_rss": resource.getrusage(resource.RU
 
 
 def run(n: int, k: int, d: int, chunk: int) -> dict:
-    from concept_depth.store import Store
+    from concept_depth.storage.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "cache")

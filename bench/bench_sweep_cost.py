@@ -53,8 +53,8 @@ def _figures(store, result, wall: float) -> dict:
 
 def stored_run(cache: str) -> dict:
     """The figures of an embedded-model run on cities already in ``cache`` (e.g. a sweep's), computed there."""
-    from concept_depth.pipeline import list_runs
-    from concept_depth.store import Store
+    from concept_depth.analyses.probe import list_runs
+    from concept_depth.storage.store import Store
 
     store = Store(cache)
     for run in list_runs(store):
@@ -65,9 +65,9 @@ def stored_run(cache: str) -> dict:
 
 def measure_run(limit: int) -> dict:
     """One embedded-model run on cities in a fresh cache: timings, tokens, probe cost."""
-    from concept_depth.pipeline import run_probe
-    from concept_depth.spec_builders import run_spec
-    from concept_depth.store import Store
+    from concept_depth.analyses.probe import run_probe
+    from concept_depth.analyses.builders import run_spec
+    from concept_depth.storage.store import Store
 
     models = Path(os.environ.get("CONCEPT_DEPTH_MODEL_CACHE") or "cache").resolve() / "models"
     tmp = Path(tempfile.mkdtemp(prefix="sweep-cost-"))
@@ -86,7 +86,7 @@ def mean_tokens() -> dict[str, tuple[int, float]]:
     """{dataset: (samples, mean prompt tokens)} of the paper datasets (embedded tokenizer)."""
     from concept_depth.datasets import dataset_catalog, load_samples
     import concept_depth as cd
-    from concept_depth.spec_builders import dataset_spec
+    from concept_depth.analyses.builders import dataset_spec
 
     tok = cd.load_model("embedded", device="cpu", cache_dir=os.environ.get("CONCEPT_DEPTH_MODEL_CACHE")).tokenizer
     out = {}

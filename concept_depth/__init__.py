@@ -8,10 +8,10 @@ when they need a model.
 """
 
 from .api import directions, expression, extract, families, load_model, run, steer, sweep, transfer
-from .errors import BadInputError, Cancelled, ConceptDepthError, UnavailableError
-from .results import RunResult
-from .specs import DatasetSpec, DepthSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec
-from .store import Store
+from .core.errors import BadInputError, Cancelled, ConceptDepthError, UnavailableError
+from .results.run import RunResult
+from .core.specs import DatasetSpec, DepthSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec
+from .storage.store import Store
 
 __version__ = "0.1.0"
 

@@ -3,12 +3,11 @@
 import streamlit as st
 
 import ui
-from concept_depth.figures import (component_curves, component_runs, depth_heatmap, difference_curves, layer_curves,
-                                   pair_with_baselines, what_this_shows)
+from concept_depth.figures import component_curves, component_runs, depth_heatmap, difference_curves, layer_curves, pair_with_baselines, what_this_shows
 from concept_depth.figures.difference import missing_difference_message
 from concept_depth.figures.family_panels import family_panels
-from concept_depth.model_comparison import stored_runs
-from concept_depth.sweeps import plan_sweep
+from concept_depth.workflows.families import stored_runs
+from concept_depth.workflows.sweeps import plan_sweep
 
 ui.ensure_navigation()
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from concept_depth.figures import layer_curves, what_this_shows
-from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
+from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
 
 ui.ensure_navigation()
 

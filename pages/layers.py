@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from concept_depth.errors import UnavailableError
+from concept_depth.core.errors import UnavailableError
 from concept_depth.figures import pca_animation, pca_grid, pca_scatter, project_layers, what_this_shows
 from concept_depth.figures.scatter import ONE_POINT, ONE_POINT_WHY
 from concept_depth.figures.text import sample_texts, template_parts

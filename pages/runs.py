@@ -7,8 +7,8 @@ import streamlit as st
 
 import ui
 from concept_depth.figures import layer_curves, what_this_shows
-from concept_depth.figures.bundle import make_bundle, runs_table
-from concept_depth.pipeline import delete_run
+from concept_depth.export.bundle import make_bundle, runs_table
+from concept_depth.analyses.probe import delete_run
 
 ui.ensure_navigation()
 

@@ -22,9 +22,9 @@ import torch
 
 from concept_depth.datasets.sample_set import SampleSet
 from concept_depth.models import architectures as A
-from concept_depth.results import DepthMetrics, LayerScore, RunResult
-from concept_depth.specs import ModelSpec
-from concept_depth.store import Store
+from concept_depth.results.run import DepthMetrics, LayerScore, RunResult
+from concept_depth.core.specs import ModelSpec
+from concept_depth.storage.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,10 +8,10 @@ from typing import Sequence
 import pandas as pd
 import streamlit as st
 
-from concept_depth.comparison import PairComparison, can_refit
+from concept_depth.workflows.comparison import PairComparison, can_refit
 from concept_depth.figures import depth_shift_figure, difference_curves, fidelity_figure, what_this_shows
 from concept_depth.figures.difference import setting_label
-from concept_depth.results import RunResult
+from concept_depth.results.run import RunResult
 
 from .engine import get_store, pair_comparison
 from .errors import show_errors
@@ -22,7 +22,7 @@ CV_PAIRS = "_cd_cmp_cv_pairs"
 
 
 def _layers_text(layers: Sequence[int]) -> str:
-    from concept_depth.comparison import layer_list
+    from concept_depth.workflows.comparison import layer_list
 
     return layer_list(layers)
 
@@ -132,7 +132,7 @@ def _convergence(comparisons: Sequence[PairComparison], key: str) -> None:
                     pairs.append((got[1].key, got[0].key))
     shown = st.session_state.get(CV_PAIRS) or []
     if shown:
-        from concept_depth.pipeline import load_run
+        from concept_depth.analyses.probe import load_run
 
         store = get_store()
         cv_pairs = []

@@ -15,13 +15,13 @@ import streamlit as st
 from concept_depth.datasets import dataset_catalog
 from concept_depth.datasets.sources import DATA_DIR_ENV
 from concept_depth.extraction import activations_from_key
-from concept_depth.imports import import_results as _import_results
+from concept_depth.results.imports import import_results as _import_results
 from concept_depth.models import load_model
-from concept_depth.pipeline import layer_predictions, list_runs
-from concept_depth.progress import ProgressCallback
-from concept_depth.results import RunResult
-from concept_depth.specs import ModelSpec
-from concept_depth.store import Store, default_cache_dir
+from concept_depth.analyses.probe import layer_predictions, list_runs
+from concept_depth.core.progress import ProgressCallback
+from concept_depth.results.run import RunResult
+from concept_depth.core.specs import ModelSpec
+from concept_depth.storage.store import Store, default_cache_dir
 
 TEST_MODELS_ENV = "CONCEPT_DEPTH_TEST_MODELS"
 
@@ -109,7 +109,7 @@ def predictions(directory: str, run_json: str, layer: int) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def _pair_comparison(directory: str, base_json: str, run_json: str):
-    from concept_depth.comparison import compare_pair
+    from concept_depth.workflows.comparison import compare_pair
 
     return compare_pair(_store(directory), RunResult.from_json(base_json), RunResult.from_json(run_json))
 

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import streamlit as st
 
-from concept_depth.errors import Cancelled, ConceptDepthError
+from concept_depth.core.errors import Cancelled, ConceptDepthError
 
 
 @contextmanager

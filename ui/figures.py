@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
-from concept_depth.figures.export import figure_to_bytes, plotly_config
+from concept_depth.export.figures import figure_to_bytes, plotly_config
 
 MIME = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 

@@ -13,10 +13,10 @@ from typing import Callable, Sequence, TypeVar
 
 import streamlit as st
 
-from concept_depth.pipeline import run_probe
-from concept_depth.progress import ProgressEvent
-from concept_depth.results import RunResult
-from concept_depth.specs import RunSpec
+from concept_depth.analyses.probe import run_probe
+from concept_depth.core.progress import ProgressEvent
+from concept_depth.results.run import RunResult
+from concept_depth.core.specs import RunSpec
 
 from .engine import bump_data_version, get_store, loader_for
 from .errors import show_errors
@@ -68,7 +68,7 @@ def execute_grid(items: Sequence, *, key: str = "grid"):
     Returns (ModelComparison or None on error or cancel, the line saying how long each stage took),
     so a page that reruns to redraw itself can still show that line.
     """
-    from concept_depth.model_comparison import compare_models
+    from concept_depth.workflows.families import compare_models
 
     total = len(items)
     seen = []
@@ -96,7 +96,7 @@ def rerun_pair(base: RunResult, run: RunResult, *, protocol: str = "cv",
                key: str = "rerun-pair") -> tuple[RunResult, RunResult] | None:
     """Both runs of a pair again under ``protocol`` (same samples and settings) through :func:`run_job`;
     runs already cached return at once. ``(base, run)`` under that protocol, or None on error."""
-    from concept_depth.comparison import rerun_spec
+    from concept_depth.workflows.comparison import rerun_spec
 
     def work(progress):
         store = get_store()
@@ -109,8 +109,8 @@ def rerun_pair(base: RunResult, run: RunResult, *, protocol: str = "cv",
 def refit_runs(runs, *, key: str = "refit") -> list[RunResult] | None:
     """Per-sample outcomes for runs made before they were stored, refitted from their cached vectors
     (and stored with them), through :func:`run_job`."""
-    from concept_depth.outcomes import attach_outcomes
-    from concept_depth.progress import ProgressEvent
+    from concept_depth.stats.outcomes import attach_outcomes
+    from concept_depth.core.progress import ProgressEvent
 
     def work(progress):
         out = []

@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from concept_depth.progress import ProgressEvent
+from concept_depth.core.progress import ProgressEvent
 
 CANCEL_KEY = "_cd_cancel_requested"
 STAGE_TEXT = {"prepare": "reading the dataset and the cache", "load": "loading the model",

@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from concept_depth.figures import layer_curves, what_this_shows
-from concept_depth.figures.bundle import layer_table
+from concept_depth.export.bundle import layer_table
 from concept_depth.figures.labels import run_labels
-from concept_depth.results import RunResult
+from concept_depth.results.run import RunResult
 
 from .engine import cached_runs, catalog
 from .errors import show_errors

@@ -7,7 +7,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from concept_depth.sweep_records import list_sweeps
+from concept_depth.storage.sweep_records import list_sweeps
 
 from .errors import show_errors
 from .text import escape_markdown

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any, Sequence
 
 from ..datasets.sample_set import TEXT_PLACEHOLDER, SampleSet, render_prompt
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 
 
 def chat_wrap(tokenizer: Any, prompt: str) -> str:

@@ -27,7 +27,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from ..datasets import get_dataset_info, load_samples
-    from ..specs import DatasetSpec, NoiseSpec
+    from ..core.specs import DatasetSpec, NoiseSpec
 
     info = get_dataset_info(args.name, data_dir=args.data_dir, cache_dir=args.cache_dir)
     spec = DatasetSpec(name=info.name, variant=args.variant, limit=args.limit,

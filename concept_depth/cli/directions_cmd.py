@@ -13,8 +13,7 @@ import argparse
 import numpy as np
 
 from .analysis_output import add_output_options, fmt, timing_line, write_figure
-from .options import DATASET_KEYS, EXTRACTION_KEYS, MODEL_KEYS, add_dataset_options, add_extraction_options, \
-    add_model_options, options_of
+from .options import DATASET_KEYS, EXTRACTION_KEYS, MODEL_KEYS, add_dataset_options, add_extraction_options, add_model_options, options_of
 from .progress_bar import emit_result, progress_bar
 
 
@@ -51,9 +50,9 @@ def format_table(result) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..beyond import run_directions
-    from ..spec_builders import directions_spec
-    from ..store import Store
+    from ..analyses import run_directions
+    from ..analyses.builders import directions_spec
+    from ..storage.store import Store
 
     spec = directions_spec(probe=args.probe, seed=args.seed,
                            **options_of(args, MODEL_KEYS + DATASET_KEYS + EXTRACTION_KEYS))

@@ -18,8 +18,8 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import BadInputError, UnavailableError
-from ..results import RunResult
+from ..core.errors import BadInputError, UnavailableError
+from ..results.run import RunResult
 
 KINDS = ("curves", "heatmap", "difference", "pca", "grid")
 
@@ -41,7 +41,7 @@ def build_figure(runs: Sequence[RunResult], kind: str = "curves", *, metric: str
         if not pairs:
             raise BadInputError("difference needs a float32 noise-free result of the same model and dataset "
                                 "among the given results, plus at least one other setting")
-        from ..comparison import compare_pair
+        from ..workflows.comparison import compare_pair
 
         # paired bands and beyond-noise markers where both runs stored their per-sample outcomes
         paired = [compare_pair(store, base, run, shifts=False, fidelity=False).paired for run, base in pairs]
@@ -56,8 +56,8 @@ def _pca_figure(run: RunResult, kind: str, layer, layers, shared: bool, store):
 
     from ..extraction import activations_from_key
     from ..figures import pca_grid, pca_scatter, project_layers
-    from ..pipeline import layer_predictions
-    from ..store import Store
+    from ..analyses.probe import layer_predictions
+    from ..storage.store import Store
 
     store = store or Store()
     key = run.extra.get("activation_key")
@@ -103,8 +103,8 @@ def load_results(items: Sequence[str], store=None) -> list[RunResult]:
         if path.is_file():
             out.append(RunResult.load(path))
             continue
-        from ..pipeline import load_run
-        from ..store import Store
+        from ..analyses.probe import load_run
+        from ..storage.store import Store
 
         try:
             out.append(load_run(store or Store(), item))
@@ -116,7 +116,7 @@ def load_results(items: Sequence[str], store=None) -> list[RunResult]:
 def write_figure(results: RunResult | Sequence[RunResult], path: str | Path, *, kind: str = "curves",
                  width_in: float = 6.5, height_in: float = 4.0, dpi: int = 300, store=None, **figure_kwargs) -> Path:
     """Build figure ``kind`` and write it to ``path`` (format from the extension: .png, .svg, .pdf)."""
-    from ..figures.export import figure_to_bytes, format_from_path
+    from ..export.figures import figure_to_bytes, format_from_path
 
     runs = [results] if isinstance(results, RunResult) else list(results)
     fmt = format_from_path(str(path))
@@ -138,7 +138,7 @@ def _int_list(text: str | None) -> list[int] | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..store import Store
+    from ..storage.store import Store
 
     from .options import check_output_path, check_range
 
@@ -160,7 +160,7 @@ def _run(args: argparse.Namespace) -> int:
                             layer=args.layer, layers=_int_list(args.layers), shared_basis=args.shared_basis)
         print(f"wrote {path} ({path.stat().st_size} bytes)")
     if args.bundle:
-        from ..figures.bundle import make_bundle
+        from ..export.bundle import make_bundle
 
         data = make_bundle(runs, figures=not args.no_figures, fmt="svg")
         Path(args.bundle).parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import importlib
 import re
 import sys
 
-from ..errors import ConceptDepthError
+from ..core.errors import ConceptDepthError
 
 COMMANDS = ("datasets", "models", "extract", "run", "sweep", "families", "expression", "transfer", "directions",
             "steer", "export", "cache")

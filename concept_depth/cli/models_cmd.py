@@ -31,7 +31,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _one(args: argparse.Namespace) -> int:
-    from ..errors import UnavailableError
+    from ..core.errors import UnavailableError
     from ..models.fingerprint import classify_source
     from ..models.memory import free_memory, memory_estimate
 

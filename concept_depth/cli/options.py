@@ -7,9 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from .. import spec_builders
-from ..errors import BadInputError
-from ..specs import HOOKS, NOISE_KINDS, POOLINGS, DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
+from ..analyses import builders as spec_builders
+from ..core.errors import BadInputError
+from ..core.specs import HOOKS, NOISE_KINDS, POOLINGS, DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
 
 
 def add_model_options(p: argparse.ArgumentParser, multi: bool = False) -> None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import math
 
-from ..specs import PROBES, PROTOCOLS
+from ..core.specs import PROBES, PROTOCOLS
 from .progress_bar import emit_result, progress_bar
-from .options import (add_dataset_options, add_extraction_options, add_model_options, check_output_path,
-                      check_run_options, run_spec)
+from .options import add_dataset_options, add_extraction_options, add_model_options, check_output_path, check_run_options, run_spec
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -47,7 +46,7 @@ def format_table(result) -> str:
     cosine to float32 (``cos32``) and the largest and mean deviation from float32 in SDs of each
     dimension over the float32 samples (``maxSD``, ``meanSD``).
     """
-    from ..fidelity import fidelity_rows
+    from ..stats.fidelity import fidelity_rows
 
     cv = any(s.accuracy_std is not None for s in result.layers)
     fid = fidelity_rows(result.extra.get("fidelity"))
@@ -104,8 +103,8 @@ def format_table(result) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..pipeline import run_probe
-    from ..store import Store
+    from ..analyses.probe import run_probe
+    from ..storage.store import Store
 
     # Every option and output path is checked before any model is loaded.
     spec = run_spec(args)

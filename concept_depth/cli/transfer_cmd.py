@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..specs import PROBES
+from ..core.specs import PROBES
 from .analysis_output import add_output_options, fmt, timing_line, write_figure
-from .options import DATASET_KEYS, EXTRACTION_KEYS, MODEL_KEYS, add_dataset_options, add_extraction_options, \
-    add_model_options, options_of
+from .options import DATASET_KEYS, EXTRACTION_KEYS, MODEL_KEYS, add_dataset_options, add_extraction_options, add_model_options, options_of
 from .progress_bar import emit_result, progress_bar
 
 
@@ -43,9 +42,9 @@ def format_table(result, layer: int | None = None) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..beyond import run_transfer
-    from ..spec_builders import transfer_spec
-    from ..store import Store
+    from ..analyses import run_transfer
+    from ..analyses.builders import transfer_spec
+    from ..storage.store import Store
 
     spec = transfer_spec(probe=args.probe, seed=args.seed,
                          **options_of(args, MODEL_KEYS + DATASET_KEYS + EXTRACTION_KEYS))

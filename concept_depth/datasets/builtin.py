@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from functools import lru_cache
 
-from ..errors import BadInputError, UnavailableError
+from ..core.errors import BadInputError, UnavailableError
 from .loaders import RawData
 
 # First names for the coin-flip task (the published task uses first names the same way).

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BadInputError
-from ..specs import DatasetSpec
+from ..core.errors import BadInputError
+from ..core.specs import DatasetSpec
 from .builtin import GENERATORS, parse_seed
 from .custom import DEFAULT_MAX_BYTES, load_custom_raw
 from .loaders import READERS, RawData

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import BadInputError, UnavailableError
+from ..core.errors import BadInputError, UnavailableError
 
 
 @dataclass

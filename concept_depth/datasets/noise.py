@@ -13,7 +13,7 @@ import random
 import string
 from collections.abc import Sequence
 
-from ..specs import NoiseSpec
+from ..core.specs import NoiseSpec
 
 _LETTERS = string.ascii_lowercase
 _EDITS = ("substitute", "delete", "insert", "swap")

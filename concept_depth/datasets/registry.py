@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 from .sources import FileSource, hf_imdb_source, luckfort_source
 
 # --- the reference's prompts (verbatim) -------------------------------------------------

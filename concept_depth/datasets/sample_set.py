@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..specs import stable_hash
+from ..core.specs import stable_hash
 
 TEXT_PLACEHOLDER = "{text}"
 

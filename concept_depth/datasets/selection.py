@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 
 
 def select_indices(labels: np.ndarray, caps: tuple[int, int] | None = None, limit: int | None = None) -> np.ndarray:

@@ -18,8 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UnavailableError
-from ..files import CACHE_ENV, default_cache_dir, sha256_bytes, sha256_file
+from ..core.errors import UnavailableError
+from ..core.files import CACHE_ENV, default_cache_dir, sha256_bytes, sha256_file
 
 DATA_DIR_ENV = "CONCEPT_DEPTH_DATA_DIR"
 REFERENCE_COMMIT = "4902d58365f7cdc603cfe71c0b627dfbcd1a1125"
@@ -163,7 +163,7 @@ def download_paper_datasets(cache_dir=None, progress=None, *, data_dir=None) -> 
     progress : callback told ``ProgressEvent(stage="download", unit="files", detail=filename)``;
         returning False cancels (files already fetched stay).
     """
-    from ..progress import ProgressEvent
+    from ..core.progress import ProgressEvent
 
     found, downloaded, failed = [], [], []
     sources = paper_sources()
@@ -171,7 +171,7 @@ def download_paper_datasets(cache_dir=None, progress=None, *, data_dir=None) -> 
     for i, source in enumerate(sources):
         if progress is not None and progress(ProgressEvent("download", i, len(sources), unit="files",
                                                            detail=source.filename)) is False:
-            from ..errors import Cancelled
+            from ..core.errors import Cancelled
 
             raise Cancelled(f"download cancelled at {i}/{len(sources)} files")
         if find_local(source, data_dir, cache_dir) is not None:

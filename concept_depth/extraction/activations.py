@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BadInputError
-from ..store import Store
+from ..core.errors import BadInputError
+from ..storage.store import Store
 
 
 @dataclass(frozen=True, eq=False)

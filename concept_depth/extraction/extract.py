@@ -10,10 +10,10 @@ import numpy as np
 
 from ..capture import Capture, PooledLayers, layer_numbers
 from ..datasets.sample_set import SampleSet
-from ..errors import BadInputError
-from ..progress import ProgressCallback, ProgressTracker
-from ..specs import ExtractionSpec, ModelSpec
-from ..store import IncompleteEntryError, Store
+from ..core.errors import BadInputError
+from ..core.progress import ProgressCallback, ProgressTracker
+from ..core.specs import ExtractionSpec, ModelSpec
+from ..storage.store import IncompleteEntryError, Store
 from .activations import Activations, activations_from_key
 from .keys import activation_key, fingerprint_for
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..datasets.sample_set import SampleSet
-from ..errors import UnavailableError
-from ..specs import SCHEMA_VERSION, ExtractionSpec, ModelSpec, stable_hash
+from ..core.errors import UnavailableError
+from ..core.specs import SCHEMA_VERSION, ExtractionSpec, ModelSpec, stable_hash
 
 
 def activation_key_dict(spec: ExtractionSpec, samples: SampleSet, fingerprint: str) -> dict:

@@ -10,7 +10,7 @@ from .curves import layer_curves
 from .directions import layer_cosine_heatmap, setting_cosine_curves
 from .difference import difference_curves, find_baseline, pair_with_baselines
 from .family_panels import family_panels
-from .export import figure_to_bytes, figures_to_bytes, plotly_config
+from ..export.figures import figure_to_bytes, figures_to_bytes, plotly_config
 from .heatmaps import dataset_order, depth_heatmap
 from .notes import what_this_shows
 from .pca import PCAProjection, fit_pca, project_layers, shared_basis

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
-from ..results import RunResult
+from ..results.run import RunResult
 from .curves import METRIC_NAMES, whole_layer_ticks, x_values
 from .theme import DASHES, SYMBOLS, color, paper_theme
 

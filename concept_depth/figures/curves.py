@@ -6,7 +6,7 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
-from ..results import RunResult
+from ..results.run import RunResult
 from .labels import run_labels
 from .theme import DASHES, SYMBOLS, color, paper_theme, rgba, title_above_plot
 

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from ..results import RunResult
+from ..results.run import RunResult
 from .curves import METRIC_NAMES, x_values
 from .labels import run_labels
 from .theme import color, paper_theme, rgba, title_above_plot

@@ -14,7 +14,7 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..results import RunResult
+from ..results.run import RunResult
 from .curves import METRIC_NAMES, depth_markers, x_values
 from .heatmaps import dataset_order
 from .labels import series_labels

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..results import RunResult
+from ..results.run import RunResult
 from .theme import SEQUENTIAL, paper_theme
 
 CATEGORY_ORDER = ("factual", "emotional", "inferential", "custom")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UnavailableError
+from ..core.errors import UnavailableError
 
 if TYPE_CHECKING:  # torch is imported only where a module is inspected, so configs need no torch
     from torch import nn

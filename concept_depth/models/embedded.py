@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
-from ..errors import UnavailableError
-from ..progress import ProgressCallback
+from ..core.errors import UnavailableError
+from ..core.progress import ProgressCallback
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import BadInputError
-from ..specs import ModelSpec
+from ..core.errors import BadInputError
+from ..core.specs import ModelSpec
 from .hashing import dir_sha256, file_sha256
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")

@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import Cancelled, UnavailableError
-from ..progress import ProgressCallback, ProgressEvent
+from ..core.errors import Cancelled, UnavailableError
+from ..core.progress import ProgressCallback, ProgressEvent
 from .hashing import file_sha256
 
 #: Bumped when the conversion changes the numbers (part of converted models' fingerprint).

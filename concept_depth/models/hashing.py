@@ -7,8 +7,8 @@ import json
 import os
 from pathlib import Path
 
-from ..errors import BadInputError
-from ..files import sha256_file
+from ..core.errors import BadInputError
+from ..core.files import sha256_file
 
 # files in a model directory that change the numbers
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".json", ".model", ".gguf", ".txt", ".tiktoken")

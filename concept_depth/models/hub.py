@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from ..errors import BadInputError, UnavailableError
+from ..core.errors import BadInputError, UnavailableError
 
 
 def hub_error(repo_id: str, exc: BaseException) -> Exception:

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..specs import ModelSpec
+from ..core.specs import ModelSpec
 
 
 @dataclass(eq=False)

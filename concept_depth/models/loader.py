@@ -7,10 +7,10 @@ from pathlib import Path
 
 import torch
 
-from ..errors import BadInputError, UnavailableError
-from ..progress import ProgressCallback, ProgressEvent
-from ..specs import ModelSpec
-from ..store import default_cache_dir
+from ..core.errors import BadInputError, UnavailableError
+from ..core.progress import ProgressCallback, ProgressEvent
+from ..core.specs import ModelSpec
+from ..storage.store import default_cache_dir
 from . import architectures as A
 from .fingerprint import classify_source, hub_token, model_fingerprint
 from .hub import half_dtype, load_pretrained

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import UnavailableError
+from ..core.errors import UnavailableError
 
 GiB = 1 << 30
 #: Bytes per weight at each bit width (8 = bitsandbytes int8, 4 = NF4).

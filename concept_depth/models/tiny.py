@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..errors import BadInputError
+from ..core.errors import BadInputError
 
 TINY_ARCHES = ("llama", "gemma", "gpt2", "qwen")
 

@@ -12,8 +12,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..progress import ProgressCallback, ProgressTracker
-from ..specs import ProbeSpec
+from ..core.progress import ProgressCallback, ProgressTracker
+from ..core.specs import ProbeSpec
 from .protocols import LayerEval, evaluate_layer
 
 #: Below this many feature values per layer a worker process costs more than it saves.

@@ -15,8 +15,8 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
-from ..errors import BadInputError
-from ..specs import ProbeSpec
+from ..core.errors import BadInputError
+from ..core.specs import ProbeSpec
 from .estimators import LayerProbe
 from .metrics import binary_scores, majority_rate, mean_std
 

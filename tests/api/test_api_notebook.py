@@ -12,7 +12,7 @@ import pytest
 import concept_depth as cd
 from concept_depth.cli import main as cli_main
 from concept_depth.cli.main import build_parser
-from concept_depth.errors import BadInputError
+from concept_depth.core.errors import BadInputError
 
 REPO = Path(__file__).resolve().parents[2]
 CLI_ONLY = {"help", "out", "json", "figure", "quiet", "out_dir", "command", "func"}
@@ -26,7 +26,7 @@ def _cli_dests(command: str) -> set[str]:
 def _api_names(fn) -> set[str]:
     import inspect
 
-    from concept_depth import spec_builders as sb
+    from concept_depth.analyses import builders as sb
 
     names = {p for p in inspect.signature(fn).parameters if p not in ("options", "progress")}
     for builder in (sb.model_spec, sb.dataset_spec, sb.extraction_spec, sb.probe_spec, sb.depth_spec):

@@ -69,9 +69,9 @@ def trace_names():
 
 
 def _make_runs(cache: Path) -> list:
-    from concept_depth.pipeline import run_probe
-    from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, RunSpec
-    from concept_depth.store import Store
+    from concept_depth.analyses.probe import run_probe
+    from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, RunSpec
+    from concept_depth.storage.store import Store
 
     store = Store(cache)
     out = []

@@ -108,7 +108,7 @@ def test_runs_page_survives_its_cache_folder_being_removed(set_env, tmp_path, op
     """Item 4: the cached Store object heals itself; the page shows no 'unable to open database file'."""
     import shutil
 
-    from concept_depth.store import Store
+    from concept_depth.storage.store import Store
 
     cache = tmp_path / "cache"
     set_env(cache)

@@ -11,9 +11,9 @@ import pytest
 def bit_cache(tmp_path_factory):
     """A cache with tiny-llama coin-flip runs at 32 and 16 bits (paper protocol); the 16-bit run's probe
     is recorded as not converging on layers 1 and 2."""
-    from concept_depth.pipeline import RUN_KIND, run_probe
-    from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
-    from concept_depth.store import Store
+    from concept_depth.analyses.probe import RUN_KIND, run_probe
+    from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
+    from concept_depth.storage.store import Store
 
     cache = tmp_path_factory.mktemp("compare-bits")
     store = Store(cache)
@@ -61,8 +61,8 @@ def test_difference_tab_says_which_layers_are_beyond_noise_and_offers_cv(charts,
 
 
 def test_runs_without_outcomes_are_unpaired_until_refitted(open_page, env_bits):
-    from concept_depth.pipeline import RUN_KIND
-    from concept_depth.store import Store
+    from concept_depth.analyses.probe import RUN_KIND
+    from concept_depth.storage.store import Store
 
     cache, base, q16 = env_bits
     store = Store(cache)

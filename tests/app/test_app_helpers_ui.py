@@ -10,7 +10,7 @@ def _model_script():
     import streamlit as st
 
     import ui
-    from concept_depth.specs import ModelSpec
+    from concept_depth.core.specs import ModelSpec
 
     a = ui.model_loader(ModelSpec(source="tiny:llama"))
     b = ui.model_loader(ModelSpec(source="tiny:llama"))
@@ -33,7 +33,7 @@ def _progress_script():
     import streamlit as st
 
     import ui
-    from concept_depth.progress import ProgressEvent
+    from concept_depth.core.progress import ProgressEvent
 
     bar = ui.StreamlitProgress()
     first = bar(ProgressEvent("extract", 10, 40, rate=5.0, eta_s=6.0))
@@ -41,7 +41,7 @@ def _progress_script():
     second = bar(ProgressEvent("extract", 20, 40, rate=5.0, eta_s=4.0))
     st.write(f"continue: {first}, after cancel: {second}")
     with ui.show_errors("run failed"):
-        from concept_depth.errors import UnavailableError
+        from concept_depth.core.errors import UnavailableError
 
         raise UnavailableError("8-bit needs bitsandbytes with a GPU here")
     with ui.show_errors():
@@ -64,7 +64,7 @@ def _first_run_script():
     import streamlit as st
 
     import ui
-    from concept_depth.progress import ProgressEvent
+    from concept_depth.core.progress import ProgressEvent
 
     times = iter([0.0, 0.0, 1.0, 30.0, 60.0, 62.0, 62.5, 80.0])
     bar = ui.StreamlitProgress(clock=lambda: next(times))

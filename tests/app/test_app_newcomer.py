@@ -11,8 +11,8 @@ from pathlib import Path
 
 def _save(store_dir, run, origin, ts):
     """Store ``run`` as if computed here (kind run) with ``origin`` (None: a run from before origins)."""
-    from concept_depth.pipeline import RUN_KIND
-    from concept_depth.store import Store
+    from concept_depth.analyses.probe import RUN_KIND
+    from concept_depth.storage.store import Store
 
     extra = dict(run.extra, created_ts=ts)
     if origin is not None:

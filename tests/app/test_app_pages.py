@@ -59,8 +59,8 @@ def test_probe_runs_tiny_model_and_shows_curves_metrics_and_table(charts, open_p
     at = pick_tiny(open_page("pages/probe.py"))
     at.button(key="run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    from concept_depth.pipeline import list_runs
-    from concept_depth.store import Store
+    from concept_depth.analyses.probe import list_runs
+    from concept_depth.storage.store import Store
 
     run, = list_runs(Store(env_empty))
     metrics = {m.label: m.value for m in at.metric}
@@ -133,8 +133,8 @@ def test_layers_without_runs_or_activations_explains(make_run, open_page, env_em
     at = open_page("pages/layers.py")
     assert any("No cached runs" in i.value for i in at.info)
     # an imported result has no layer vectors: readable error, no traceback
-    from concept_depth.pipeline import save_run
-    from concept_depth.store import Store
+    from concept_depth.analyses.probe import save_run
+    from concept_depth.storage.store import Store
 
     save_run(Store(env_empty), make_run(key="imported-run"))
     at = open_page("pages/layers.py")

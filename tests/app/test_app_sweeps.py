@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from concept_depth.store import Store
-from concept_depth.sweep_records import SweepRecord
-from concept_depth.sweeps import SweepOutcome, plan_sweep
+from concept_depth.storage.store import Store
+from concept_depth.storage.sweep_records import SweepRecord
+from concept_depth.workflows.sweeps import SweepOutcome, plan_sweep
 
 
 def test_runs_page_shows_a_running_sweep_and_its_landed_runs(make_run, open_page, set_env, tmp_path):

@@ -146,8 +146,8 @@ def _seed_runs(cache_dir, make_run) -> None:
     """Hand-made runs (older than the browser's own probe run) that exercise the labels."""
     from dataclasses import replace
 
-    from concept_depth.pipeline import RUN_KIND
-    from concept_depth.store import Store
+    from concept_depth.analyses.probe import RUN_KIND
+    from concept_depth.storage.store import Store
 
     store = Store(cache_dir)
     jc = make_run(key="seed-jc", jump=4, converge=4)  # jumping and converging point on one layer

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from concept_depth.beyond import DIRECTIONS_SCHEMA, DirectionsResult, run_directions
-from concept_depth.errors import BadInputError
+from concept_depth.analyses import DIRECTIONS_SCHEMA, DirectionsResult, run_directions
+from concept_depth.core.errors import BadInputError
 from concept_depth.extraction import extract_activations
 from concept_depth.probing import paper_split
-from concept_depth.spec_builders import directions_spec, extraction_spec
+from concept_depth.analyses.builders import directions_spec, extraction_spec
 
 
 def _loader(tiny_models):
@@ -62,7 +62,7 @@ def test_direction_specs_refuse_a_forest_and_mixed_datasets(tiny_models):
         directions_spec(dataset="cities", probe="rf")
     with pytest.raises(BadInputError, match="once"):
         directions_spec(dataset="cities", quant="32,32")
-    from concept_depth.beyond import DirectionsSpec
+    from concept_depth.analyses import DirectionsSpec
 
     a = extraction_spec(dataset="cities")
     b = extraction_spec(dataset="common")

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from concept_depth.beyond import TRANSFER_SCHEMA, TransferResult, TransferSpec, list_transfer_results, run_transfer
-from concept_depth.errors import BadInputError
-from concept_depth.pipeline import run_probe
-from concept_depth.spec_builders import run_spec, transfer_spec
+from concept_depth.analyses import TRANSFER_SCHEMA, TransferResult, TransferSpec, list_transfer_results, run_transfer
+from concept_depth.core.errors import BadInputError
+from concept_depth.analyses.probe import run_probe
+from concept_depth.analyses.builders import run_spec, transfer_spec
 
 DATASETS = "builtin-capitals,builtin-coinflip"
 

@@ -14,10 +14,10 @@ import numpy as np
 
 from concept_depth.capture import Capture, PooledLayers, layer_numbers, run_all
 from concept_depth.datasets import load_samples
-from concept_depth.expression_analysis import lens_distribution, score_prompts
+from concept_depth.analyses.expression import lens_distribution, score_prompts
 from concept_depth.extraction import extract_activations
-from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec
-from concept_depth.store import Store
+from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec
+from concept_depth.storage.store import Store
 
 ROUNDS = 20
 SCORED = ["The city of Paris is in France. Answer:", "A coin is heads up. Is the coin", "This movie was terrible."]

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from concept_depth.capture import (AddAtLast, AnswerLogits, Capture, LensLogProbs, PooledLayers, layer_numbers,
-                                   run_all)
-from concept_depth.errors import BadInputError
+from concept_depth.capture import AddAtLast, AnswerLogits, Capture, LensLogProbs, PooledLayers, layer_numbers, run_all
+from concept_depth.core.errors import BadInputError
 from concept_depth.models import architectures as A
 
 ARCHES = ["llama", "gemma", "gpt2", "qwen"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from concept_depth.cli.main import main
-from concept_depth.store import Store
+from concept_depth.storage.store import Store
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 import shutil
 
 from concept_depth.cli.main import main
-from concept_depth.store import Store
+from concept_depth.storage.store import Store
 
 TINY = ["--model", "tiny:llama", "--dataset", "builtin-coinflip", "--limit", "40", "--quiet", "--jobs", "1",
         "--batch-size", "4"]

@@ -21,11 +21,11 @@ def no_work(monkeypatch, tmp_path):
     def forbidden(*args, **kwargs):
         raise AssertionError("work started before the options were checked")
 
-    import concept_depth.expression_analysis as expression
+    import concept_depth.analyses.expression as expression
     import concept_depth.extraction as extraction
     import concept_depth.models as models
     import concept_depth.models.loader as loader
-    import concept_depth.pipeline as pipeline
+    import concept_depth.analyses.probe as pipeline
 
     # models before models.loader: ``models`` exports lazily, and reading its ``load_model`` after the
     # loader's was replaced would record the replacement as the original (and restore it after the test)
@@ -119,7 +119,7 @@ def test_a_catalog_model_too_large_for_here_says_so_offline_before_any_load(monk
     import concept_depth.models.fingerprint as fingerprint
     import concept_depth.models.loader as loader
     import concept_depth.models.memory as memory
-    from concept_depth.errors import UnavailableError
+    from concept_depth.core.errors import UnavailableError
     from concept_depth.models.memory import GiB
 
     def offline(*args, **kwargs):

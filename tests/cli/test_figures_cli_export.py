@@ -66,7 +66,7 @@ def test_export_difference_is_paired_when_both_results_carry_outcomes(make_run):
     import numpy as np
 
     from concept_depth.cli.export_cmd import build_figure
-    from concept_depth.outcomes import EvalOutcomes
+    from concept_depth.stats.outcomes import EvalOutcomes
 
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 2, 40)

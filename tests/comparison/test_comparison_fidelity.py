@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from concept_depth.errors import BadInputError, UnavailableError
-from concept_depth.fidelity import bit_width_fidelity, layer_fidelity, run_fidelity
+from concept_depth.core.errors import BadInputError, UnavailableError
+from concept_depth.stats.fidelity import bit_width_fidelity, layer_fidelity, run_fidelity
 
 
 def _ref_with_sds(sds, n=8, seed=0):
@@ -85,10 +85,10 @@ def test_two_cached_activation_sets(store):
 
 
 def test_low_bit_run_stores_fidelity_when_float32_is_cached_else_on_demand(tmp_path):
-    from concept_depth.fidelity import FIDELITY_KIND
-    from concept_depth.pipeline import run_probe
-    from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
-    from concept_depth.store import Store
+    from concept_depth.stats.fidelity import FIDELITY_KIND
+    from concept_depth.analyses.probe import run_probe
+    from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
+    from concept_depth.storage.store import Store
 
     store = Store(tmp_path / "cache")
 

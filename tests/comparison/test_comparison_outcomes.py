@@ -7,12 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from concept_depth.errors import BadInputError
-from concept_depth.outcomes import (EvalOutcomes, attach_outcomes, outcomes_from_predictions, pack_bits,
-                                   run_outcomes, unconverged_layers, unpack_bits)
-from concept_depth.pipeline import RUN_KIND, layer_predictions, run_probe
-from concept_depth.results import RunResult
-from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, ProbeSpec, RunSpec
+from concept_depth.core.errors import BadInputError
+from concept_depth.stats.outcomes import EvalOutcomes, attach_outcomes, outcomes_from_predictions, pack_bits, run_outcomes, unconverged_layers, unpack_bits
+from concept_depth.analyses.probe import RUN_KIND, layer_predictions, run_probe
+from concept_depth.results.run import RunResult
+from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, ProbeSpec, RunSpec
 
 
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 160, 1003])
@@ -51,7 +50,7 @@ def test_outcomes_record_round_trip_and_rejects_inconsistent_ones():
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    from concept_depth.store import Store
+    from concept_depth.storage.store import Store
 
     store = Store(tmp_path_factory.mktemp("outcomes") / "cache")
     spec = RunSpec(extraction=ExtractionSpec(model=ModelSpec(source="tiny:llama"),
@@ -111,8 +110,8 @@ def test_unconverged_layers_per_layer_or_unknown(make_run):
 def test_paper_protocol_records_convergence_warnings_per_layer(tmp_path):
     """Unscaled features whose scales span orders of magnitude (as a residual stream's do): lbfgs stops at
     max_iter on that layer, not on the well-scaled one, and the run says which."""
-    from concept_depth.pipeline import _compute
-    from concept_depth.store import Store
+    from concept_depth.analyses.probe import _compute
+    from concept_depth.storage.store import Store
     from dataclasses import dataclass, field
 
     rng = np.random.default_rng(0)

@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from concept_depth.comparison import compare_pair, convergence_note, layer_list, rerun_spec, run_spec_of
-from concept_depth.errors import BadInputError
-from concept_depth.pipeline import run_probe
-from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, RunSpec
+from concept_depth.workflows.comparison import compare_pair, convergence_note, layer_list, rerun_spec, run_spec_of
+from concept_depth.core.errors import BadInputError
+from concept_depth.analyses.probe import run_probe
+from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, RunSpec
 
 
 def test_layer_list_compacts_runs():
@@ -32,7 +32,7 @@ def test_convergence_note_names_the_compared_layers_that_did_not_converge(make_r
 
 @pytest.fixture(scope="module")
 def tiny_pair(tmp_path_factory):
-    from concept_depth.store import Store
+    from concept_depth.storage.store import Store
 
     store = Store(tmp_path_factory.mktemp("pairs") / "cache")
 

@@ -8,12 +8,12 @@ import zipfile
 
 import pytest
 
-from concept_depth import pipeline
-from concept_depth.errors import BadInputError
-from concept_depth.figures.bundle import make_bundle
-from concept_depth.imports import IMPORT_KIND, import_results
-from concept_depth.results import MAX_RESULT_BYTES, RunResult, parse_result_bytes
-from concept_depth.store import Store
+from concept_depth.analyses import probe as pipeline
+from concept_depth.core.errors import BadInputError
+from concept_depth.export.bundle import make_bundle
+from concept_depth.results.imports import IMPORT_KIND, import_results
+from concept_depth.results.run import MAX_RESULT_BYTES, RunResult, parse_result_bytes
+from concept_depth.storage.store import Store
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from concept_depth.errors import BadInputError
-from concept_depth.results import RESULT_SCHEMA, DepthMetrics, LayerScore, RunResult
+from concept_depth.core.errors import BadInputError
+from concept_depth.results.run import RESULT_SCHEMA, DepthMetrics, LayerScore, RunResult
 
 
 def _result():

@@ -3,9 +3,8 @@
 
 import pytest
 
-from concept_depth.errors import BadInputError
-from concept_depth.specs import (DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec,
-                                 replace, stable_hash)
+from concept_depth.core.errors import BadInputError
+from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec, replace, stable_hash
 
 
 def _spec(**kw):

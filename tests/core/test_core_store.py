@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from concept_depth.errors import BadInputError, UnavailableError
-from concept_depth.store import CorruptEntryError, IncompleteEntryError, Store
+from concept_depth.core.errors import BadInputError, UnavailableError
+from concept_depth.storage.store import CorruptEntryError, IncompleteEntryError, Store
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_finish_layers_assembles_chunks_into_checksummed_layers(store):
 
 def test_finish_layers_memory_does_not_grow_with_n(store, monkeypatch):
     """Assembly reads one chunk at a time: no array of N rows is ever allocated in memory."""
-    import concept_depth.layer_files as F
+    import concept_depth.storage.layer_files as F
 
     n, k, d = 4000, 3, 64
     for start in range(0, n, 500):

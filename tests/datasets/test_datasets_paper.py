@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from concept_depth.datasets import dataset_catalog, get_dataset_info, load_samples, sources
-from concept_depth.errors import BadInputError
-from concept_depth.specs import DatasetSpec
+from concept_depth.core.errors import BadInputError
+from concept_depth.core.specs import DatasetSpec
 
 SHARED = Path(os.environ.get("CONCEPT_DEPTH_DATA_DIR", "/nonexistent"))
 needs_shared = pytest.mark.skipif(not (SHARED / "cities.csv").is_file(),

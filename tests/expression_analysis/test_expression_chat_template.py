@@ -8,12 +8,12 @@ import pytest
 from concept_depth.capture import Capture
 from concept_depth.capture.tokenize import chat_wrap
 from concept_depth.datasets import SampleSet
-from concept_depth.errors import BadInputError
-from concept_depth.expression_analysis import ExpressionSpec, build_prompt, run_expression
+from concept_depth.core.errors import BadInputError
+from concept_depth.analyses.expression import ExpressionSpec, build_prompt, run_expression
 from concept_depth.models import load_model
-from concept_depth.pipeline import load_run
-from concept_depth.specs import DatasetSpec, ModelSpec
-from concept_depth.store import Store
+from concept_depth.analyses.probe import load_run
+from concept_depth.core.specs import DatasetSpec, ModelSpec
+from concept_depth.storage.store import Store
 
 #: A ChatML-like template, as SmolLM2's: a system turn first, the reply after "assistant\n".
 CHATML = ("{% for m in messages %}{% if loop.first %}<s>[system] You answer.</s>\n{% endif %}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from concept_depth.expression_analysis import ExpressionResult, ExpressionSpec, run_expression, scoring
-from concept_depth.specs import DatasetSpec, ModelSpec
-from concept_depth.store import Store
+from concept_depth.analyses.expression import ExpressionResult, ExpressionSpec, run_expression, scoring
+from concept_depth.core.specs import DatasetSpec, ModelSpec
+from concept_depth.storage.store import Store
 
 
 def test_coin_flipper_passes_but_does_not_win_a_vote():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concept_depth.figures import depth_shift_figure, difference_curves, fidelity_figure
 from concept_depth.figures.difference import NORMAL_METHOD
-from concept_depth.paired import DepthShift, LayerDifference, PairedComparison
+from concept_depth.stats.paired import DepthShift, LayerDifference, PairedComparison
 
 
 def _role(fig, role):

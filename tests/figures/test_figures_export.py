@@ -4,9 +4,9 @@ import shutil
 import plotly.graph_objects as go
 import pytest
 
-from concept_depth.errors import BadInputError
+from concept_depth.core.errors import BadInputError
 from concept_depth.figures import figure_to_bytes, layer_curves, plotly_config
-from concept_depth.figures.export import format_from_path
+from concept_depth.export.figures import format_from_path
 
 needs_chrome = pytest.mark.skipif(
     not (os.path.exists("/usr/bin/chromium") or shutil.which("chromium") or os.environ.get("BROWSER_PATH"))
@@ -15,7 +15,7 @@ needs_chrome = pytest.mark.skipif(
 
 @needs_chrome
 def test_export_png_svg_pdf_have_the_right_magic_numbers(make_run):
-    from concept_depth.figures.export import export_session
+    from concept_depth.export.figures import export_session
 
     fig = layer_curves(make_run(cv=True))
     with export_session():  # one browser for the three exports
@@ -44,7 +44,7 @@ def test_png_gets_its_dpi_stored_without_changing_pixels():
 
     from PIL import Image
 
-    from concept_depth.figures.export import with_png_dpi
+    from concept_depth.export.figures import with_png_dpi
 
     buf = io.BytesIO()
     Image.new("RGB", (30, 20), (10, 20, 30)).save(buf, format="PNG")

@@ -8,7 +8,7 @@ import pytest
 
 from concept_depth.figures import depth_heatmap, family_panels, what_this_shows
 from concept_depth.figures.labels import run_labels, series_labels
-from concept_depth.results import spec_label
+from concept_depth.results.run import spec_label
 
 DATASETS = (("coinflip", "inferential"), ("STSA", "emotional"), ("cities", "factual"))
 

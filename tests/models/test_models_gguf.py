@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from concept_depth.errors import UnavailableError
+from concept_depth.core.errors import UnavailableError
 from concept_depth.models.embedded import EMBEDDED_MODELS, GEMMA3_270M, SMOLLM2_135M, embedded_model
 from concept_depth.models.fingerprint import classify_source, model_fingerprint
-from concept_depth.specs import ModelSpec
+from concept_depth.core.specs import ModelSpec
 
 REPO = Path(__file__).resolve().parents[2]
 

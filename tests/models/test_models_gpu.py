@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from concept_depth.models.hub import half_dtype, quant_kwargs
-from concept_depth.specs import ModelSpec
+from concept_depth.core.specs import ModelSpec
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -57,7 +57,7 @@ def test_cuda_bitsandbytes_loads_and_runs(quant, tmp_path):
 def test_device_map_auto_when_a_model_is_larger_than_one_gpu(monkeypatch, tmp_path):
     """Pretend every GPU is small: a plain ``cuda`` then spreads the model (or refuses in one line)."""
     import concept_depth.models.memory as memory
-    from concept_depth.errors import UnavailableError
+    from concept_depth.core.errors import UnavailableError
     from concept_depth.models import build_tiny, load_model
 
     model, tok = build_tiny("llama")

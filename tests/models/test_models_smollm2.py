@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from concept_depth.extraction import extract_activations
-from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec
-from concept_depth.store import Store
+from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec
+from concept_depth.storage.store import Store
 
 
 @pytest.fixture(scope="module")
 def smollm2(tmp_path_factory):
     """SmolLM2 in float32 on CPU, converted once into the model cache."""
     pytest.importorskip("gguf")
-    from concept_depth.errors import UnavailableError
+    from concept_depth.core.errors import UnavailableError
     from concept_depth.models import load_model
     from concept_depth.models.embedded import SMOLLM2_135M
 

@@ -11,11 +11,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 import concept_depth.extraction as extraction
-from concept_depth import pipeline
+from concept_depth.analyses import probe as pipeline
 from concept_depth.datasets.sample_set import SampleSet
-from concept_depth.errors import BadInputError, UnavailableError
-from concept_depth.specs import DatasetSpec, ExtractionSpec, ModelSpec, ProbeSpec, RunSpec
-from concept_depth.store import Store
+from concept_depth.core.errors import BadInputError, UnavailableError
+from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, ProbeSpec, RunSpec
+from concept_depth.storage.store import Store
 
 N, L, D = 90, 4, 12
 

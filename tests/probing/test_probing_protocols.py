@@ -12,10 +12,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from concept_depth.errors import BadInputError
-from concept_depth.probing import (LayerProbe, binary_scores, evaluate_layer, majority_rate, probe_layers,
-                                   warning_notes)
-from concept_depth.specs import ProbeSpec
+from concept_depth.core.errors import BadInputError
+from concept_depth.probing import LayerProbe, binary_scores, evaluate_layer, majority_rate, probe_layers, warning_notes
+from concept_depth.core.specs import ProbeSpec
 
 
 def _data(n=120, d=16, shift=0.6, seed=0):
