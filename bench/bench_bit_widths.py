@@ -32,9 +32,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from concept_depth.capture import Capture, PooledLayers, layer_numbers, run_all  # noqa: E402
+from concept_depth.core.specs import DatasetSpec, ModelSpec  # noqa: E402
 from concept_depth.datasets import load_samples  # noqa: E402
 from concept_depth.models import load_model  # noqa: E402
-from concept_depth.core.specs import DatasetSpec, ModelSpec  # noqa: E402
 
 
 def standardised_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -30,12 +30,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from concept_depth.datasets import load_samples  # noqa: E402
 from concept_depth.capture import Capture  # noqa: E402
+from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec  # noqa: E402
+from concept_depth.datasets import load_samples  # noqa: E402
 from concept_depth.extraction import extract_activations  # noqa: E402
 from concept_depth.models import architectures as A  # noqa: E402
 from concept_depth.models import load_model  # noqa: E402
-from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec  # noqa: E402
 from concept_depth.storage.store import Store  # noqa: E402
 
 

@@ -65,8 +65,8 @@ def stored_run(cache: str) -> dict:
 
 def measure_run(limit: int) -> dict:
     """One embedded-model run on cities in a fresh cache: timings, tokens, probe cost."""
-    from concept_depth.analyses.probe import run_probe
     from concept_depth.analyses.builders import run_spec
+    from concept_depth.analyses.probe import run_probe
     from concept_depth.storage.store import Store
 
     models = Path(os.environ.get("CONCEPT_DEPTH_MODEL_CACHE") or "cache").resolve() / "models"
@@ -84,9 +84,9 @@ def measure_run(limit: int) -> dict:
 
 def mean_tokens() -> dict[str, tuple[int, float]]:
     """{dataset: (samples, mean prompt tokens)} of the paper datasets (embedded tokenizer)."""
-    from concept_depth.datasets import dataset_catalog, load_samples
     import concept_depth as cd
     from concept_depth.analyses.builders import dataset_spec
+    from concept_depth.datasets import dataset_catalog, load_samples
 
     tok = cd.load_model("embedded", device="cpu", cache_dir=os.environ.get("CONCEPT_DEPTH_MODEL_CACHE")).tokenizer
     out = {}

@@ -7,10 +7,11 @@ API (``import concept_depth as cd``): ``cd.load_model``, ``cd.extract``, ``cd.ru
 when they need a model.
 """
 
+from . import figures
 from .api import directions, expression, extract, families, load_model, run, steer, sweep, transfer
 from .core.errors import BadInputError, Cancelled, ConceptDepthError, UnavailableError
-from .results.run import RunResult
 from .core.specs import DatasetSpec, DepthSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec
+from .results.run import RunResult
 from .storage.store import Store
 
 __version__ = "0.1.0"

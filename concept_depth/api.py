@@ -27,12 +27,31 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+from .analyses import run_directions, run_steer, run_transfer
+from .analyses.builders import (
+    dataset_spec,
+    directions_spec,
+    extraction_spec,
+    model_spec,
+    run_spec,
+    steer_spec,
+    transfer_spec,
+)
+from .analyses.expression import ExpressionSpec, parse_answer_words, run_expression
+from .analyses.probe import run_probe
+from .cli.progress_bar import RunsBar, TqdmProgress
 from .core.errors import BadInputError
 from .core.specs import ModelSpec
+from .export.families import write_outputs
+from .extraction import extract_activations
+from .models import load_model as _load
+from .storage.store import Store
+from .workflows.cluster import run_sweep_on_ray, worker_cache_for
+from .workflows.families import ModelComparison
+from .workflows.sweeps import OneModelLoader, as_list, plan_sweep, run_sweep
 
 
 def _store(cache_dir):
-    from .storage.store import Store
 
     return Store(cache_dir)
 
@@ -41,7 +60,6 @@ def _progress(progress: bool | Callable | None):
     if callable(progress):
         return progress
     if progress:
-        from .cli.progress_bar import TqdmProgress
 
         return TqdmProgress()
     return None
@@ -50,7 +68,6 @@ def _progress(progress: bool | Callable | None):
 def _model(model: Any, quant: int | str | None, revision: str | None,
            trust_remote_code: bool) -> tuple[ModelSpec, Callable | None]:
     """(ModelSpec, loader or None) of a name/path or a LoadedModel."""
-    from .analyses.builders import model_spec
 
     spec = getattr(model, "spec", None)
     if isinstance(spec, ModelSpec) and hasattr(model, "model"):
@@ -68,8 +85,6 @@ def load_model(name: str = "embedded", quant: int = 32, device: str | None = Non
 
     Every forward pass on it goes through one lock, so threads may share it.
     """
-    from .models import load_model as _load
-    from .analyses.builders import model_spec
 
     spec = model_spec(model=name, quant=quant, revision=revision, trust_remote_code=trust_remote_code)
     return _load(spec, device=device, cache_dir=_store(cache_dir).directory, progress=_progress(progress))
@@ -91,8 +106,6 @@ def extract(model: Any = "embedded", dataset: str | None = None, *, quant: int |
     ``options``: ``dataset_file``, ``text_col``, ``label_col``, ``prompt``, ``variant``, ``limit``,
     ``noise``, ``noise_strength``, ``noise_seed``, ``hook``, ``pooling``, ``max_tokens``, ``chat_template``.
     """
-    from .extraction import extract_activations
-    from .analyses.builders import extraction_spec
 
     loader = _common(model, quant, revision, trust_remote_code, options)
     spec = extraction_spec(dataset=dataset, **options)
@@ -109,8 +122,6 @@ def run(model: Any = "embedded", dataset: str | None = None, *, quant: int | Non
     ``options``: those of :func:`extract` plus ``protocol``, ``probe``, ``folds``, ``seed``,
     ``no_control``, ``jump_fraction``, ``converge_eps``, ``alpha``.
     """
-    from .analyses.probe import run_probe
-    from .analyses.builders import run_spec
 
     loader = _common(model, quant, revision, trust_remote_code, options)
     spec = run_spec(dataset=dataset, **options)
@@ -128,8 +139,6 @@ def expression(model: Any = "embedded", dataset: str | None = None, *, shots: Se
 
     ``options``: the dataset keywords of :func:`extract` (``limit``, ``noise``, ``prompt``...).
     """
-    from .analyses.expression import ExpressionSpec, parse_answer_words, run_expression
-    from .analyses.builders import dataset_spec
 
     spec_model, loader = _model(model, quant, revision, trust_remote_code)
     if isinstance(answer_words, str):
@@ -158,7 +167,6 @@ def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, nois
 
     Returns a list of ``SweepOutcome`` (``.result`` a RunResult, or ``.error`` and ``.exit_code``).
     """
-    from .workflows.sweeps import OneModelLoader, as_list, plan_sweep, run_sweep
 
     given = list(model) if isinstance(model, (list, tuple)) else [model]
     loaded = {m.spec: m for m in given if isinstance(getattr(m, "spec", None), ModelSpec) and hasattr(m, "model")}
@@ -172,8 +180,6 @@ def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, nois
     store = _store(cache_dir)
     items = plan_sweep(model=model, quant=quant, dataset=dataset, noise=noise, **options)
     if ray not in (None, False):
-        from .workflows.cluster import run_sweep_on_ray, worker_cache_for
-        from .cli.progress_bar import RunsBar
 
         bar = RunsBar() if progress is True else None
         try:
@@ -209,7 +215,6 @@ def families(model: Any = "embedded,smollm2", dataset: Any = None, *, quant: Any
     ``model`` may hold loaded models, as in :func:`sweep`; ``options``: the keywords of
     :func:`run` (``limit``, ``hook``, ``chat_template``...).
     """
-    from .workflows.families import ModelComparison, write_outputs
 
     comparison = ModelComparison(tuple(sweep(model=model, dataset=dataset, quant=quant, noise=noise,
                                              cache_dir=cache_dir, batch_size=batch_size, device=device, jobs=jobs,
@@ -230,8 +235,6 @@ def transfer(model: Any = "embedded", dataset: Any = None, *, probe: str = "lr",
     ``limit``, ``noise``, ``noise_strength``, ``noise_seed``, ``variant``, ``hook``, ``pooling``,
     ``max_tokens``, ``chat_template`` (applied to every dataset).
     """
-    from .analyses import run_transfer
-    from .analyses.builders import transfer_spec
 
     loader = _common(model, quant, revision, trust_remote_code, options)
     spec = transfer_spec(dataset=dataset, probe=probe, seed=seed, **options)
@@ -248,9 +251,6 @@ def directions(model: Any = "embedded", dataset: str | None = None, *, quant: An
 
     ``model`` may be a loaded model (then ``quant`` must be its bit width).
     """
-    from .analyses import run_directions
-    from .analyses.builders import directions_spec
-    from .workflows.sweeps import OneModelLoader, as_list
 
     spec_model, loader = _model(model, None, revision, trust_remote_code)
     store = _store(cache_dir)
@@ -277,8 +277,6 @@ def steer(model: Any = "embedded", dataset: str | None = None, *, alpha: Any = (
 
     ``options``: the dataset keywords of :func:`extract`, ``max_tokens``, ``chat_template``.
     """
-    from .analyses import run_steer
-    from .analyses.builders import steer_spec
 
     loader = _common(model, quant, revision, trust_remote_code, options)
     spec = steer_spec(dataset=dataset, alpha=alpha, layers=layers, probe=probe, seed=seed, random_seed=random_seed,

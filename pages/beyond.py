@@ -3,11 +3,25 @@
 import streamlit as st
 
 import ui
-from concept_depth.analyses import list_directions_results, list_steering_results, list_transfer_results, run_directions, run_steer, run_transfer
-from concept_depth.core.errors import BadInputError
-from concept_depth.figures import layer_cosine_heatmap, setting_cosine_curves, steering_figure, transfer_curves, transfer_heatmap, what_this_shows
+from concept_depth.analyses import (
+    list_directions_results,
+    list_steering_results,
+    list_transfer_results,
+    run_directions,
+    run_steer,
+    run_transfer,
+)
 from concept_depth.analyses.builders import directions_spec, steer_spec, transfer_spec
+from concept_depth.core.errors import BadInputError
 from concept_depth.core.specs import HOOKS, NOISE_KINDS, PROBE_NAMES, QUANTS
+from concept_depth.figures import (
+    layer_cosine_heatmap,
+    setting_cosine_curves,
+    steering_figure,
+    transfer_curves,
+    transfer_heatmap,
+    what_this_shows,
+)
 
 ui.ensure_navigation()
 

@@ -3,7 +3,15 @@
 import streamlit as st
 
 import ui
-from concept_depth.figures import component_curves, component_runs, depth_heatmap, difference_curves, layer_curves, pair_with_baselines, what_this_shows
+from concept_depth.figures import (
+    component_curves,
+    component_runs,
+    depth_heatmap,
+    difference_curves,
+    layer_curves,
+    pair_with_baselines,
+    what_this_shows,
+)
 from concept_depth.figures.difference import missing_difference_message
 from concept_depth.figures.family_panels import family_panels
 from concept_depth.workflows.families import stored_runs

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from concept_depth.core.errors import BadInputError
 from concept_depth.analyses.expression import ExpressionSpec, list_expression_results, run_expression
-from concept_depth.figures.expression import gap_figure, pass_at_n_figure, probe_vs_answer_scatter, shots_figure
+from concept_depth.core.errors import BadInputError
 from concept_depth.core.specs import NOISE_KINDS, QUANTS, DatasetSpec, ModelSpec, NoiseSpec
+from concept_depth.figures.expression import gap_figure, pass_at_n_figure, probe_vs_answer_scatter, shots_figure
 
 SHOT_OPTIONS = [0, 1, 2, 4, 8, 16]
 NOTES = {

@@ -5,8 +5,8 @@ import os
 import streamlit as st
 
 import ui
-from concept_depth.figures import layer_curves, what_this_shows
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
+from concept_depth.figures import layer_curves, what_this_shows
 
 ui.ensure_navigation()
 

@@ -5,9 +5,9 @@ from dataclasses import replace
 import streamlit as st
 
 import ui
+from concept_depth.core.specs import HOOKS
 from concept_depth.figures import component_curves, component_runs, what_this_shows
 from concept_depth.results.run import RunResult
-from concept_depth.core.specs import HOOKS
 
 ui.ensure_navigation()
 

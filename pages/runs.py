@@ -6,9 +6,9 @@ from datetime import datetime
 import streamlit as st
 
 import ui
-from concept_depth.figures import layer_curves, what_this_shows
-from concept_depth.export.bundle import make_bundle, runs_table
 from concept_depth.analyses.probe import delete_run
+from concept_depth.export.bundle import make_bundle, runs_table
+from concept_depth.figures import layer_curves, what_this_shows
 
 ui.ensure_navigation()
 

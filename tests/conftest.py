@@ -11,19 +11,18 @@ tests always go to a temporary store.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
-
-import math
 
 import numpy as np
 import pytest
 import torch
 
+from concept_depth.core.specs import ModelSpec
 from concept_depth.datasets.sample_set import SampleSet
 from concept_depth.models import architectures as A
 from concept_depth.results.run import DepthMetrics, LayerScore, RunResult
-from concept_depth.core.specs import ModelSpec
 from concept_depth.storage.store import Store
 
 REPO = Path(__file__).resolve().parents[1]

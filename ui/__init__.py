@@ -19,16 +19,40 @@
 
 from . import forms
 from .comparisons import band_caption, pair_comparisons, show_comparison_details
-from .engine import (bump_data_version, cached_runs, catalog, get_store, import_results, layer_vectors, loader_for,
-                     model_loader, predictions, refresh_catalog, test_models_enabled)
+from .engine import (
+                     bump_data_version,
+                     cached_runs,
+                     catalog,
+                     get_store,
+                     import_results,
+                     layer_vectors,
+                     loader_for,
+                     model_loader,
+                     predictions,
+                     refresh_catalog,
+                     test_models_enabled,
+)
 from .errors import show_errors
 from .figures import figure_with_downloads
 from .jobs import execute_grid, execute_run, refit_runs, rerun_pair, run_job, show_cancelled_notice
 from .navigation import ensure_navigation
 from .progress import StreamlitProgress, consume_cancel, request_cancel
-from .results import (ORIGINS, created_text, filter_runs, headline, label_names, latest_probe_run, run_name,
-                      run_option, run_origin, runs_dataframe, runs_frame, runs_or_notice, runs_static_table,
-                      show_run)
+from .results import (
+                     ORIGINS,
+                     created_text,
+                     filter_runs,
+                     headline,
+                     label_names,
+                     latest_probe_run,
+                     run_name,
+                     run_option,
+                     run_origin,
+                     runs_dataframe,
+                     runs_frame,
+                     runs_or_notice,
+                     runs_static_table,
+                     show_run,
+)
 from .sweeps import sweeps_panel
 from .text import escape_markdown
 

@@ -8,10 +8,10 @@ from typing import Sequence
 import pandas as pd
 import streamlit as st
 
-from concept_depth.workflows.comparison import PairComparison, can_refit
 from concept_depth.figures import depth_shift_figure, difference_curves, fidelity_figure, what_this_shows
-from concept_depth.figures.difference import setting_label
+from concept_depth.results.labels import setting_label
 from concept_depth.results.run import RunResult
+from concept_depth.workflows.comparison import PairComparison, can_refit
 
 from .engine import get_store, pair_comparison
 from .errors import show_errors

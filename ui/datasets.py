@@ -8,7 +8,8 @@ from typing import Sequence
 
 import streamlit as st
 
-from concept_depth.datasets.sources import DATA_DIR_ENV, DownloadReport, download_paper_datasets
+from concept_depth.datasets.download import DownloadReport, download_paper_datasets
+from concept_depth.datasets.sources import DATA_DIR_ENV
 
 from .engine import get_store, refresh_catalog
 

@@ -12,15 +12,15 @@ from typing import Any, Callable
 import numpy as np
 import streamlit as st
 
+from concept_depth.analyses.probe import layer_predictions, list_runs
+from concept_depth.core.progress import ProgressCallback
+from concept_depth.core.specs import ModelSpec
 from concept_depth.datasets import dataset_catalog
 from concept_depth.datasets.sources import DATA_DIR_ENV
 from concept_depth.extraction import activations_from_key
-from concept_depth.results.imports import import_results as _import_results
 from concept_depth.models import load_model
-from concept_depth.analyses.probe import layer_predictions, list_runs
-from concept_depth.core.progress import ProgressCallback
+from concept_depth.results.imports import import_results as _import_results
 from concept_depth.results.run import RunResult
-from concept_depth.core.specs import ModelSpec
 from concept_depth.storage.store import Store, default_cache_dir
 
 TEST_MODELS_ENV = "CONCEPT_DEPTH_TEST_MODELS"

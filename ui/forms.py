@@ -8,10 +8,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from concept_depth.datasets import inspect_table, store_upload
 from concept_depth.core.errors import BadInputError
+from concept_depth.core.specs import (
+    HOOK_DESCRIPTIONS,
+    HOOKS,
+    NOISE_KINDS,
+    POOLINGS,
+    PROBE_NAMES,
+    PROBES,
+    PROTOCOLS,
+    QUANTS,
+    DatasetSpec,
+    ExtractionSpec,
+    ModelSpec,
+    NoiseSpec,
+    ProbeSpec,
+    RunSpec,
+)
+from concept_depth.datasets import inspect_table, store_upload
 from concept_depth.models import KNOWN_MODELS, TINY_ARCHES
-from concept_depth.core.specs import HOOK_DESCRIPTIONS, HOOKS, NOISE_KINDS, POOLINGS, PROBE_NAMES, PROBES, PROTOCOLS, QUANTS, DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec
 
 from .datasets import dataset_location_note
 from .engine import catalog, get_store, test_models_enabled

@@ -15,8 +15,8 @@ import streamlit as st
 
 from concept_depth.analyses.probe import run_probe
 from concept_depth.core.progress import ProgressEvent
-from concept_depth.results.run import RunResult
 from concept_depth.core.specs import RunSpec
+from concept_depth.results.run import RunResult
 
 from .engine import bump_data_version, get_store, loader_for
 from .errors import show_errors
@@ -109,7 +109,7 @@ def rerun_pair(base: RunResult, run: RunResult, *, protocol: str = "cv",
 def refit_runs(runs, *, key: str = "refit") -> list[RunResult] | None:
     """Per-sample outcomes for runs made before they were stored, refitted from their cached vectors
     (and stored with them), through :func:`run_job`."""
-    from concept_depth.stats.outcomes import attach_outcomes
+    from concept_depth.analyses.probe import attach_outcomes
     from concept_depth.core.progress import ProgressEvent
 
     def work(progress):

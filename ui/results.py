@@ -7,9 +7,9 @@ from typing import Sequence
 import pandas as pd
 import streamlit as st
 
-from concept_depth.figures import layer_curves, what_this_shows
 from concept_depth.export.bundle import layer_table
-from concept_depth.figures.labels import run_labels
+from concept_depth.figures import layer_curves, what_this_shows
+from concept_depth.results.labels import run_labels
 from concept_depth.results.run import RunResult
 
 from .engine import cached_runs, catalog

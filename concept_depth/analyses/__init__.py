@@ -9,9 +9,25 @@ Component curves (attention / MLP outputs) are ordinary probe runs with ``hook="
 model only through the capture core.
 """
 
-from .directions import DIRECTIONS_KIND, DIRECTIONS_SCHEMA, DirectionsResult, DirectionsSpec, list_directions_results, run_directions, setting_label
+from .directions import (
+    DIRECTIONS_KIND,
+    DIRECTIONS_SCHEMA,
+    DirectionsResult,
+    DirectionsSpec,
+    list_directions_results,
+    run_directions,
+    setting_label,
+)
 from .result import AnalysisResult
-from .steering import DEFAULT_ALPHAS, STEER_KIND, STEER_SCHEMA, SteeringResult, SteerSpec, list_steering_results, run_steer
+from .steering import (
+    DEFAULT_ALPHAS,
+    STEER_KIND,
+    STEER_SCHEMA,
+    SteeringResult,
+    SteerSpec,
+    list_steering_results,
+    run_steer,
+)
 from .transfer import TRANSFER_KIND, TRANSFER_SCHEMA, TransferResult, TransferSpec, list_transfer_results, run_transfer
 
 __all__ = [

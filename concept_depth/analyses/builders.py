@@ -7,10 +7,13 @@ Every keyword here is a CLI option name with dashes turned into underscores
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..core.errors import BadInputError
 from ..core.specs import DatasetSpec, DepthSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec
+from . import DirectionsSpec, SteerSpec, TransferSpec
+from .expression.spec import parse_answer_words
 
 
 def model_spec(model: str = "embedded", quant: int | str = 32, revision: str | None = None,
@@ -88,9 +91,7 @@ def parse_numbers(value: Any, option: str, kind: type = float) -> tuple:
 def transfer_spec(*, dataset: Any = None, probe: str = "lr", seed: int = 42, **options: Any):
     """A TransferSpec: ``dataset`` is a comma list (or list) of dataset names; the other
     extraction keywords (model, quant, limit, noise, hook, pooling...) apply to every dataset."""
-    from dataclasses import replace
 
-    from . import TransferSpec
 
     if options.pop("dataset_file", None):
         raise BadInputError("transfer takes dataset names (--dataset a,b,c), not --dataset-file")
@@ -104,7 +105,6 @@ def directions_spec(*, quant: Any = 32, noise: Any = "none", probe: str = "mass-
                     **options: Any):
     """A DirectionsSpec: every ``quant`` x ``noise`` (comma lists) of one model and dataset; the first
     combination is the reference."""
-    from . import DirectionsSpec
 
     extractions = tuple(extraction_spec(quant=q, noise=n, **options)
                         for q in _names(quant, "--quant") for n in _names(noise, "--noise"))
@@ -115,10 +115,8 @@ def steer_spec(*, alpha: Any = "-4,-2,2,4", layers: Any = None, probe: str = "ma
                random_seed: int = 0, answer_words: Any = None, answer_cue: str = "\nAnswer:", norm: str = "centered",
                **options: Any):
     """A SteerSpec: ``alpha`` and ``layers`` are comma lists (or sequences); ``answer_words`` "No,Yes"."""
-    from . import SteerSpec
 
     if isinstance(answer_words, str):
-        from .expression.spec import parse_answer_words
 
         answer_words = parse_answer_words(answer_words)
     return SteerSpec(extraction=extraction_spec(**options), alphas=parse_numbers(alpha, "--alpha"),

@@ -6,8 +6,12 @@ import warnings
 from typing import Any, Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from ..core.specs import PROBES, ExtractionSpec, stable_hash
+from ..core.errors import BadInputError
+from ..core.specs import PROBES, SCHEMA_VERSION, ExtractionSpec, stable_hash
+from ..models.loader import OneModelLoader
+from ..probing import LayerProbe
 
 #: Bump when an analysis here changes the numbers it produces (part of every key below).
 ANALYSIS_VERSION = 1
@@ -17,13 +21,11 @@ def loader_or_default(model_loader: Callable | None, device: str | None, store) 
     """``model_loader`` or one that keeps the last loaded model (one model in memory, loaded once)."""
     if model_loader is not None:
         return model_loader
-    from ..workflows.sweeps import OneModelLoader
 
     return OneModelLoader(device, store.directory)
 
 
 def check_probe(probe: str, linear: bool = False) -> str:
-    from ..core.errors import BadInputError
 
     allowed = [p for p in PROBES if not linear or p != "rf"]
     if probe not in allowed:
@@ -42,9 +44,7 @@ class ProbeFitter:
         self.warnings: dict[str, int] = {}
 
     def fit(self, X: np.ndarray, y: np.ndarray):
-        from threadpoolctl import threadpool_limits
 
-        from ..probing import LayerProbe
 
         with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
             warnings.simplefilter("always")
@@ -79,6 +79,5 @@ def extraction_key_dict(ex: ExtractionSpec) -> dict[str, Any]:
 
 def analysis_key(kind: str, **parts: Any) -> str:
     """Cache key of an analysis: its kind, the schema and analysis versions, and ``parts``."""
-    from ..core.specs import SCHEMA_VERSION
 
     return stable_hash({"kind": kind, "schema": SCHEMA_VERSION, "version": ANALYSIS_VERSION, **parts})

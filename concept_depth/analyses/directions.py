@@ -26,6 +26,10 @@ import numpy as np
 from ..core.errors import BadInputError
 from ..core.progress import ProgressCallback, ProgressTracker
 from ..core.specs import PROBE_NAMES, ExtractionSpec, _SpecMixin
+from ..datasets import load_samples
+from ..extraction import extract_activations
+from ..extraction.keys import activation_key_for
+from ..probing import paper_split
 from ..storage.store import Store
 from .common import ProbeFitter, analysis_key, check_probe, loader_or_default, unit
 from .result import AnalysisResult
@@ -103,11 +107,6 @@ class DirectionsResult(AnalysisResult):
         i = self.settings.index(setting) if isinstance(setting, str) else int(setting)
         return np.asarray(self.layer_cosine[i], dtype=float)
 
-    def figure(self, setting: int | str = 0):
-        """The layer x layer cosine heatmap of one setting."""
-        from ..figures.directions import layer_cosine_heatmap
-
-        return layer_cosine_heatmap(self, setting=setting)
 
 
 def directions_key(spec: DirectionsSpec, activation_keys: list[str]) -> str:
@@ -122,8 +121,6 @@ def run_directions(spec: DirectionsSpec, *, store: Store | None = None, model_lo
 
     Cached under kind ``directions`` by the settings' activation keys, the probe and the split.
     """
-    from ..datasets import load_samples
-    from ..extraction.keys import activation_key_for
 
     store = store or Store()
     samples = [load_samples(ex.dataset, data_dir=data_dir, cache_dir=store.directory) for ex in spec.extractions]
@@ -138,8 +135,6 @@ def run_directions(spec: DirectionsSpec, *, store: Store | None = None, model_lo
 
 
 def _compute(spec, key, store, samples, model_loader, batch_size, device, progress) -> DirectionsResult:
-    from ..extraction import extract_activations
-    from ..probing import paper_split
 
     t0 = time.perf_counter()
     loader = loader_or_default(model_loader, device, store)

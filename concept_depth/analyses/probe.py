@@ -17,8 +17,17 @@ import numpy as np
 
 from ..core.errors import BadInputError, UnavailableError
 from ..core.progress import ProgressCallback
-from ..results.run import LayerScore, RunResult
 from ..core.specs import HOOK_DESCRIPTIONS, SCHEMA_VERSION, DepthSpec, ProbeSpec, RunSpec, stable_hash
+from ..datasets import load_samples
+from ..extraction import extract_activations
+from ..extraction.keys import activation_key_for
+from ..probing import probe_layers, warning_notes
+from ..probing.protocols import evaluate_layer
+from ..results.imports import IMPORT_KIND, store_import
+from ..results.run import LayerScore, RunResult
+from ..stats.depth import depth_metrics, relative_depths
+from ..stats.fidelity import fidelity_against_float32
+from ..stats.outcomes import layer_warnings, outcomes_from_evals, outcomes_from_predictions, run_outcomes
 from ..storage.store import CorruptEntryError, Store
 
 RUN_KIND = "run"
@@ -113,8 +122,6 @@ def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, b
     RunResult with ``key`` = run key, ``extra["activation_key"]``, ``timing["cached"]`` True
     when nothing was computed.
     """
-    from ..datasets import load_samples
-    from ..extraction.keys import activation_key_for
 
     store = store or Store()
     if samples is None:
@@ -123,7 +130,6 @@ def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, b
                   samples.name)
 
     def compute() -> RunResult:
-        from ..extraction import extract_activations
 
         acts = extract_activations(spec.extraction, store=store, samples=samples, model_loader=model_loader,
                                    batch_size=batch_size, device=device, progress=progress)
@@ -142,10 +148,6 @@ def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, b
 
 def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_jobs, origin: str) -> RunResult:
     # scikit-learn and scipy load here, not at import: a cached rerun needs neither
-    from ..stats.depth import depth_metrics, relative_depths
-    from ..stats.fidelity import fidelity_against_float32
-    from ..stats.outcomes import layer_warnings, outcomes_from_evals
-    from ..probing import probe_layers, warning_notes
 
     labels = np.asarray(acts.labels)
     layers = list(acts.layers)
@@ -204,7 +206,6 @@ def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_j
 # ---- stored runs -------------------------------------------------------
 def list_runs(store: Store) -> list[RunResult]:
     """Every stored run, newest first (malformed entries are skipped)."""
-    from ..results.imports import IMPORT_KIND
 
     out = []
     for data in store.list_results(RUN_KIND) + store.list_results(IMPORT_KIND):  # computed, then imported
@@ -217,7 +218,6 @@ def list_runs(store: Store) -> list[RunResult]:
 
 def load_run(store: Store, key: str) -> RunResult:
     """The stored run ``key``; BadInputError if there is none."""
-    from ..results.imports import IMPORT_KIND
 
     data = store.get_result(RUN_KIND, key) or store.get_result(IMPORT_KIND, key)
     if not data:
@@ -230,14 +230,12 @@ def save_run(store: Store, result: RunResult) -> RunResult:
 
     BadInputError on a clash with a computed run or another import (see ``concept_depth.imports``).
     """
-    from ..results.imports import store_import
 
     return store_import(store, result)[0]
 
 
 def delete_run(store: Store, key: str) -> None:
     """Remove a stored run (its activations stay cached)."""
-    from ..results.imports import IMPORT_KIND
 
     store.delete_result(RUN_KIND, key)
     store.delete_result(IMPORT_KIND, key)
@@ -274,10 +272,51 @@ def layer_predictions(store: Store, run: RunResult, layer: int) -> LayerPredicti
     probe = ProbeSpec.from_dict(run.extra.get("probe_spec") or {"protocol": run.spec.get("protocol", "paper"),
                                                                   "probe": run.spec.get("probe", "lr")})
     labels = np.asarray(meta["labels"], dtype=np.int64)
-    from ..probing.protocols import evaluate_layer
 
     ev = evaluate_layer(store.read_layer(act_key, layer), labels, replace(probe, control=False), layer,
                         keep_predictions=True)
     correct = ev.is_eval & (ev.pred == labels)
     return LayerPredictions(layer=int(layer), proba=ev.proba, pred=ev.pred, is_eval=ev.is_eval,
                             correct=correct, labels=labels)
+
+
+# ---- per-sample outcomes of runs made before they were stored ----------------------------
+def refit_outcomes(store: Any, run: Any, progress: Callable[[int, int], Any] | None = None) -> EvalOutcomes:
+    """Recompute a run's outcomes by refitting its probe on each layer from the cached layer vectors
+    (deterministic: same split, same folds, same fit). UnavailableError when the vectors are gone."""
+
+    per_layer, labels = [], None
+    layers = list(run.layer_numbers)
+    for i, layer in enumerate(layers):
+        p = layer_predictions(store, run, layer)
+        per_layer.append((layer, p.pred, p.is_eval))
+        labels = p.labels
+        if progress is not None:
+            progress(i + 1, len(layers))
+    return outcomes_from_predictions(labels, per_layer)
+
+
+def outcomes_or_refit(store: Any, run: Any, progress=None) -> EvalOutcomes | None:
+    """Stored outcomes, else refitted ones when the run's vectors are cached, else None."""
+    got = run_outcomes(run)
+    if got is not None or store is None:
+        return got
+    try:
+        return refit_outcomes(store, run, progress)
+    except (UnavailableError, BadInputError):
+        return None
+
+
+def attach_outcomes(store: Any, run: Any, progress: Callable[[int, int], Any] | None = None) -> Any:
+    """``run`` with its outcomes: as stored, else refitted from the cached vectors and written back into
+    the stored run (computed runs only; an import stays as it was imported). UnavailableError when the
+    vectors are not cached."""
+
+    if run_outcomes(run) is not None:
+        return run
+    out = refit_outcomes(store, run, progress)
+    updated = replace(run, extra=dict(run.extra, outcomes=out.to_dict()))
+
+    if store.get_result(RUN_KIND, run.key) is not None:
+        store.put_result(RUN_KIND, run.key, updated.to_dict())
+    return updated

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from ..core.drawing import Drawable
 from ..core.errors import BadInputError
-from ..results.run import json_safe, spec_label
+from ..results.labels import spec_label
+from ..results.run import json_safe
 
 R = TypeVar("R", bound="AnalysisResult")
 
 
 @dataclass(frozen=True)
-class AnalysisResult:
+class AnalysisResult(Drawable):
     """Common fields: ``key``, flat ``spec``, ``created_ts``, ``timing``, ``notes``; ``cached`` is
     True when the result came from the store without computing (not written to JSON)."""
 

@@ -30,11 +30,19 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..capture import AddAtLast, AnswerLogits, Capture, run_all
 from ..core.errors import BadInputError
+from ..core.optional import torch
 from ..core.progress import ProgressCallback, ProgressTracker
 from ..core.specs import PROBE_NAMES, ExtractionSpec, _SpecMixin
+from ..datasets import load_samples
+from ..extraction import extract_activations
+from ..extraction.keys import activation_key_for
+from ..probing import paper_split
 from ..storage.store import Store
 from .common import ProbeFitter, analysis_key, check_probe, loader_or_default, unit
+from .expression.answer_words import resolve_answer_words
+from .expression.scoring import two_way_p1
 from .result import AnalysisResult
 
 STEER_KIND = "steer"
@@ -136,11 +144,6 @@ class SteeringResult(AnalysisResult):
         """[L', A] one effect table."""
         return np.asarray(self.effects[direction][metric], dtype=float)
 
-    def figure(self, metric: str = "delta_class1"):
-        """Effect per layer and alpha (probe solid, random dashed) above the probe accuracy curve."""
-        from ..figures.steering import steering_figure
-
-        return steering_figure(self, metric=metric)
 
 
 def cue_samples(samples, cue: str):
@@ -166,8 +169,6 @@ def run_steer(spec: SteerSpec, *, store: Store | None = None, model_loader: Call
     ------
     BadInputError : an encoder model, a layer the model lacks, answer words the tokenizer cannot spell.
     """
-    from ..datasets import load_samples
-    from ..extraction.keys import activation_key_for
 
     store = store or Store()
     samples = load_samples(spec.extraction.dataset, data_dir=data_dir, cache_dir=store.directory)
@@ -192,13 +193,7 @@ def _stats(delta: np.ndarray) -> tuple[float, float]:
 
 
 def _compute(spec, ex, key, store, samples, words, model_loader, batch_size, device, progress) -> SteeringResult:
-    import torch
 
-    from ..capture import AddAtLast, AnswerLogits, Capture, run_all
-    from .expression.answer_words import resolve_answer_words
-    from .expression.scoring import two_way_p1
-    from ..extraction import extract_activations
-    from ..probing import paper_split
 
     t0 = time.perf_counter()
     loader = loader_or_default(model_loader, device, store)

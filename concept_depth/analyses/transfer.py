@@ -18,6 +18,10 @@ import numpy as np
 from ..core.errors import BadInputError
 from ..core.progress import ProgressCallback, ProgressTracker
 from ..core.specs import PROBE_NAMES, ExtractionSpec, _SpecMixin
+from ..datasets import load_samples
+from ..extraction import extract_activations
+from ..extraction.keys import activation_key_for
+from ..probing import binary_scores, majority_rate, paper_split
 from ..storage.store import Store
 from .common import ProbeFitter, analysis_key, check_probe, loader_or_default
 from .result import AnalysisResult
@@ -98,11 +102,6 @@ class TransferResult(AnalysisResult):
         a, b = self.datasets.index(train), self.datasets.index(test)
         return [row[a][b] for row in getattr(self, metric)]
 
-    def figure(self, layer: int | None = None, metric: str = "accuracy"):
-        """The train x test heatmap at ``layer`` (default: the best transfer layer)."""
-        from ..figures.transfer import transfer_heatmap
-
-        return transfer_heatmap(self, layer=layer, metric=metric)
 
 
 def transfer_key(spec: TransferSpec, activation_keys: list[str]) -> str:
@@ -118,8 +117,6 @@ def run_transfer(spec: TransferSpec, *, store: Store | None = None, model_loader
     Cached under kind ``transfer`` by the datasets' activation keys, the probe and the split;
     a cached result loads no model and no layer vector.
     """
-    from ..datasets import load_samples
-    from ..extraction.keys import activation_key_for
 
     store = store or Store()
     samples = [load_samples(ex.dataset, data_dir=data_dir, cache_dir=store.directory) for ex in spec.extractions]
@@ -134,8 +131,6 @@ def run_transfer(spec: TransferSpec, *, store: Store | None = None, model_loader
 
 
 def _compute(spec, key, store, samples, model_loader, batch_size, device, progress) -> TransferResult:
-    from ..extraction import extract_activations
-    from ..probing import binary_scores, majority_rate, paper_split
 
     t0 = time.perf_counter()
     loader = loader_or_default(model_loader, device, store)

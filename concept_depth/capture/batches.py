@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
+from ..core.optional import torch
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import torch
-
+from ..core.optional import torch
 from .batches import Segment
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-import torch
-
+from ..core.optional import torch
 from ..models import architectures as A
 
 

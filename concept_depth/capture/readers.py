@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any, Protocol, Sequence
 
 import numpy as np
-import torch
 
+from ..core.optional import torch
 from .batches import Segment
 from .lens import LensParts
 

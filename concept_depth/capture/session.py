@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
-import torch
 
+from ..core.optional import torch, transformers
 from ..datasets.sample_set import SampleSet
 from ..models import architectures as A
 from .batches import Segment, common_prefix, plan_batches, right_padded
@@ -200,9 +200,8 @@ class Capture:
     # ---- running -----------------------------------------------------------------------
     def _prefix_cache(self, prefix: list[int], reader: Reader) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Run the shared prefix once (whole body: every layer's keys/values) and keep its cache."""
-        from transformers import DynamicCache
 
-        cache = DynamicCache(config=self.model.config)
+        cache = transformers.DynamicCache(config=self.model.config)
         seg = right_padded([prefix], self.pad_id, self.device, is_prefix=True)
         self._forward(seg, reader, (), cache=cache, stop=False)
         self.stats.prefix_tokens = len(prefix)
@@ -240,10 +239,9 @@ class Capture:
             seg = right_padded(seqs, self.pad_id, self.device, prefix_len=p if use_prefix else 0)
             cache = None
             if use_prefix:
-                from transformers import DynamicCache
 
                 b = seg.size
-                cache = DynamicCache(ddp_cache_data=[(k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1))
+                cache = transformers.DynamicCache(ddp_cache_data=[(k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1))
                                                      for k, v in prefix_kv], config=self.model.config)
             out = self._forward(seg, reader, edits, cache=cache)
             self.stats.batches += 1

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Sequence
 
-from ..datasets.sample_set import TEXT_PLACEHOLDER, SampleSet, render_prompt
 from ..core.errors import BadInputError
+from ..datasets.sample_set import TEXT_PLACEHOLDER, SampleSet, render_prompt
 
 
 def chat_wrap(tokenizer: Any, prompt: str) -> str:

@@ -6,6 +6,8 @@ import argparse
 import math
 from pathlib import Path
 
+from ..export.figures import figure_to_bytes, format_from_path
+
 
 def add_output_options(p: argparse.ArgumentParser, figure_help: str) -> None:
     p.add_argument("--out", default=None, help="write the result JSON to this file")
@@ -22,7 +24,6 @@ def add_run_options(p: argparse.ArgumentParser, batch_size: int = 16) -> None:
 
 def write_figure(fig, path: str | Path, width_in: float = 6.5, height_in: float = 4.5, dpi: int = 300) -> Path:
     """Write a plotly figure to ``path`` (format from the extension) in the paper theme."""
-    from ..export.figures import figure_to_bytes, format_from_path
 
     data = figure_to_bytes(fig, format_from_path(str(path)), width_in=width_in, height_in=height_in, dpi=dpi)
     out = Path(path)

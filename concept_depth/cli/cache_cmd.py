@@ -11,7 +11,10 @@ import sys
 import time
 
 from ..core.errors import BadInputError
-from ..storage.store import check_key, format_bytes
+from ..results.imports import import_results
+from ..storage.layer_files import folder_bytes
+from ..storage.store import Store, check_key, format_bytes
+from ..storage.verify import verify_cache
 
 human = format_bytes  # kept for callers of the old name
 MIN_PREFIX = 4
@@ -59,7 +62,6 @@ def _describe(entry) -> str:
 def _list(store) -> int:
     entries = store.entries()
     models = store.converted_models()
-    from ..storage.layer_files import folder_bytes
 
     model_bytes = {name: folder_bytes(path) for name, path in models.items()}
     print(f"cache: {store.directory}  ({format_bytes(store.total_bytes())} in entries, "
@@ -108,7 +110,6 @@ def _clear(store, models: bool) -> int:
 
 
 def _verify(store, repair: bool) -> int:
-    from ..storage.verify import verify_cache
 
     findings = verify_cache(store, repair=repair)
     for f in findings:
@@ -126,7 +127,6 @@ def _verify(store, repair: bool) -> int:
 
 
 def _import(store, files) -> int:
-    from ..results.imports import import_results
 
     report = import_results(store, files)
     for o in report.outcomes:
@@ -139,7 +139,6 @@ def _import(store, files) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from ..storage.store import Store
 
     store = Store(args.cache_dir)
     if args.action in (None, "list"):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.specs import DatasetSpec, NoiseSpec
+from ..datasets import dataset_catalog, get_dataset_info, load_samples
+
 
 def _sizes(sizes: tuple[int, int] | None, label_names: tuple[str, str]) -> str:
     if sizes is None:
@@ -12,7 +15,6 @@ def _sizes(sizes: tuple[int, int] | None, label_names: tuple[str, str]) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from ..datasets import dataset_catalog
 
     infos = dataset_catalog(data_dir=args.data_dir, cache_dir=args.cache_dir)
     rows = [("name", "category", "size per class", "local", "source")]
@@ -26,8 +28,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from ..datasets import get_dataset_info, load_samples
-    from ..core.specs import DatasetSpec, NoiseSpec
 
     info = get_dataset_info(args.name, data_dir=args.data_dir, cache_dir=args.cache_dir)
     spec = DatasetSpec(name=info.name, variant=args.variant, limit=args.limit,

@@ -12,8 +12,19 @@ import argparse
 
 import numpy as np
 
+from ..analyses import run_directions
+from ..analyses.builders import directions_spec
+from ..storage.store import Store
 from .analysis_output import add_output_options, fmt, timing_line, write_figure
-from .options import DATASET_KEYS, EXTRACTION_KEYS, MODEL_KEYS, add_dataset_options, add_extraction_options, add_model_options, options_of
+from .options import (
+    DATASET_KEYS,
+    EXTRACTION_KEYS,
+    MODEL_KEYS,
+    add_dataset_options,
+    add_extraction_options,
+    add_model_options,
+    options_of,
+)
 from .progress_bar import emit_result, progress_bar
 
 
@@ -50,9 +61,6 @@ def format_table(result) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..analyses import run_directions
-    from ..analyses.builders import directions_spec
-    from ..storage.store import Store
 
     spec = directions_spec(probe=args.probe, seed=args.seed,
                            **options_of(args, MODEL_KEYS + DATASET_KEYS + EXTRACTION_KEYS))

@@ -18,8 +18,20 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
+from .. import figures as F
+from ..analyses.probe import layer_predictions, load_run
 from ..core.errors import BadInputError, UnavailableError
+from ..datasets import get_dataset_info
+from ..export.bundle import make_bundle
+from ..export.figures import figure_to_bytes, format_from_path
+from ..extraction import activations_from_key
+from ..figures import pca_grid, pca_scatter, project_layers
 from ..results.run import RunResult
+from ..storage.store import Store
+from ..workflows.comparison import compare_pair
+from .options import check_output_path, check_range
 
 KINDS = ("curves", "heatmap", "difference", "pca", "grid")
 
@@ -28,7 +40,6 @@ def build_figure(runs: Sequence[RunResult], kind: str = "curves", *, metric: str
                  value: str = "jumping_point", layer: int | None = None, layers: Sequence[int] | None = None,
                  shared_basis: bool = False, store=None):
     """The figure ``kind`` of ``runs`` (pca/grid read the first run's layer vectors from ``store``)."""
-    from .. import figures as F
 
     if not runs:
         raise BadInputError("no results given")
@@ -41,7 +52,6 @@ def build_figure(runs: Sequence[RunResult], kind: str = "curves", *, metric: str
         if not pairs:
             raise BadInputError("difference needs a float32 noise-free result of the same model and dataset "
                                 "among the given results, plus at least one other setting")
-        from ..workflows.comparison import compare_pair
 
         # paired bands and beyond-noise markers where both runs stored their per-sample outcomes
         paired = [compare_pair(store, base, run, shifts=False, fidelity=False).paired for run, base in pairs]
@@ -52,12 +62,7 @@ def build_figure(runs: Sequence[RunResult], kind: str = "curves", *, metric: str
 
 
 def _pca_figure(run: RunResult, kind: str, layer, layers, shared: bool, store):
-    import numpy as np
 
-    from ..extraction import activations_from_key
-    from ..figures import pca_grid, pca_scatter, project_layers
-    from ..analyses.probe import layer_predictions
-    from ..storage.store import Store
 
     store = store or Store()
     key = run.extra.get("activation_key")
@@ -88,7 +93,6 @@ def _pca_figure(run: RunResult, kind: str, layer, layers, shared: bool, store):
 def _label_names(run: RunResult) -> tuple[str, str]:
     """Class names from the dataset catalog, else ("0", "1")."""
     try:
-        from ..datasets import get_dataset_info
 
         return tuple(str(n) for n in get_dataset_info(str(run.spec.get("dataset"))).label_names)
     except Exception:  # custom or unknown dataset
@@ -103,8 +107,6 @@ def load_results(items: Sequence[str], store=None) -> list[RunResult]:
         if path.is_file():
             out.append(RunResult.load(path))
             continue
-        from ..analyses.probe import load_run
-        from ..storage.store import Store
 
         try:
             out.append(load_run(store or Store(), item))
@@ -116,7 +118,6 @@ def load_results(items: Sequence[str], store=None) -> list[RunResult]:
 def write_figure(results: RunResult | Sequence[RunResult], path: str | Path, *, kind: str = "curves",
                  width_in: float = 6.5, height_in: float = 4.0, dpi: int = 300, store=None, **figure_kwargs) -> Path:
     """Build figure ``kind`` and write it to ``path`` (format from the extension: .png, .svg, .pdf)."""
-    from ..export.figures import figure_to_bytes, format_from_path
 
     runs = [results] if isinstance(results, RunResult) else list(results)
     fmt = format_from_path(str(path))
@@ -138,9 +139,7 @@ def _int_list(text: str | None) -> list[int] | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..storage.store import Store
 
-    from .options import check_output_path, check_range
 
     if not args.figure and not args.bundle:
         raise BadInputError("give --figure FILE.svg|png|pdf or --bundle FILE.zip")
@@ -160,7 +159,6 @@ def _run(args: argparse.Namespace) -> int:
                             layer=args.layer, layers=_int_list(args.layers), shared_basis=args.shared_basis)
         print(f"wrote {path} ({path.stat().st_size} bytes)")
     if args.bundle:
-        from ..export.bundle import make_bundle
 
         data = make_bundle(runs, figures=not args.no_figures, fmt="svg")
         Path(args.bundle).parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_chat_template_option, add_dataset_options, add_model_options, check_output_path, check_run_options, dataset_spec, model_spec
+from ..analyses.expression import ExpressionSpec, parse_answer_words, parse_shots, run_expression
+from ..storage.store import Store
+from .options import (
+    add_chat_template_option,
+    add_dataset_options,
+    add_model_options,
+    check_output_path,
+    check_run_options,
+    dataset_spec,
+    model_spec,
+)
 from .progress_bar import emit_result, progress_bar
 
 
@@ -58,8 +68,6 @@ def format_table(result) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..analyses.expression import ExpressionSpec, parse_answer_words, parse_shots, run_expression
-    from ..storage.store import Store
 
     spec = ExpressionSpec(model=model_spec(args), dataset=dataset_spec(args), shots=parse_shots(args.shots),
                           seed=args.seed, answer_words=parse_answer_words(args.answer_words),

@@ -12,7 +12,17 @@ import sys
 
 import numpy as np
 
-from .options import add_dataset_options, add_extraction_options, add_model_options, check_output_path, check_run_options, extraction_spec
+from ..extraction import extract_activations
+from ..storage.store import Store
+from .options import (
+    add_dataset_options,
+    add_extraction_options,
+    add_model_options,
+    check_output_path,
+    check_run_options,
+    extraction_spec,
+)
+from .progress_bar import progress_bar
 
 
 def register(sub) -> None:
@@ -27,9 +37,6 @@ def register(sub) -> None:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from ..extraction import extract_activations
-    from ..storage.store import Store
-    from .progress_bar import progress_bar
 
     spec = extraction_spec(args)  # options and the output path are checked before any model is loaded
     check_run_options(args)

@@ -14,7 +14,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .options import add_dataset_options, add_extraction_options, add_model_options, check_output_path, check_range, check_run_options, sweep_options
+from ..export.families import write_outputs
+from ..storage.store import Store
+from ..workflows.families import compare_models
+from ..workflows.sweeps import plan_sweep
+from .options import (
+    add_dataset_options,
+    add_extraction_options,
+    add_model_options,
+    check_output_path,
+    check_range,
+    check_run_options,
+    sweep_options,
+)
 from .progress_bar import TqdmProgress
 from .run_cmd import add_probe_options
 from .sweep_cmd import report_failures
@@ -42,9 +54,6 @@ def format_depth_table(rows: list[dict]) -> str:
 
 
 def _families(args: argparse.Namespace) -> int:
-    from ..workflows.families import compare_models, write_outputs
-    from ..storage.store import Store
-    from ..workflows.sweeps import plan_sweep
 
     items = plan_sweep(**sweep_options(args))  # every spec first: a typo fails before any model loads
     check_run_options(args)

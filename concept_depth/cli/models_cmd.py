@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.errors import UnavailableError
+from ..models.fingerprint import classify_source
+from ..models.known import KNOWN_MODELS
+from ..models.memory import free_memory, gpu_free, memory_estimate
+
 QUANTS = (32, 16, 8, 4)
 
 
@@ -13,7 +18,6 @@ def _gib(n: int | None) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from ..models.known import KNOWN_MODELS
 
     rows = [("source", "family", "layers", "hidden", "params", *(f"{q}-bit GiB" for q in QUANTS), "")]
     for m in KNOWN_MODELS:
@@ -31,9 +35,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _one(args: argparse.Namespace) -> int:
-    from ..core.errors import UnavailableError
-    from ..models.fingerprint import classify_source
-    from ..models.memory import free_memory, memory_estimate
 
     classify_source(args.source)  # a bad name or missing path says so itself
     needs = {q: memory_estimate(args.source, q, device_type=args.device_type, revision=args.revision)
@@ -50,7 +51,6 @@ def _one(args: argparse.Namespace) -> int:
 
 
 def _cuda_free() -> int | None:
-    from ..models.memory import gpu_free
 
     free = gpu_free()
     return sum(free) if free else None

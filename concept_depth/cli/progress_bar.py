@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from tqdm import tqdm
+
 
 class TqdmProgress:
     """Progress callback drawing one tqdm bar per stage on stderr."""
@@ -19,7 +21,6 @@ class TqdmProgress:
         self.stage = None
 
     def __call__(self, event) -> bool:
-        from tqdm import tqdm
 
         detail = getattr(event, "detail", None)
         desc = f"{self.prefix}{event.stage}: {detail}" if detail else f"{self.prefix}{event.stage}"
@@ -83,7 +84,6 @@ class RunsBar:
         self.bar = None
 
     def __call__(self, event) -> bool:
-        from tqdm import tqdm
 
         if self.bar is None:
             self.bar = tqdm(total=event.total, desc="runs", unit=" runs", file=sys.stderr, disable=self.disable,
@@ -97,7 +97,6 @@ class RunsBar:
         return True
 
     def write(self, line: str, err: bool = False) -> None:
-        from tqdm import tqdm
 
         tqdm.write(line, file=sys.stderr if err else sys.stdout)
 

@@ -9,9 +9,20 @@ from __future__ import annotations
 import argparse
 import math
 
+from ..analyses.probe import run_probe
 from ..core.specs import PROBES, PROTOCOLS
+from ..stats.fidelity import fidelity_rows
+from ..storage.store import Store
+from .export_cmd import write_figure
+from .options import (
+    add_dataset_options,
+    add_extraction_options,
+    add_model_options,
+    check_output_path,
+    check_run_options,
+    run_spec,
+)
 from .progress_bar import emit_result, progress_bar
-from .options import add_dataset_options, add_extraction_options, add_model_options, check_output_path, check_run_options, run_spec
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -46,7 +57,6 @@ def format_table(result) -> str:
     cosine to float32 (``cos32``) and the largest and mean deviation from float32 in SDs of each
     dimension over the float32 samples (``maxSD``, ``meanSD``).
     """
-    from ..stats.fidelity import fidelity_rows
 
     cv = any(s.accuracy_std is not None for s in result.layers)
     fid = fidelity_rows(result.extra.get("fidelity"))
@@ -103,8 +113,6 @@ def format_table(result) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..analyses.probe import run_probe
-    from ..storage.store import Store
 
     # Every option and output path is checked before any model is loaded.
     spec = run_spec(args)
@@ -119,7 +127,6 @@ def _run(args: argparse.Namespace) -> int:
                            n_jobs=args.jobs)
     emit_result(result, args, format_table)
     if args.figure:
-        from .export_cmd import write_figure
 
         print(f"wrote {write_figure(result, args.figure, kind='curves')}")
     return 0

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
+from ..analyses import run_steer
+from ..analyses.builders import steer_spec
+from ..storage.store import Store
 from .analysis_output import add_output_options, add_run_options, fmt, timing_line, write_figure
-from .options import DATASET_KEYS, MODEL_KEYS, add_chat_template_option, add_dataset_options, add_model_options, options_of
+from .options import (
+    DATASET_KEYS,
+    MODEL_KEYS,
+    add_chat_template_option,
+    add_dataset_options,
+    add_model_options,
+    options_of,
+)
 from .progress_bar import emit_result, progress_bar
 
 
@@ -52,9 +60,6 @@ def format_table(result) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..analyses import run_steer
-    from ..analyses.builders import steer_spec
-    from ..storage.store import Store
 
     options = options_of(args, MODEL_KEYS + DATASET_KEYS + ("max_tokens", "chat_template"))
     spec = steer_spec(alpha=args.alpha, layers=args.layers, probe=args.probe, seed=args.seed,

@@ -11,10 +11,22 @@ import argparse
 import csv
 import re
 import sys
-from pathlib import Path
 
-from .options import add_dataset_options, add_extraction_options, add_model_options, check_output_path, check_range, check_run_options, sweep_options
-from .progress_bar import TqdmProgress
+from ..core.errors import BadInputError
+from ..storage.store import Store
+from ..workflows.cluster import run_sweep_on_ray, worker_cache_for
+from ..workflows.cluster.runtime import address_of, import_ray
+from ..workflows.sweeps import plan_sweep, run_sweep
+from .options import (
+    add_dataset_options,
+    add_extraction_options,
+    add_model_options,
+    check_output_path,
+    check_range,
+    check_run_options,
+    sweep_options,
+)
+from .progress_bar import RunsBar, TqdmProgress
 from .run_cmd import add_probe_options
 
 CSV_COLUMNS = [
@@ -47,7 +59,6 @@ def _slug(*parts) -> str:
 
 def _check_cluster_options(args: argparse.Namespace) -> None:
     """--ray's companions, checked before anything starts (Ray itself is imported only with --ray)."""
-    from ..core.errors import BadInputError
 
     if args.ray is None:
         given = [o for o, v in (("--gpus-per-task", args.gpus_per_task), ("--with-vectors", args.with_vectors or None),
@@ -59,15 +70,12 @@ def _check_cluster_options(args: argparse.Namespace) -> None:
     check_range(args.gpus_per_task, "--gpus-per-task", 0, 64)
     check_range(args.cpus_per_task, "--cpus-per-task", 0.01, 1024)
     check_range(args.max_retries, "--max-retries", 0, 100)
-    from ..workflows.cluster.runtime import address_of, import_ray
 
     address_of(args.ray)
     import_ray()  # one line saying what to install, before any work
 
 
 def _run_on_ray(args: argparse.Namespace, items, store, report) -> list:
-    from ..workflows.cluster import run_sweep_on_ray, worker_cache_for
-    from .progress_bar import RunsBar
 
     bar = RunsBar(disable=args.quiet or None)
     try:
@@ -82,8 +90,6 @@ def _run_on_ray(args: argparse.Namespace, items, store, report) -> list:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from ..storage.store import Store
-    from ..workflows.sweeps import plan_sweep, run_sweep
 
     items = plan_sweep(**sweep_options(args))  # every spec first: a typo fails before hours of work
     check_run_options(args)

@@ -9,9 +9,20 @@ from __future__ import annotations
 
 import argparse
 
+from ..analyses import run_transfer
+from ..analyses.builders import transfer_spec
 from ..core.specs import PROBES
+from ..storage.store import Store
 from .analysis_output import add_output_options, fmt, timing_line, write_figure
-from .options import DATASET_KEYS, EXTRACTION_KEYS, MODEL_KEYS, add_dataset_options, add_extraction_options, add_model_options, options_of
+from .options import (
+    DATASET_KEYS,
+    EXTRACTION_KEYS,
+    MODEL_KEYS,
+    add_dataset_options,
+    add_extraction_options,
+    add_model_options,
+    options_of,
+)
 from .progress_bar import emit_result, progress_bar
 
 
@@ -42,9 +53,6 @@ def format_table(result, layer: int | None = None) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..analyses import run_transfer
-    from ..analyses.builders import transfer_spec
-    from ..storage.store import Store
 
     spec = transfer_spec(probe=args.probe, seed=args.seed,
                          **options_of(args, MODEL_KEYS + DATASET_KEYS + EXTRACTION_KEYS))

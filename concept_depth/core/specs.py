@@ -14,6 +14,7 @@ import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from .errors import BadInputError
 from .files import sha256_bytes
 
 #: Bump when extraction or probing code changes the numbers it produces.
@@ -55,7 +56,6 @@ MIN_PER_CLASS = 10
 
 def _number(value: Any, name: str, *, whole: bool = False) -> float:
     """``value`` as a finite number (a whole one if ``whole``), else one BadInputError line."""
-    from .errors import BadInputError
 
     try:
         if isinstance(value, bool):
@@ -72,7 +72,6 @@ def _number(value: Any, name: str, *, whole: bool = False) -> float:
 
 def _in_range(value: Any, name: str, low: float, high: float, *, whole: bool = False, low_open: bool = False,
               high_open: bool = False) -> None:
-    from .errors import BadInputError
 
     x = _number(value, name, whole=whole)
     if (x <= low if low_open else x < low) or (x >= high if high_open else x > high):
@@ -114,7 +113,6 @@ class NoiseSpec(_SpecMixin):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        from .errors import BadInputError
 
         if self.kind not in NOISE_KINDS:
             raise BadInputError(f"unknown noise kind {self.kind!r}; choose one of {', '.join(NOISE_KINDS)}")
@@ -151,7 +149,6 @@ class DatasetSpec(_SpecMixin):
     noise: NoiseSpec = field(default_factory=NoiseSpec)
 
     def __post_init__(self) -> None:
-        from .errors import BadInputError
 
         if not isinstance(self.name, str) or not self.name.strip():
             raise BadInputError("a dataset needs a name (or custom with a file path)")
@@ -174,7 +171,6 @@ class ModelSpec(_SpecMixin):
     trust_remote_code: bool = False
 
     def __post_init__(self) -> None:
-        from .errors import BadInputError
 
         if int(self.quant) not in QUANTS:
             raise BadInputError(f"bit width must be one of {QUANTS}, got {self.quant}")
@@ -196,7 +192,6 @@ class ExtractionSpec(_SpecMixin):
     chat_template: bool = False
 
     def __post_init__(self) -> None:
-        from .errors import BadInputError
 
         if self.hook not in HOOKS:
             raise BadInputError(f"unknown hook {self.hook!r}; choose one of {', '.join(HOOKS)}")
@@ -222,7 +217,6 @@ class ProbeSpec(_SpecMixin):
     control: bool = True
 
     def __post_init__(self) -> None:
-        from .errors import BadInputError
 
         if self.protocol not in PROTOCOLS:
             raise BadInputError(f"unknown protocol {self.protocol!r}; choose one of {', '.join(PROTOCOLS)}")
@@ -256,7 +250,6 @@ class RunSpec(_SpecMixin):
     depth: DepthSpec = field(default_factory=DepthSpec)
 
     def __post_init__(self) -> None:
-        from .errors import BadInputError
 
         limit = self.extraction.dataset.limit
         need = max(MIN_PER_CLASS, self.probe.folds if self.probe.protocol == "cv" else 0)

@@ -16,7 +16,8 @@ from .load import check_template, load_samples
 from .noise import apply_noise
 from .registry import BUILTIN_DATASETS, PAPER_DATASETS
 from .sample_set import SampleSet, render_prompt
-from .sources import CACHE_ENV, DATA_DIR_ENV, locate_file
+from ..core.files import CACHE_ENV
+from .sources import DATA_DIR_ENV, locate_file
 
 __all__ = [
     "SampleSet", "render_prompt", "load_samples", "dataset_catalog", "get_dataset_info", "DatasetInfo",

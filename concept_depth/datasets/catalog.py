@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .builtin import GENERATORS
 from .registry import ENTRIES, DatasetEntry, get_entry
 from .sources import find_local
 
@@ -40,7 +41,6 @@ def _generated_sizes(entry: DatasetEntry) -> tuple[int, int] | None:
     """Class sizes of a generated dataset at its default seed (cheap: no model, no file)."""
     if not entry.builtin:
         return None
-    from .builtin import GENERATORS
 
     try:
         labels = GENERATORS[entry.name](0).labels

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import BadInputError
+from ..core.files import default_cache_dir, sha256_bytes
 from .loaders import RawData
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -230,7 +231,6 @@ def store_upload(data: bytes, filename: str, cache_dir: str | os.PathLike | None
     The folder is named by the content hash, so a DatasetSpec pointing at it names exactly
     these bytes (a changed upload gets a new path, hence a new cache key).
     """
-    from ..core.files import default_cache_dir, sha256_bytes
 
     name = Path(filename).name or "upload.csv"
     folder = default_cache_dir(cache_dir) / "uploads" / sha256_bytes(data)[:16]

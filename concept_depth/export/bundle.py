@@ -11,7 +11,9 @@ from typing import Sequence
 
 import pandas as pd
 
+from ..figures.curves import layer_curves
 from ..results.run import RESULT_SCHEMA, RunResult
+from .figures import figures_to_bytes
 
 SPEC_COLUMNS = ("model", "model_label", "dataset", "category", "quant", "noise", "noise_strength", "noise_seed",
                 "hook", "pooling", "limit", "protocol", "probe", "variant")
@@ -77,8 +79,6 @@ def make_bundle(runs: Sequence[RunResult], *, figures: bool = True, fmt: str = "
     """Zip bytes with ``results/<key>.json``, ``tidy.csv``, ``runs.csv``, ``figures/<key>_curves.<fmt>``
     (when ``figures``; needs Chrome) and ``manifest.json`` listing every file. Each ``<key>`` is made a
     safe member name (:func:`member_stem`): imported keys are not trusted."""
-    from ..figures.curves import layer_curves
-    from .figures import figures_to_bytes
 
     buf = io.BytesIO()
     files: list[dict] = []

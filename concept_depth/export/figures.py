@@ -16,6 +16,7 @@ from typing import Iterator, Sequence
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from PIL import Image
 
 from ..core.errors import BadInputError, UnavailableError
 from ..figures.theme import paper_theme
@@ -69,7 +70,6 @@ def with_png_dpi(png: bytes, dpi: int) -> bytes:
     kaleido writes no pHYs chunk; without it LaTeX and word processors assume 72 or 96 DPI and
     show a 300-DPI figure three to four times too large. Re-saving through Pillow is lossless.
     """
-    from PIL import Image
 
     with Image.open(io.BytesIO(png)) as img:
         buf = io.BytesIO()

@@ -9,10 +9,12 @@ from typing import Callable
 import numpy as np
 
 from ..capture import Capture, PooledLayers, layer_numbers
-from ..datasets.sample_set import SampleSet
 from ..core.errors import BadInputError
 from ..core.progress import ProgressCallback, ProgressTracker
 from ..core.specs import ExtractionSpec, ModelSpec
+from ..datasets import load_samples
+from ..datasets.sample_set import SampleSet
+from ..models.loader import cached_loader
 from ..storage.store import IncompleteEntryError, Store
 from .activations import Activations, activations_from_key
 from .keys import activation_key, fingerprint_for
@@ -26,7 +28,6 @@ ACTIVATIONS_KIND = "activations"
 
 
 def _load_samples(spec: ExtractionSpec, store: Store) -> SampleSet:
-    from ..datasets import load_samples
 
     return load_samples(spec.dataset, cache_dir=store.directory)
 
@@ -81,7 +82,6 @@ def extract_activations(spec: ExtractionSpec, *, store: Store, samples: SampleSe
 def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, device, progress) -> Activations:
     t0 = time.perf_counter()
     if model_loader is None:
-        from ..models.loader import cached_loader
 
         model_loader = cached_loader(store.directory, device, progress)
     lm = model_loader(spec.model)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from ..datasets.sample_set import SampleSet
 from ..core.errors import UnavailableError
+from ..core.optional import torch
 from ..core.specs import SCHEMA_VERSION, ExtractionSpec, ModelSpec, stable_hash
+from ..datasets.sample_set import SampleSet
+from ..models.fingerprint import model_fingerprint
+from ..models.known import known_model
+from ..models.memory import check_fits, model_size
 
 
 def activation_key_dict(spec: ExtractionSpec, samples: SampleSet, fingerprint: str) -> dict:
@@ -39,7 +43,6 @@ def activation_key_for(spec: ExtractionSpec, samples: SampleSet, cache_dir) -> s
 def fingerprint_for(model: ModelSpec, cache_dir) -> str:
     """The model's fingerprint (memoised in ``cache_dir``). When it cannot be resolved (e.g. the hub
     cannot be reached), a catalog model too large for this machine says so first."""
-    from ..models.fingerprint import model_fingerprint
 
     try:
         return model_fingerprint(model, cache_dir)
@@ -51,12 +54,7 @@ def fingerprint_for(model: ModelSpec, cache_dir) -> str:
 def refuse_if_too_large(model: ModelSpec) -> None:
     """For a model the catalog knows, the one-line "not enough memory" refusal (what it needs,
     what is free, which bit width would fit) on the default device, sized without any network."""
-    from ..models.known import known_model
 
     if known_model(model.source) is None:
         return
-    import torch
-
-    from ..models.memory import check_fits, model_size
-
     check_fits(model.source, model_size(model.source), int(model.quant), "cuda" if torch.cuda.is_available() else "cpu")

@@ -1,16 +1,25 @@
 """Figures: pure functions, results in, ``plotly.graph_objects.Figure`` out.
 
-Shared by the app (``st.plotly_chart``) and the CLI (``export``, ``run --figure``).
-Nothing here computes anything heavy; PCA lives in :mod:`.pca` as plain numpy.
+Shared by the app (``st.plotly_chart``) and the CLI (``export``, ``run --figure``). Nothing here
+computes anything heavy (PCA in :mod:`.pca` is plain numpy) and nothing here writes files (that is
+:mod:`concept_depth.export`). The block at the end registers what each result's ``figure()`` draws
+(results sit below the figures and never import them, see :mod:`concept_depth.core.drawing`).
 """
 
+from ..analyses.directions import DirectionsResult
+from ..analyses.expression.result import ExpressionResult
+from ..analyses.steering import SteeringResult
+from ..analyses.transfer import TransferResult
+from ..core.drawing import draws
+from ..results.run import RunResult
+from ..workflows.families import ModelComparison
 from .bit_widths import depth_shift_figure, fidelity_figure
 from .components import component_curves, component_runs
 from .curves import layer_curves
-from .directions import layer_cosine_heatmap, setting_cosine_curves
 from .difference import difference_curves, find_baseline, pair_with_baselines
+from .directions import layer_cosine_heatmap, setting_cosine_curves
+from .expression import gap_figure
 from .family_panels import family_panels
-from ..export.figures import figure_to_bytes, figures_to_bytes, plotly_config
 from .heatmaps import dataset_order, depth_heatmap
 from .notes import what_this_shows
 from .pca import PCAProjection, fit_pca, project_layers, shared_basis
@@ -21,9 +30,25 @@ from .transfer import transfer_curves, transfer_heatmap
 
 __all__ = [
     "depth_shift_figure", "fidelity_figure", "layer_curves", "family_panels", "difference_curves", "find_baseline",
-    "pair_with_baselines", "figure_to_bytes",
-    "figures_to_bytes", "plotly_config", "dataset_order", "depth_heatmap", "what_this_shows", "PCAProjection",
+    "pair_with_baselines", "dataset_order", "depth_heatmap", "what_this_shows", "PCAProjection",
     "fit_pca", "project_layers", "shared_basis", "pca_animation", "pca_grid", "pca_scatter", "PALETTE",
     "paper_theme", "component_curves", "component_runs", "layer_cosine_heatmap", "setting_cosine_curves",
-    "steering_figure", "transfer_curves", "transfer_heatmap",
+    "steering_figure", "transfer_curves", "transfer_heatmap", "gap_figure",
 ]
+
+# ---- what result.figure() draws ----------------------------------------------------------------
+draws(RunResult)(layer_curves)
+draws(ExpressionResult)(gap_figure)
+draws(TransferResult)(transfer_heatmap)
+draws(DirectionsResult)(layer_cosine_heatmap)
+draws(SteeringResult)(steering_figure)
+
+
+@draws(ModelComparison)
+def _family_panels(grid: ModelComparison, metric: str = "accuracy", x: str = "relative"):
+    return family_panels(grid.runs, metric=metric, x=x)
+
+
+@draws(ModelComparison, "heatmap")
+def _family_heatmap(grid: ModelComparison, value: str = "jumping_point", relative: bool = True):
+    return depth_heatmap(grid.runs, value=value, relative=relative)

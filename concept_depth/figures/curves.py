@@ -6,8 +6,8 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
+from ..results.labels import run_labels
 from ..results.run import RunResult
-from .labels import run_labels
 from .theme import DASHES, SYMBOLS, color, paper_theme, rgba, title_above_plot
 
 METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "auc": "ROC-AUC"}

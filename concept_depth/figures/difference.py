@@ -8,9 +8,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from ..results.labels import run_labels, setting_label
 from ..results.run import RunResult
 from .curves import METRIC_NAMES, x_values
-from .labels import run_labels
 from .theme import color, paper_theme, rgba, title_above_plot
 
 #: Spec fields that must match for two runs to be comparable (everything but quant and noise).
@@ -30,17 +30,6 @@ def find_baseline(run: RunResult, candidates: Iterable[RunResult]) -> RunResult 
                 cand.spec.get(f) == run.spec.get(f) for f in MATCH_FIELDS):
             return cand
     return None
-
-
-def setting_label(run: RunResult) -> str:
-    """What differs from the baseline, e.g. ``8-bit`` or ``32-bit, paper noise (seed 0)``."""
-    s = run.spec
-    noise = s.get("noise", "none")
-    txt = f"{s.get('quant', 32)}-bit"
-    if noise not in (None, "none"):
-        strength = s.get("noise_strength")
-        txt += f", {noise} noise" + (f" {strength:g}" if strength else "") + f" (seed {s.get('noise_seed', 0)})"
-    return txt
 
 
 #: What the default band is, for the legend and the page.

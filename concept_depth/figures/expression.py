@@ -14,9 +14,10 @@ from typing import Any, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from scipy.stats import pearsonr
 
+from ..results.labels import run_labels
 from .curves import whole_layer_ticks
-from .labels import run_labels
 from .theme import DASHES, SYMBOLS, color, paper_theme
 
 
@@ -189,7 +190,6 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> tuple[float | None, float
     """(r, p) of scipy.stats.pearsonr, or (None, None) with fewer than 3 points or a constant side."""
     if len(x) < 3 or np.ptp(np.asarray(x, dtype=float)) == 0 or np.ptp(np.asarray(y, dtype=float)) == 0:
         return None, None
-    from scipy.stats import pearsonr
 
     res = pearsonr(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     r, p = float(res[0]), float(res[1])

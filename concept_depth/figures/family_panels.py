@@ -14,10 +14,10 @@ from typing import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..results.labels import series_labels
 from ..results.run import RunResult
 from .curves import METRIC_NAMES, depth_markers, x_values
 from .heatmaps import dataset_order
-from .labels import series_labels
 from .theme import color, paper_theme, title_above_plot
 
 #: Legend key of the depth markers (drawn without text in the panels: labels of several models would collide).

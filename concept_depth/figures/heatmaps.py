@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from ..results.labels import model_name
 from ..results.run import RunResult
 from .theme import SEQUENTIAL, paper_theme
 
@@ -30,12 +31,6 @@ def dataset_order(runs: Sequence[RunResult]) -> list[str]:
         return (CATEGORY_ORDER.index(cat) if cat in CATEGORY_ORDER else len(CATEGORY_ORDER), name.lower())
 
     return sorted(cats, key=rank)
-
-
-def model_name(run: RunResult) -> str:
-    """The heatmap row of a run: its model, and whether prompts went through the chat template."""
-    chat = " · chat template" if run.spec.get("chat_template") else ""
-    return str(run.spec.get("model_label") or run.spec.get("model")) + chat
 
 
 def depth_value(run: RunResult, value: str, relative: bool) -> float | None:

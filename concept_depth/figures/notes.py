@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..results.run import RunResult
 from ..core.specs import HOOK_DESCRIPTIONS, PROBE_NAMES
+from ..results.run import RunResult
 
 #: What each hook reads (the one table is ``concept_depth.specs.HOOK_DESCRIPTIONS``).
 HOOK_TEXT = HOOK_DESCRIPTIONS

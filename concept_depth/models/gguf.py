@@ -30,8 +30,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..core.errors import Cancelled, UnavailableError
+from ..core.optional import (
+    torch,
+    transformers,
+    transformers_ggml,
+    transformers_gguf_utils,
+    transformers_tokenization_auto,
+)
 from ..core.progress import ProgressCallback, ProgressEvent
+from .architectures import GGUF_DIRECT
+from .gguf_file import read_header
 from .hashing import file_sha256
 
 #: Bumped when the conversion changes the numbers (part of converted models' fingerprint).
@@ -110,7 +121,6 @@ def convert_gguf(gguf_path: str | os.PathLike, target: str | os.PathLike, *, ggu
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        from .gguf_file import read_header
 
         try:
             header = read_header(gguf_path)
@@ -145,10 +155,9 @@ def convert_gguf(gguf_path: str | os.PathLike, target: str | os.PathLike, *, ggu
 
 def _direct_arch(header) -> str | None:
     """HF model_type when the direct path handles this file, else None."""
-    from .architectures import GGUF_DIRECT
 
     try:
-        from gguf.constants import GGMLQuantizationType
+        from gguf.constants import GGMLQuantizationType  # optional, heavy: only to convert a GGUF file
         from gguf.quants import _type_traits  # the types with a numpy dequantisation
     except ImportError:
         return None
@@ -172,16 +181,14 @@ def gguf_config_dict(header) -> dict[str, Any]:
     when the file has no ``output.weight``, the vocabulary size from the token list when the
     file does not state it, Gemma 3's ``gemma3`` read as the text-only ``gemma3_text``.
     """
-    from transformers.integrations.ggml import GGUF_CONFIG_DEFAULTS_MAPPING, GGUF_CONFIG_MAPPING
-
     model_type = _direct_arch(header)
     arch = header.architecture
     config: dict[str, Any] = {"tie_word_embeddings": all(t.name != "output.weight" for t in header.tensors)}
-    for key, value in (GGUF_CONFIG_DEFAULTS_MAPPING.get(arch) or {}).items():
+    for key, value in (transformers_ggml.GGUF_CONFIG_DEFAULTS_MAPPING.get(arch) or {}).items():
         config.setdefault(key, value)
     for key, value in header.metadata.items():
         prefix, _, rest = key.partition(".")
-        renamed = GGUF_CONFIG_MAPPING.get(prefix, {}).get(rest, None) if rest else None
+        renamed = transformers_ggml.GGUF_CONFIG_MAPPING.get(prefix, {}).get(rest, None) if rest else None
         if renamed is None or renamed == -1:
             continue
         config[renamed] = value
@@ -195,33 +202,29 @@ def _tokenizer_from_gguf(path: Path, model_type: str):
     """The tokenizer class ``AutoTokenizer`` picks for ``model_type``, built from the GGUF directly
     (``AutoTokenizer`` would first parse the whole file again just to learn the model type)."""
     try:
-        from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES, tokenizer_class_from_name
-
-        cls = tokenizer_class_from_name(TOKENIZER_MAPPING_NAMES.get(model_type) or "TokenizersBackend")
-    except ImportError:
+        auto = transformers_tokenization_auto.load()
+        cls = auto.tokenizer_class_from_name(auto.TOKENIZER_MAPPING_NAMES.get(model_type) or "TokenizersBackend")
+    except (ImportError, AttributeError):
         cls = None
     if cls is None:
-        from transformers import AutoTokenizer as cls
+        cls = transformers.AutoTokenizer
     return cls.from_pretrained(str(path.parent), gguf_file=path.name)
 
 
 def _convert_direct(header, out: Path, steps: ConvertSteps) -> None:
-    import numpy as np
-    import torch
-    from gguf.constants import GGMLQuantizationType
+    from gguf.constants import GGMLQuantizationType  # optional, heavy: only to convert a GGUF file
     from gguf.quants import dequantize
-    from safetensors.numpy import save_file
-    from transformers import AutoConfig, AutoModelForCausalLM, GenerationConfig
-    from transformers.modeling_gguf_pytorch_utils import TENSOR_PROCESSORS, TensorProcessor, get_gguf_hf_weights_map
+    from safetensors.numpy import save_file  # optional, heavy (comes with transformers)
+    utils = transformers_gguf_utils
 
     steps(1, "converting the tokenizer")
     config_dict = gguf_config_dict(header)
     _tokenizer_from_gguf(header.path, config_dict["model_type"]).save_pretrained(str(out))
-    config = AutoConfig.for_model(**config_dict)
+    config = transformers.AutoConfig.for_model(**config_dict)
     with torch.device("meta"):  # names and shapes only: no weights allocated or initialised
-        skeleton = AutoModelForCausalLM.from_config(config)
-    processor = TENSOR_PROCESSORS.get(header.architecture, TensorProcessor)(config=config_dict)
-    names = get_gguf_hf_weights_map(_TopLevel(skeleton), processor)
+        skeleton = transformers.AutoModelForCausalLM.from_config(config)
+    processor = utils.TENSOR_PROCESSORS.get(header.architecture, utils.TensorProcessor)(config=config_dict)
+    names = utils.get_gguf_hf_weights_map(_TopLevel(skeleton), processor)
     tensors: dict[str, np.ndarray] = {}
     n = len(header.tensors)
     for i, entry in enumerate(header.tensors):
@@ -243,17 +246,15 @@ def _convert_direct(header, out: Path, steps: ConvertSteps) -> None:
     config.architectures = [type(skeleton).__name__]
     config.dtype = torch.float32
     config.save_pretrained(str(out))
-    GenerationConfig.from_model_config(config).save_pretrained(str(out))
+    transformers.GenerationConfig.from_model_config(config).save_pretrained(str(out))
 
 
 def _convert_with_transformers(header, out: Path, steps: ConvertSteps) -> None:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     path = header.path
     steps(1, "converting the tokenizer")
-    tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
     steps(2, f"dequantising weights: {len(header.tensors)} tensors (transformers)")
-    model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype="float32")
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype="float32")
     # The GGUF quantizer only describes how the file was read; the tensors are plain floats now.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):

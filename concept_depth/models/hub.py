@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import torch
-
 from ..core.errors import BadInputError, UnavailableError
+from ..core.optional import torch, transformers
 
 
 def hub_error(repo_id: str, exc: BaseException) -> Exception:
@@ -64,15 +63,14 @@ def quant_kwargs(quant: int, device: torch.device, device_map: str | None = None
         if device.type not in ("cpu", "cuda", "xpu"):
             raise UnavailableError(f"{quant}-bit (bitsandbytes) cannot run on {device.type}; use 32 or 16")
         try:
-            import bitsandbytes  # noqa: F401
-            from transformers import BitsAndBytesConfig
+            import bitsandbytes  # noqa: F401  (optional heavy dependency, only for 8 and 4 bits)
         except ImportError:
             raise UnavailableError(f"{quant}-bit needs the bitsandbytes package (pip install bitsandbytes)") from None
         compute = torch.float32 if device.type == "cpu" else half_dtype(device)
         if quant == 8:
-            config = BitsAndBytesConfig(load_in_8bit=True)
+            config = transformers.BitsAndBytesConfig(load_in_8bit=True)
         else:
-            config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute)
+            config = transformers.BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute)
         kwargs = {"quantization_config": config, "dtype": compute,
                   "device_map": {"": str(device) if device.type != "cuda" else (device.index or 0)}}
     if device_map == "auto":
@@ -94,14 +92,12 @@ def load_pretrained(path_or_id: str, *, quant: int, device: torch.device, revisi
                     gguf_file: str | None = None, device_map: str | None = None):
     """(model, tokenizer) from a directory or hub id, eval mode, on ``device``, at ``quant`` bits
     (``device_map="auto"``: spread over every GPU by accelerate instead)."""
-    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
-
     common: dict[str, Any] = dict(revision=revision, trust_remote_code=trust_remote_code, token=token,
                                   local_files_only=local_only)
     if gguf_file:
         common["gguf_file"] = gguf_file
     try:
-        config = AutoConfig.from_pretrained(path_or_id, **common)
+        config = transformers.AutoConfig.from_pretrained(path_or_id, **common)
     except ValueError as exc:
         if "trust_remote_code" in str(exc):
             raise UnavailableError(f"{path_or_id} needs its own code: pass trust_remote_code to allow it") from None
@@ -109,9 +105,9 @@ def load_pretrained(path_or_id: str, *, quant: int, device: torch.device, revisi
     except Exception as exc:  # noqa: BLE001
         raise hub_error(path_or_id, exc) from None
     kwargs = quant_kwargs(quant, device, device_map)
-    cls = AutoModel if is_encoder_config(config) else AutoModelForCausalLM
+    cls = transformers.AutoModel if is_encoder_config(config) else transformers.AutoModelForCausalLM
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path_or_id, **common)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path_or_id, **common)
         model = cls.from_pretrained(path_or_id, **common, **kwargs)
     except (MemoryError, torch.OutOfMemoryError) as exc:
         raise hub_error(path_or_id, exc) from None

@@ -1,7 +1,7 @@
 """The model catalog: the paper's models, current small ones and the offline ones.
 
 Each entry has its hub id (what ``ModelSpec.source`` takes), family, depth, width, published
-parameter count and the memory it needs at each bit width (:func:`.memory.memory_needed`).
+parameter count and the memory it needs at each bit width (:func:`.footprint.memory_needed`).
 The app's model picker, ``python -m concept_depth models`` and the memory check before a load
 read it. The paper (Jin et al., arXiv 2404.07066; reference code Luckfort/CD ``main.py``) used
 Gemma 2B/7B, LLaMA 2 7B/13B *chat* and Qwen 1.5 0.5B to 14B; the reference code also lists
@@ -12,6 +12,9 @@ No torch here: the catalog is importable by a cached CLI rerun.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .embedded import embedded_model
+from .footprint import memory_needed
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,6 @@ class KnownModel:
 
     def memory(self, device_type: str = "cuda") -> dict[int, int]:
         """Bytes needed at 32, 16, 8 and 4 bits on ``device_type`` (see ``memory_needed``)."""
-        from .memory import memory_needed
 
         return {q: memory_needed(self.n_params, q, embedding_params=self.embedding_params, device_type=device_type)
                 for q in (32, 16, 8, 4)}
@@ -103,7 +105,6 @@ KNOWN_MODELS: tuple[KnownModel, ...] = (
 
 def known_model(source: str) -> KnownModel | None:
     """The catalog entry for ``source`` (a hub id any case, or an offline model's name or alias)."""
-    from .embedded import embedded_model
 
     s = source.strip()
     offline = embedded_model(s)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import nn
-
+from ..core.optional import torch
 from ..core.specs import ModelSpec
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass(eq=False)

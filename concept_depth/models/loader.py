@@ -5,18 +5,20 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import torch
-
 from ..core.errors import BadInputError, UnavailableError
+from ..core.optional import torch, transformers
 from ..core.progress import ProgressCallback, ProgressEvent
 from ..core.specs import ModelSpec
 from ..storage.store import default_cache_dir
 from . import architectures as A
+from . import gguf
+from .embedded import embedded_model
 from .fingerprint import classify_source, hub_token, model_fingerprint
 from .hub import half_dtype, load_pretrained
 from .known import known_model
 from .loaded import LoadedModel
 from .memory import check_fits, memory_needed, model_size
+from .tiny import TINY_VERSION, build_tiny
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -42,7 +44,6 @@ def _prepare_tokenizer(tokenizer):
 
 
 def _tiny(spec: ModelSpec, device: torch.device, cache_dir: Path):
-    from .tiny import TINY_VERSION, build_tiny
 
     arch = spec.source.split(":", 1)[1]
     model, tokenizer = build_tiny(arch)
@@ -68,6 +69,24 @@ def cached_loader(cache_dir, device: str | None = None, progress: ProgressCallba
         return load_model(spec, device=device, cache_dir=cache_dir, progress=progress)
 
     return load
+
+
+class OneModelLoader:
+    """Keeps the last loaded model so consecutive runs reuse it (one model in memory at a time)."""
+
+    def __init__(self, device: str | None, cache_dir, progress: ProgressCallback | None = None) -> None:
+        self.device = device
+        self.cache_dir = cache_dir
+        self.progress = progress
+        self.spec: ModelSpec | None = None
+        self.model = None
+
+    def __call__(self, spec: ModelSpec) -> LoadedModel:
+        if self.spec != spec:
+            self.model = None  # free the previous one first
+            self.model = load_model(spec, device=self.device, cache_dir=self.cache_dir, progress=self.progress)
+            self.spec = spec
+        return self.model
 
 
 def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
@@ -106,8 +125,7 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
     where = check_fits(spec.source, size, quant, dev)
     fingerprint = fingerprint or model_fingerprint(spec, cache)
     device_map = "auto" if where == "auto" and dev.index is None else None
-    from transformers.utils import logging as hf_logging
-
+    hf_logging = transformers.utils.logging
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # our callers draw their own progress
     common = dict(quant=quant, device=dev, device_map=device_map)
@@ -121,7 +139,6 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
         if kind == "tiny":
             model, tokenizer, label = _tiny(spec, dev, cache)
         elif kind == "embedded":
-            from .embedded import embedded_model
 
             offline = embedded_model(spec.source)
             path = offline.ensure_converted(cache, progress)
@@ -136,7 +153,6 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
             model, tokenizer = load_pretrained(str(pkg.get_model_path()), local_only=True, **common)
             label = "all-MiniLM-L6-v2 (encoder)"
         elif kind == "gguf":
-            from . import gguf
 
             src = Path(spec.source).expanduser().resolve()
             sha = fingerprint.split(":")[1]

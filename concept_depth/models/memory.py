@@ -15,37 +15,22 @@
 
 from __future__ import annotations
 
+import json
 import math
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+import psutil
+
 from ..core.errors import UnavailableError
-
-GiB = 1 << 30
-#: Bytes per weight at each bit width (8 = bitsandbytes int8, 4 = NF4).
-BYTES_PER_WEIGHT = {32: 4.0, 16: 2.0, 8: 1.0, 4: 0.5}
-#: Share added to the weights for what a forward pass and the framework allocate around them.
-OVERHEAD_FRACTION = 0.2
-#: Fixed cost of a loaded model besides its weights (CUDA context, allocator, tokenizer).
-OVERHEAD_BYTES = GiB // 2
-
-
-def memory_needed(n_params: int, quant: int, *, embedding_params: int = 0, device_type: str = "cuda") -> int:
-    """Bytes a model with ``n_params`` weights needs at ``quant`` bits.
-
-    weights x (1 + :data:`OVERHEAD_FRACTION`) + :data:`OVERHEAD_BYTES`, where weights are
-    ``n_params`` x :data:`BYTES_PER_WEIGHT` [quant]. At 8 and 4 bits bitsandbytes quantises only
-    the linear layers: the ``embedding_params`` (input embedding, and the output projection
-    when untied) stay in the compute dtype, 2 bytes on a GPU and 4 on the CPU.
-    """
-    if quant not in BYTES_PER_WEIGHT:
-        raise ValueError(f"bit width must be one of {tuple(BYTES_PER_WEIGHT)}, got {quant}")
-    weights = n_params * BYTES_PER_WEIGHT[quant]
-    if quant in (8, 4) and embedding_params:
-        kept = min(embedding_params, n_params)
-        weights += kept * ((4.0 if device_type == "cpu" else 2.0) - BYTES_PER_WEIGHT[quant])
-    return int(math.ceil(weights * (1 + OVERHEAD_FRACTION) + OVERHEAD_BYTES))
+from ..core.optional import torch, transformers
+from . import architectures as A
+from .fingerprint import classify_source, hub_token
+from .footprint import BYTES_PER_WEIGHT, OVERHEAD_BYTES, OVERHEAD_FRACTION, GiB, memory_needed
+from .gguf_file import read_header
+from .known import known_model
 
 
 @dataclass(frozen=True)
@@ -67,8 +52,6 @@ def model_size(source: str, *, revision: str | None = None, trust_remote_code: b
     A hub id: the hub's safetensors metadata, else its config (a small download). ``None`` when
     none of these is at hand (offline, unknown format).
     """
-    from .fingerprint import classify_source
-    from .known import known_model
 
     entry = known_model(source)
     if entry is not None:
@@ -81,7 +64,6 @@ def model_size(source: str, *, revision: str | None = None, trust_remote_code: b
         return ModelSize(200_000)
     if kind == "gguf":
         try:
-            from .gguf_file import read_header
 
             header = read_header(Path(source).expanduser())
         except (OSError, ValueError):
@@ -96,7 +78,6 @@ def model_size(source: str, *, revision: str | None = None, trust_remote_code: b
     else:
         n_params = _safetensors_params(source)
     config = _config(source, revision, trust_remote_code, local=kind == "dir")
-    from . import architectures as A
 
     if config is None:
         return ModelSize(n_params) if n_params else None
@@ -123,11 +104,7 @@ def memory_estimate(source: str, quant: int, *, device_type: str = "cuda", revis
 
 def _config(source: str, revision: str | None, trust_remote_code: bool, local: bool) -> Any | None:
     try:
-        from transformers import AutoConfig
-
-        from .fingerprint import hub_token
-
-        return AutoConfig.from_pretrained(source, revision=revision, trust_remote_code=trust_remote_code,
+        return transformers.AutoConfig.from_pretrained(source, revision=revision, trust_remote_code=trust_remote_code,
                                           token=hub_token(), local_files_only=local)
     except Exception:  # noqa: BLE001 - no config, no estimate; the load reports why
         return None
@@ -135,8 +112,6 @@ def _config(source: str, revision: str | None, trust_remote_code: bool, local: b
 
 def _safetensors_params(directory: str) -> int:
     """Total elements in a directory's safetensors files (headers only), 0 when unknown."""
-    import json
-    import struct
 
     total = 0
     for path in Path(directory).expanduser().glob("*.safetensors"):
@@ -156,7 +131,6 @@ def _hub_params(repo_id: str, revision: str | None) -> int | None:
     try:
         from huggingface_hub import HfApi
 
-        from .fingerprint import hub_token
 
         info = HfApi().model_info(repo_id, revision=revision, token=hub_token(), expand=["safetensors"], timeout=10)
     except Exception:  # noqa: BLE001 - offline, gated, unknown: the load says which
@@ -176,7 +150,6 @@ def ram_available() -> int | None:
     except OSError:
         pass
     try:
-        import psutil
 
         return int(psutil.virtual_memory().available)
     except Exception:  # noqa: BLE001
@@ -185,8 +158,6 @@ def ram_available() -> int | None:
 
 def gpu_free() -> list[int]:
     """Free bytes of each CUDA GPU (empty without CUDA)."""
-    import torch
-
     if not torch.cuda.is_available():
         return []
     return [int(torch.cuda.mem_get_info(i)[0]) for i in range(torch.cuda.device_count())]
@@ -195,8 +166,6 @@ def gpu_free() -> list[int]:
 def free_memory(device) -> int | None:
     """Free bytes where a model on ``device`` would live: RAM for ``cpu``, the GPU for ``cuda:N``
     (all GPUs together for a plain ``cuda``, which may spread a model), None where unknown."""
-    import torch
-
     dev = torch.device(device)
     if dev.type == "cpu":
         return ram_available()
@@ -231,8 +200,6 @@ def check_fits(label: str, size: ModelSize | None, quant: int, device, *, gpus: 
 
     ``gpus`` (free bytes per GPU) and ``ram`` default to what this machine has free now.
     """
-    import torch
-
     dev = torch.device(device)
     if size is None or dev.type not in ("cpu", "cuda"):
         return None
@@ -295,7 +262,6 @@ def batch_size_for(loaded, tokens: int = 512, max_batch: int = 64) -> int:
     if free is None:
         return 16
     config = getattr(loaded.model, "config", None)
-    from . import architectures as A
 
     vocab = int(getattr(A.text_config(config), "vocab_size", 0) or 0) if config is not None else 0
     dtype_bytes = 2 if str(loaded.dtype).endswith(("float16", "bfloat16")) else 4

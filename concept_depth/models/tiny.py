@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..core.errors import BadInputError
+from ..core.optional import torch, transformers
 
 TINY_ARCHES = ("llama", "gemma", "gpt2", "qwen")
 
@@ -39,7 +40,7 @@ _SPECIAL = ("<pad>", "<s>", "</s>", "<unk>")
 @lru_cache(maxsize=None)
 def _tokenizer_json(style: str, vocab_size: int = 400) -> str:
     """Train a BPE tokenizer on the built-in corpus; returns its JSON (cached per process)."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers  # optional, heavy
 
     if style == "metaspace":
         tok = Tokenizer(models.BPE(unk_token="<unk>", fuse_unk=True, byte_fallback=False))
@@ -67,32 +68,29 @@ def _tokenizer_json(style: str, vocab_size: int = 400) -> str:
 
 def build_tokenizer(style: str):
     """A ``PreTrainedTokenizerFast`` (left padding) trained offline: ``metaspace`` or ``bytelevel``."""
-    from tokenizers import Tokenizer
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer  # optional heavy dependency (comes with transformers)
 
     tok = Tokenizer.from_str(_tokenizer_json(style))
-    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+    return transformers.PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
                                    unk_token="<unk>", padding_side="left")
 
 
 def _config(arch: str, vocab: int, ids: dict):
-    from transformers import Gemma3TextConfig, GPT2Config, LlamaConfig, Qwen2Config
-
     common = dict(vocab_size=vocab, **ids)
     if arch == "llama":
-        return LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4,
+        return transformers.LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4,
                            num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=False, **common)
     if arch == "gemma":
         # sliding_window smaller than the longest test prompts, to exercise the sliding mask
-        return Gemma3TextConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
+        return transformers.Gemma3TextConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
                                 num_key_value_heads=1, head_dim=16, query_pre_attn_scalar=16, sliding_window=24,
                                 layer_types=["sliding_attention", "sliding_attention", "full_attention",
                                              "sliding_attention"],
                                 max_position_embeddings=512, **common)
     if arch == "gpt2":
-        return GPT2Config(n_embd=64, n_layer=3, n_head=4, n_positions=512, **common)
+        return transformers.GPT2Config(n_embd=64, n_layer=3, n_head=4, n_positions=512, **common)
     if arch == "qwen":
-        return Qwen2Config(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4,
+        return transformers.Qwen2Config(hidden_size=64, intermediate_size=128, num_hidden_layers=3, num_attention_heads=4,
                            num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True,
                            **common)
     raise BadInputError(f"unknown tiny architecture {arch!r}; choose one of {', '.join(TINY_ARCHES)}")
@@ -106,9 +104,6 @@ def build_tiny(arch: str, seed: int = 0):
     (model, tokenizer): an eval-mode ``*ForCausalLM`` in float32 and a fast tokenizer with
     bos/eos/pad set and left padding.
     """
-    import torch
-    from transformers import AutoModelForCausalLM
-
     arch = arch.lower()
     if arch not in TINY_ARCHES:
         raise BadInputError(f"unknown tiny architecture {arch!r}; choose one of {', '.join(TINY_ARCHES)}")
@@ -119,6 +114,6 @@ def build_tiny(arch: str, seed: int = 0):
     config._attn_implementation = "sdpa"
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.eval()
     return model, tokenizer

@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, check_X_y
 
+from ..core.errors import BadInputError
 from ..core.specs import PROBE_NAMES
 from .mass_mean import MassMeanProbe
 
@@ -37,7 +38,6 @@ def make_classifier(kind: str, random_state: int = 42):
         return RandomForestClassifier(random_state=random_state)
     if kind == "mass-mean":
         return MassMeanProbe()
-    from ..core.errors import BadInputError
 
     raise BadInputError(f"unknown probe {kind!r}; choose one of {', '.join(PROBE_NAMES)}")
 
@@ -97,7 +97,6 @@ class LayerProbe(ClassifierMixin, BaseEstimator):
         elif getattr(clf, "coef_", None) is not None:
             w = np.asarray(clf.coef_, dtype=np.float64)[0]
         else:
-            from ..core.errors import BadInputError
 
             raise BadInputError(f"a {PROBE_NAMES.get(self.kind, self.kind)} probe has no direction; "
                                 "use --probe lr or mass-mean")

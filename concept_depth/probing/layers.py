@@ -11,6 +11,7 @@ import os
 from typing import Callable, Iterable
 
 import numpy as np
+from joblib import Parallel, delayed
 
 from ..core.progress import ProgressCallback, ProgressTracker
 from ..core.specs import ProbeSpec
@@ -60,7 +61,6 @@ def probe_layers(get_layer: Callable[[int], np.ndarray], layers: Iterable[int], 
             tracker.update(i + 1)
         return out
 
-    from joblib import Parallel, delayed
 
     def tasks():
         for i, layer in enumerate(layers):

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Iterable, Union
 
 from ..core.errors import BadInputError
-from .run import RunResult, check_result_size, parse_result_bytes
 from ..core.specs import stable_hash
 from ..storage.store import Store, is_key
+from .run import RunResult, check_result_size, parse_result_bytes
 
 IMPORT_KIND = "import"
 RUN_KIND = "run"

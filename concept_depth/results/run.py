@@ -12,20 +12,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.drawing import Drawable
 from ..core.errors import BadInputError
+from .labels import spec_label
 from .schema import MAX_RESULT_BYTES, RESULT_SCHEMA, check_result_size, parse_result_bytes, validate_result_document
 
-__all__ = ["RESULT_SCHEMA", "MAX_RESULT_BYTES", "LayerScore", "DepthMetrics", "RunResult", "spec_label", "json_safe",
+__all__ = ["RESULT_SCHEMA", "MAX_RESULT_BYTES", "LayerScore", "DepthMetrics", "RunResult", "json_safe",
            "parse_result_bytes", "validate_result_document"]
-
-
-def spec_label(spec: dict[str, Any]) -> str:
-    """``model · dataset · N-bit[, noise][, chat template]`` of a flat result spec, for legends and pickers."""
-    noise = spec.get("noise", "none")
-    noise_txt = "" if noise in (None, "none", "clean") else f", {noise}"
-    chat_txt = ", chat template" if spec.get("chat_template") else ""
-    return (f"{spec.get('model_label') or spec.get('model')} · {spec.get('dataset')} · "
-            f"{spec.get('quant')}-bit{noise_txt}{chat_txt}")
 
 
 def json_safe(value: Any) -> Any:
@@ -77,7 +70,7 @@ class DepthMetrics:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunResult(Drawable):
     """One probe run. ``spec`` is the flat spec block of the JSON schema."""
 
     spec: dict[str, Any]
@@ -104,12 +97,6 @@ class RunResult:
         return spec_label(self.spec)
 
     # ---- JSON --------------------------------------------------------
-    def figure(self, **kwargs: Any):
-        """The layer curves of this run (``concept_depth.figures.layer_curves``) as a plotly Figure."""
-        from ..figures.curves import layer_curves
-
-        return layer_curves(self, **kwargs)
-
     def to_dict(self) -> dict[str, Any]:
         depth = asdict(self.depth)
         out = {

@@ -24,8 +24,8 @@ import numpy as np
 from scipy.stats import binomtest
 
 from ..core.errors import BadInputError
-from ..results.run import DepthMetrics
 from ..core.specs import DepthSpec
+from ..results.run import DepthMetrics
 
 
 def definition(spec: DepthSpec) -> dict[str, Any]:

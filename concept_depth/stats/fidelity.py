@@ -24,6 +24,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..core.errors import BadInputError, UnavailableError
+from ..core.specs import stable_hash
+from ..extraction.keys import activation_key_for
 
 FIDELITY_KIND = "fidelity"
 #: SD below which a float32 dimension counts as constant (relative to the layer's largest SD).
@@ -96,7 +98,6 @@ def bit_width_fidelity(store: Any, low_key: str, ref_key: str) -> dict[str, Any]
 
 def float32_key(store: Any, extraction: Any, samples: Any) -> str | None:
     """The activation key of ``extraction`` at 32 bits on ``samples`` when those vectors are cached, else None."""
-    from ..extraction.keys import activation_key_for
 
     ref = replace(extraction, model=replace(extraction.model, quant=32))
     key = activation_key_for(ref, samples, store.directory)
@@ -128,7 +129,6 @@ def run_fidelity(store: Any, run: Any, base: Any = None) -> dict[str, Any] | Non
         return None
     if store.activation_meta(low_key) is None or store.activation_meta(ref_key) is None:
         return None
-    from ..core.specs import stable_hash
 
     key = "f" + stable_hash({"low": low_key, "reference": ref_key}, 24)
     try:

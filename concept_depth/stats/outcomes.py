@@ -16,11 +16,11 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..core.errors import BadInputError, UnavailableError
+from ..core.errors import BadInputError
 
 #: The format tag of ``extra["outcomes"]``.
 OUTCOMES_FORMAT = "packbits-base64@1"
@@ -135,50 +135,6 @@ def run_outcomes(run: Any) -> EvalOutcomes | None:
         return EvalOutcomes.from_dict(data)
     except BadInputError:
         return None
-
-
-def refit_outcomes(store: Any, run: Any, progress: Callable[[int, int], Any] | None = None) -> EvalOutcomes:
-    """Recompute a run's outcomes by refitting its probe on each layer from the cached layer vectors
-    (deterministic: same split, same folds, same fit). UnavailableError when the vectors are gone."""
-    from ..analyses.probe import layer_predictions
-
-    per_layer, labels = [], None
-    layers = list(run.layer_numbers)
-    for i, layer in enumerate(layers):
-        p = layer_predictions(store, run, layer)
-        per_layer.append((layer, p.pred, p.is_eval))
-        labels = p.labels
-        if progress is not None:
-            progress(i + 1, len(layers))
-    return outcomes_from_predictions(labels, per_layer)
-
-
-def outcomes_or_refit(store: Any, run: Any, progress=None) -> EvalOutcomes | None:
-    """Stored outcomes, else refitted ones when the run's vectors are cached, else None."""
-    got = run_outcomes(run)
-    if got is not None or store is None:
-        return got
-    try:
-        return refit_outcomes(store, run, progress)
-    except (UnavailableError, BadInputError):
-        return None
-
-
-def attach_outcomes(store: Any, run: Any, progress: Callable[[int, int], Any] | None = None) -> Any:
-    """``run`` with its outcomes: as stored, else refitted from the cached vectors and written back into
-    the stored run (computed runs only; an import stays as it was imported). UnavailableError when the
-    vectors are not cached."""
-    from dataclasses import replace
-
-    if run_outcomes(run) is not None:
-        return run
-    out = refit_outcomes(store, run, progress)
-    updated = replace(run, extra=dict(run.extra, outcomes=out.to_dict()))
-    from ..analyses.probe import RUN_KIND
-
-    if store.get_result(RUN_KIND, run.key) is not None:
-        store.put_result(RUN_KIND, run.key, updated.to_dict())
-    return updated
 
 
 # ---- where the fit did not converge --------------------------------------------------

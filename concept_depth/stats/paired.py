@@ -17,14 +17,16 @@ Everything here is a pure function of :class:`~concept_depth.outcomes.EvalOutcom
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.stats import binom
 
 from ..core.errors import BadInputError
-from .outcomes import EvalOutcomes
 from ..core.specs import DepthSpec
+from .depth import depth_metrics
+from .outcomes import EvalOutcomes
 
 DEPTH_FIELDS = ("jumping_point", "converging_point", "peak_layer")
 #: Probe settings that must agree for two runs to have scored the same samples the same way.
@@ -38,7 +40,6 @@ def mcnemar_p(b: int, c: int, *, mid_p: bool = True) -> float:
     subtracts ``P(X = min(b, c))`` (Fagerland, Lydersen & Laake 2013: closer to the nominal level,
     still safe). No discordant samples: p = 1.
     """
-    from scipy.stats import binom
 
     b, c = int(b), int(c)
     if b < 0 or c < 0:
@@ -138,7 +139,6 @@ class PairedComparison:
         return [d.layer for d in self.layers if d.beyond_noise]
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
 
         return {"n_eval": self.n_eval, "level": self.level, "alpha": self.alpha, "n_boot": self.n_boot,
                 "test": self.test, "seed": self.seed, "notes": list(self.notes),
@@ -193,7 +193,6 @@ def _depth_spec(run: Any) -> DepthSpec:
 
 def _resampled_depth(run: Any, layers: list[int], acc: np.ndarray, chance: np.ndarray, n_eval: int) -> np.ndarray:
     """[n_boot, 3] jumping, converging and peak layer per resample (NaN where not acquired)."""
-    from .depth import depth_metrics
 
     spec = _depth_spec(run)
     control_by_layer = {s.layer: s.control_accuracy for s in run.layers}

@@ -38,10 +38,10 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 import numpy as np
 from filelock import FileLock
 
+from ..core.errors import BadInputError, UnavailableError
+from ..core.files import default_cache_dir
 from . import layer_files as F
 from .index import JsonIndex
-from ..core.files import default_cache_dir
-from ..core.errors import BadInputError, UnavailableError
 from .layer_files import CorruptEntryError, IncompleteEntryError
 
 log = logging.getLogger("concept_depth.store")

@@ -23,6 +23,8 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
+import psutil
+
 #: Result kind of sweep records in the store.
 SWEEP_KIND = "sweep"
 #: Failures kept in a record (the CLI prints them all at the end).
@@ -96,7 +98,6 @@ def sweep_state(record: dict[str, Any]) -> str:
     state = str(record.get("state") or "running")
     if state == "running" and record.get("host") == socket.gethostname():
         try:
-            import psutil
 
             if not psutil.pid_exists(int(record.get("pid") or 0)):
                 return "stopped"

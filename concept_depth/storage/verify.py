@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import BadInputError
+from ..results.run import RunResult, validate_result_document
 from . import layer_files as F
 from .store import _KEY, _KIND, Store
 
@@ -59,8 +61,6 @@ def _result_problem(kind: str, value) -> str | None:
     if not isinstance(value, dict):
         return "not a JSON object"
     if kind in ("run", "import"):
-        from ..core.errors import BadInputError
-        from ..results.run import RunResult, validate_result_document
 
         try:
             if kind == "import":

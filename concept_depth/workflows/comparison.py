@@ -13,11 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
+from ..analyses.builders import run_spec
+from ..analyses.probe import outcomes_or_refit
 from ..core.errors import BadInputError, UnavailableError
-from ..stats.fidelity import run_fidelity
-from ..stats.outcomes import outcomes_or_refit, run_outcomes, unconverged_layers
-from ..stats.paired import PairedComparison, paired_comparison, pairing_problem
 from ..core.specs import RunSpec
+from ..datasets import load_samples
+from ..extraction.keys import activation_key_for
+from ..results.labels import setting_label
+from ..stats.fidelity import run_fidelity
+from ..stats.outcomes import run_outcomes, unconverged_layers
+from ..stats.paired import PairedComparison, paired_comparison, pairing_problem
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,6 @@ def convergence_note(base: Any, run: Any, layers: Sequence[int] | None = None) -
 
 
 def _setting(run: Any) -> str:
-    from ..figures.difference import setting_label
 
     return setting_label(run)
 
@@ -109,7 +113,6 @@ def can_refit(store: Any, run: Any) -> bool:
 
 # ---- the same run under another protocol --------------------------------------------
 def _flat_candidates(run: Any) -> list[RunSpec]:
-    from ..analyses.builders import run_spec
 
     s = run.spec
     dataset = str(s.get("dataset") or "")
@@ -146,8 +149,6 @@ def run_spec_of(run: Any, store: Any = None, data_dir=None) -> RunSpec:
     act_key = run.extra.get("activation_key")
     if store is None or not act_key:
         return candidates[0]
-    from ..datasets import load_samples
-    from ..extraction.keys import activation_key_for
 
     for spec in candidates:
         try:

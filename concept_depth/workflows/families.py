@@ -14,6 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from ..core.drawing import Drawable, draw
+from ..core.errors import BadInputError
+from ..datasets.registry import get_entry
+from ..results.labels import model_name
 from ..results.run import RunResult
 from .sweeps import SweepItem, SweepOutcome, run_sweep
 
@@ -31,7 +35,6 @@ def depth_row(run: RunResult) -> dict[str, Any]:
     def rel(layer: int | None) -> float | None:
         return None if layer is None or not run.n_layers else round(layer / run.n_layers, 3)
 
-    from ..figures.heatmaps import model_name
 
     return {"model": model_name(run),
             "dataset": run.spec.get("dataset"), "category": run.spec.get("category"), "layers": run.n_layers,
@@ -43,7 +46,7 @@ def depth_row(run: RunResult) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class ModelComparison:
+class ModelComparison(Drawable):
     """The outcomes of a models x datasets grid, in grid order (model, bit width, dataset, noise)."""
 
     outcomes: tuple[SweepOutcome, ...]
@@ -60,17 +63,11 @@ class ModelComparison:
         """One row per run (:data:`TABLE_COLUMNS`): peak, jumping and converging point, relative depth."""
         return [depth_row(r) for r in self.runs]
 
-    def figure(self, metric: str = "accuracy", x: str = "relative"):
-        """The paper's layout: one panel per dataset, one curve per model (``family_panels``)."""
-        from ..figures.family_panels import family_panels
-
-        return family_panels(self.runs, metric=metric, x=x)
-
     def heatmap(self, value: str = "jumping_point", relative: bool = True):
-        """Model x dataset heatmap of ``value`` (``depth_heatmap``): one row per model."""
-        from ..figures.heatmaps import depth_heatmap
+        """Model x dataset heatmap of ``value`` (``figures.depth_heatmap``): one row per model."""
+        return draw(self, "heatmap", value=value, relative=relative)
 
-        return depth_heatmap(self.runs, value=value, relative=relative)
+
 
 
 def compare_models(items: Sequence[SweepItem], *, store, device: str | None = None, batch_size: int = 16,
@@ -88,8 +85,6 @@ def _variant(dataset: str, variant: str | None) -> str | None:
     """A dataset's variant with the default spelled out (no variant given = the registry's first)."""
     if variant is not None:
         return variant
-    from ..datasets.registry import get_entry
-    from ..core.errors import BadInputError
 
     try:
         variants = get_entry(dataset).variants
@@ -132,38 +127,3 @@ def stored_runs(items: Sequence[SweepItem], runs: Sequence[RunResult]) -> list[R
     Running the grid (:func:`compare_models`) is what checks the keys.
     """
     return [next((r for r in runs if _matches(r, item)), None) for item in items]
-
-
-# ---- files -------------------------------------------------------------------------------
-def write_outputs(comparison: ModelComparison, *, figure: str | None = None, heatmap: str | None = None,
-                  value: str = "jumping_point", metric: str = "accuracy", x: str = "relative", width: float = 10.0,
-                  height: float | None = None, dpi: int = 300, out: str | None = None) -> list[str]:
-    """Write the panels figure, the heatmap of ``value`` (PNG/SVG/PDF by extension) and the table
-    (CSV) where paths are given; one ``wrote ...`` line each. ``height`` None: from the panel rows."""
-    import csv
-    from pathlib import Path
-
-    from ..export.figures import CSS_DPI, figure_to_bytes, format_from_path
-
-    lines = []
-    if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(TABLE_COLUMNS))
-            writer.writeheader()
-            writer.writerows(comparison.table())
-        lines.append(f"wrote {out} ({len(comparison.runs)} rows)")
-    if not comparison.runs:
-        return lines
-    figures = []
-    if figure:
-        figures.append((figure, comparison.figure(metric=metric, x=x)))
-    if heatmap:
-        figures.append((heatmap, comparison.heatmap(value=value, relative=x == "relative" or value == "peak_accuracy")))
-    for path, fig in figures:
-        h = height or max(3.0, (fig.layout.height or 400) / CSS_DPI)
-        data = figure_to_bytes(fig, format_from_path(str(path)), width_in=width, height_in=h, dpi=dpi)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_bytes(data)
-        lines.append(f"wrote {path} ({len(data)} bytes)")
-    return lines

@@ -12,9 +12,13 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from ..analyses.builders import run_spec
+from ..analyses.probe import run_probe
 from ..core.errors import BadInputError, Cancelled, ConceptDepthError
+from ..core.specs import RunSpec
+from ..models.loader import OneModelLoader
 from ..results.run import RunResult
-from ..core.specs import ModelSpec, RunSpec
+from ..storage.sweep_records import SweepRecord
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,6 @@ def plan_sweep(*, model: Any = "embedded", quant: Any = 32, dataset: Any = None,
     ``options``: the other run keywords (see :mod:`concept_depth.spec_builders`), shared by all.
     Items are ordered model, bit width, dataset, noise, so a model is loaded once per bit width.
     """
-    from ..analyses.builders import run_spec
 
     models, quants, noises = as_list(model), as_list(quant), as_list(noise)
     datasets: list[str | None] = [None] if dataset_file else as_list(dataset)
@@ -74,25 +77,6 @@ def plan_sweep(*, model: Any = "embedded", quant: Any = 32, dataset: Any = None,
     return items
 
 
-class OneModelLoader:
-    """Keeps the last loaded model so consecutive runs reuse it (one model in memory at a time)."""
-
-    def __init__(self, device: str | None, cache_dir) -> None:
-        self.device = device
-        self.cache_dir = cache_dir
-        self.spec: ModelSpec | None = None
-        self.model = None
-
-    def __call__(self, spec: ModelSpec):
-        from ..models import load_model
-
-        if self.spec != spec:
-            self.model = None  # free the previous one first
-            self.model = load_model(spec, device=self.device, cache_dir=self.cache_dir)
-            self.spec = spec
-        return self.model
-
-
 def run_sweep(items: Sequence[SweepItem], *, store, device: str | None = None, batch_size: int = 16,
               n_jobs: int | None = None, model_loader: Callable | None = None,
               progress_for: Callable[[int, SweepItem], Any] | None = None,
@@ -105,8 +89,6 @@ def run_sweep(items: Sequence[SweepItem], *, store, device: str | None = None, b
     a sweep record (see :mod:`concept_depth.sweep_records`) for the app's Runs page.
     ``concept_depth.cluster.run_sweep_on_ray`` runs the same items on a Ray cluster.
     """
-    from ..analyses.probe import run_probe
-    from ..storage.sweep_records import SweepRecord
 
     loader = model_loader or OneModelLoader(device, store.directory)
     record = SweepRecord(store, items, "serial")

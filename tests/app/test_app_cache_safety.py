@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
-
-from pathlib import Path
 
 from ui.model_cache import BUDGET_ENV, ModelCache, default_budget, model_bytes
 

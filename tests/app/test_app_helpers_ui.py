@@ -5,7 +5,6 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 
-
 def _model_script():
     import streamlit as st
 

@@ -8,7 +8,6 @@ from dataclasses import replace
 from pathlib import Path
 
 
-
 def _save(store_dir, run, origin, ts):
     """Store ``run`` as if computed here (kind run) with ``origin`` (None: a run from before origins)."""
     from concept_depth.analyses.probe import RUN_KIND

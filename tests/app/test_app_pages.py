@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-
 @pytest.fixture(scope="module")
 def cached(make_runs, tmp_path_factory):
     cache = tmp_path_factory.mktemp("app-cache")

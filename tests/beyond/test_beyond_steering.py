@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from concept_depth.analyses import STEER_SCHEMA, SteeringResult, SteerSpec, list_steering_results, run_steer
-from concept_depth.datasets import load_samples
+from concept_depth.analyses.builders import dataset_spec, extraction_spec, steer_spec
 from concept_depth.core.errors import BadInputError
+from concept_depth.datasets import load_samples
 from concept_depth.models import architectures as A
 from concept_depth.probing import paper_split
-from concept_depth.analyses.builders import dataset_spec, extraction_spec, steer_spec
 
 ARGS = dict(model="tiny:gpt2", dataset="builtin-capitals", limit=40)
 

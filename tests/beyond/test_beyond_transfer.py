@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from concept_depth.analyses import TRANSFER_SCHEMA, TransferResult, TransferSpec, list_transfer_results, run_transfer
-from concept_depth.core.errors import BadInputError
-from concept_depth.analyses.probe import run_probe
 from concept_depth.analyses.builders import run_spec, transfer_spec
+from concept_depth.analyses.probe import run_probe
+from concept_depth.core.errors import BadInputError
 
 DATASETS = "builtin-capitals,builtin-coinflip"
 

@@ -8,10 +8,10 @@ import torch
 
 from concept_depth.capture import Capture, PooledLayers, layer_numbers, run_all
 from concept_depth.core.errors import UnavailableError
+from concept_depth.core.specs import HOOK_DESCRIPTIONS, HOOKS, ModelSpec
 from concept_depth.models import architectures as A
 from concept_depth.models.loaded import LoadedModel
 from concept_depth.models.tiny import build_tokenizer
-from concept_depth.core.specs import HOOK_DESCRIPTIONS, HOOKS, ModelSpec
 
 ARCHES = ["llama", "gemma", "gpt2", "qwen"]
 COMPONENTS = ["attn_out", "mlp_out"]

@@ -12,11 +12,11 @@ import threading
 
 import numpy as np
 
-from concept_depth.capture import Capture, PooledLayers, layer_numbers, run_all
-from concept_depth.datasets import load_samples
 from concept_depth.analyses.expression import lens_distribution, score_prompts
-from concept_depth.extraction import extract_activations
+from concept_depth.capture import Capture, PooledLayers, layer_numbers, run_all
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec
+from concept_depth.datasets import load_samples
+from concept_depth.extraction import extract_activations
 from concept_depth.storage.store import Store
 
 ROUNDS = 20

@@ -22,10 +22,10 @@ def no_work(monkeypatch, tmp_path):
         raise AssertionError("work started before the options were checked")
 
     import concept_depth.analyses.expression as expression
+    import concept_depth.analyses.probe as pipeline
     import concept_depth.extraction as extraction
     import concept_depth.models as models
     import concept_depth.models.loader as loader
-    import concept_depth.analyses.probe as pipeline
 
     # models before models.loader: ``models`` exports lazily, and reading its ``load_model`` after the
     # loader's was replaced would record the replacement as the original (and restore it after the test)

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from concept_depth.cli.main import main
-from concept_depth.workflows.cluster.groups import TaskResources, group_items, infeasible, task_resources
-from concept_depth.workflows.cluster.landing import cached_run, land, planned_key
-from concept_depth.workflows.cluster.runtime import address_of
-from concept_depth.workflows.cluster.worker import GroupTask, run_group
 from concept_depth.core.errors import BadInputError, UnavailableError
 from concept_depth.core.specs import ModelSpec
 from concept_depth.storage.store import Store
 from concept_depth.storage.sweep_records import SWEEP_KIND, SweepRecord, list_sweeps, sweep_state
+from concept_depth.workflows.cluster.groups import TaskResources, group_items, infeasible, task_resources
+from concept_depth.workflows.cluster.landing import cached_run, land, planned_key
+from concept_depth.workflows.cluster.runtime import address_of
+from concept_depth.workflows.cluster.worker import GroupTask, run_group
 from concept_depth.workflows.sweeps import plan_sweep, run_sweep
 
 GiB = 1 << 30

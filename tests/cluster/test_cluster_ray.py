@@ -8,10 +8,10 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from concept_depth.workflows.cluster import run_sweep_on_ray  # noqa: E402
-from concept_depth.workflows.cluster.runtime import LOOPBACK, node_resources, start_local  # noqa: E402
 from concept_depth.storage.store import Store  # noqa: E402
 from concept_depth.storage.sweep_records import list_sweeps  # noqa: E402
+from concept_depth.workflows.cluster import run_sweep_on_ray  # noqa: E402
+from concept_depth.workflows.cluster.runtime import LOOPBACK, node_resources, start_local  # noqa: E402
 from concept_depth.workflows.sweeps import plan_sweep, run_sweep  # noqa: E402
 
 MODELS, DATASETS = "tiny:llama,tiny:gpt2", "builtin-coinflip,builtin-capitals"

@@ -85,9 +85,9 @@ def test_two_cached_activation_sets(store):
 
 
 def test_low_bit_run_stores_fidelity_when_float32_is_cached_else_on_demand(tmp_path):
-    from concept_depth.stats.fidelity import FIDELITY_KIND
     from concept_depth.analyses.probe import run_probe
     from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
+    from concept_depth.stats.fidelity import FIDELITY_KIND
     from concept_depth.storage.store import Store
 
     store = Store(tmp_path / "cache")

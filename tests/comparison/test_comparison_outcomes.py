@@ -7,11 +7,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from concept_depth.analyses.probe import RUN_KIND, attach_outcomes, layer_predictions, run_probe
 from concept_depth.core.errors import BadInputError
-from concept_depth.stats.outcomes import EvalOutcomes, attach_outcomes, outcomes_from_predictions, pack_bits, run_outcomes, unconverged_layers, unpack_bits
-from concept_depth.analyses.probe import RUN_KIND, layer_predictions, run_probe
-from concept_depth.results.run import RunResult
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, ProbeSpec, RunSpec
+from concept_depth.results.run import RunResult
+from concept_depth.stats.outcomes import (
+    EvalOutcomes,
+    outcomes_from_predictions,
+    pack_bits,
+    run_outcomes,
+    unconverged_layers,
+    unpack_bits,
+)
 
 
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 160, 1003])
@@ -110,9 +117,10 @@ def test_unconverged_layers_per_layer_or_unknown(make_run):
 def test_paper_protocol_records_convergence_warnings_per_layer(tmp_path):
     """Unscaled features whose scales span orders of magnitude (as a residual stream's do): lbfgs stops at
     max_iter on that layer, not on the well-scaled one, and the run says which."""
+    from dataclasses import dataclass, field
+
     from concept_depth.analyses.probe import _compute
     from concept_depth.storage.store import Store
-    from dataclasses import dataclass, field
 
     rng = np.random.default_rng(0)
     n, d = 120, 40

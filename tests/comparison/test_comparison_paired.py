@@ -8,11 +8,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from concept_depth.stats.depth import depth_metrics
 from concept_depth.core.errors import BadInputError
-from concept_depth.stats.outcomes import EvalOutcomes
-from concept_depth.stats.paired import depth_intervals, holm, mcnemar_p, paired_comparison, pairing_problem, same_evaluation_samples
 from concept_depth.results.run import LayerScore, RunResult
+from concept_depth.stats.depth import depth_metrics
+from concept_depth.stats.outcomes import EvalOutcomes
+from concept_depth.stats.paired import (
+    depth_intervals,
+    holm,
+    mcnemar_p,
+    paired_comparison,
+    pairing_problem,
+    same_evaluation_samples,
+)
 
 
 def _exact_two_sided(b: int, c: int) -> tuple[float, float]:

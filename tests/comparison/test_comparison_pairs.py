@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from concept_depth.workflows.comparison import compare_pair, convergence_note, layer_list, rerun_spec, run_spec_of
-from concept_depth.core.errors import BadInputError
 from concept_depth.analyses.probe import run_probe
+from concept_depth.core.errors import BadInputError
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, RunSpec
+from concept_depth.workflows.comparison import compare_pair, convergence_note, layer_list, rerun_spec, run_spec_of
 
 
 def test_layer_list_compacts_runs():

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 import concept_depth as cd
-from concept_depth.cli.main import main
-from concept_depth.workflows.families import TABLE_COLUMNS, compare_models, depth_row, stored_runs
 from concept_depth.analyses.probe import list_runs
+from concept_depth.cli.main import main
 from concept_depth.storage.store import Store
+from concept_depth.workflows.families import TABLE_COLUMNS, compare_models, depth_row, stored_runs
 from concept_depth.workflows.sweeps import plan_sweep
 
 GRID = dict(model="tiny:llama,tiny:gpt2", dataset="builtin-coinflip,builtin-capitals", limit=20, no_control=True)

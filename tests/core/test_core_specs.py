@@ -4,7 +4,16 @@
 import pytest
 
 from concept_depth.core.errors import BadInputError
-from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec, replace, stable_hash
+from concept_depth.core.specs import (
+    DatasetSpec,
+    ExtractionSpec,
+    ModelSpec,
+    NoiseSpec,
+    ProbeSpec,
+    RunSpec,
+    replace,
+    stable_hash,
+)
 
 
 def _spec(**kw):

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from concept_depth.datasets import inspect_table, load_samples
 from concept_depth.core.errors import BadInputError
 from concept_depth.core.specs import DatasetSpec
+from concept_depth.datasets import inspect_table, load_samples
 
 
 def _csv(path, rows, header="text,label", sep=","):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def test_paper_dataset_download_reports_found_files(tmp_path, monkeypatch):
-    from concept_depth.datasets.sources import download_paper_datasets, paper_sources
+    from concept_depth.datasets.download import download_paper_datasets, paper_sources
 
     data = tmp_path / "data"
     data.mkdir()

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from concept_depth.cli.main import main
+from concept_depth.core.errors import BadInputError
+from concept_depth.core.specs import DatasetSpec, NoiseSpec
 from concept_depth.datasets import apply_noise, load_samples
 from concept_depth.datasets.builtin import generate_capitals, generate_coinflip
 from concept_depth.datasets.selection import select_indices
-from concept_depth.core.errors import BadInputError
-from concept_depth.core.specs import DatasetSpec, NoiseSpec
 
 TEXTS = [f"The quick brown fox number {i} jumps over the lazy dog." for i in range(40)]
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from concept_depth.datasets import dataset_catalog, get_dataset_info, load_samples, sources
 from concept_depth.core.errors import BadInputError
 from concept_depth.core.specs import DatasetSpec
+from concept_depth.datasets import dataset_catalog, get_dataset_info, load_samples, sources
 
 SHARED = Path(os.environ.get("CONCEPT_DEPTH_DATA_DIR", "/nonexistent"))
 needs_shared = pytest.mark.skipif(not (SHARED / "cities.csv").is_file(),

@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from concept_depth.datasets import get_dataset_info, load_samples, sources
 from concept_depth.core.errors import UnavailableError
 from concept_depth.core.specs import DatasetSpec
+from concept_depth.datasets import get_dataset_info, load_samples, sources
 
 COIN = b'{"examples": [' + b", ".join(
     b'{"question": "q%d", "answer": "%s"}' % (i, b"yes" if i % 2 else b"no") for i in range(6)) + b"]}"

@@ -6,8 +6,8 @@ import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from concept_depth.core.errors import BadInputError
 from concept_depth.analyses.expression import case_variants, resolve_answer_words
+from concept_depth.core.errors import BadInputError
 from concept_depth.models.tiny import build_tokenizer
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from concept_depth.analyses.expression import ExpressionSpec, build_prompt, run_expression
+from concept_depth.analyses.probe import load_run
 from concept_depth.capture import Capture
 from concept_depth.capture.tokenize import chat_wrap
-from concept_depth.datasets import SampleSet
 from concept_depth.core.errors import BadInputError
-from concept_depth.analyses.expression import ExpressionSpec, build_prompt, run_expression
-from concept_depth.models import load_model
-from concept_depth.analyses.probe import load_run
 from concept_depth.core.specs import DatasetSpec, ModelSpec
+from concept_depth.datasets import SampleSet
+from concept_depth.models import load_model
 from concept_depth.storage.store import Store
 
 #: A ChatML-like template, as SmolLM2's: a system turn first, the reply after "assistant\n".

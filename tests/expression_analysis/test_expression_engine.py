@@ -8,13 +8,22 @@ import numpy as np
 import pytest
 import torch
 
+from concept_depth.analyses.expression import (
+    ExpressionSpec,
+    build_prompt,
+    example_order,
+    lens_distribution,
+    resolve_answer_words,
+    run_expression,
+    score_prompts,
+    scoring,
+    split_pool,
+)
 from concept_depth.cli.main import main
-from concept_depth.datasets import SampleSet
 from concept_depth.core.errors import BadInputError
-from concept_depth.analyses.expression import ExpressionSpec, build_prompt, example_order, lens_distribution, resolve_answer_words, run_expression, score_prompts, split_pool
-from concept_depth.analyses.expression import scoring
-from concept_depth.models import load_model
 from concept_depth.core.specs import DatasetSpec, ModelSpec
+from concept_depth.datasets import SampleSet
+from concept_depth.models import load_model
 from concept_depth.storage.store import Store
 
 PROMPTS = ["The city of Paris is in France. Answer:", "A coin is heads up. Bob does not flip the coin. Is the coin",

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from concept_depth.analyses.expression import ExpressionResult
-from concept_depth.figures.expression import gap_figure, pass_at_n_figure, pearson, probe_vs_answer_scatter, shots_figure
+from concept_depth.figures.expression import (
+    gap_figure,
+    pass_at_n_figure,
+    pearson,
+    probe_vs_answer_scatter,
+    shots_figure,
+)
 
 
 def make_result(dataset="cities", model="m", probe=(0.5, 0.7, 0.9, 0.85), lens=(0.5, 0.5, 0.6, 0.65),

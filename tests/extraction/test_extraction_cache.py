@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from concept_depth.core.errors import BadInputError, Cancelled
+from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec
 from concept_depth.extraction import activation_key, activations_from_key, extract_activations
 from concept_depth.models import model_fingerprint
-from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec
 from concept_depth.storage.store import Store
 
 SPEC = ExtractionSpec(model=ModelSpec(source="tiny:llama"), dataset=DatasetSpec(name="toy"))

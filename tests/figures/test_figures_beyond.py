@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 
 from concept_depth.analyses import DirectionsResult, SteeringResult, TransferResult
-from concept_depth.figures import component_curves, component_runs, layer_cosine_heatmap, setting_cosine_curves, steering_figure, transfer_curves, transfer_heatmap, what_this_shows
+from concept_depth.figures import (
+    component_curves,
+    component_runs,
+    layer_cosine_heatmap,
+    setting_cosine_curves,
+    steering_figure,
+    transfer_curves,
+    transfer_heatmap,
+    what_this_shows,
+)
 
 
 def _transfer() -> TransferResult:

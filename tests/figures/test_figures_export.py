@@ -5,8 +5,8 @@ import plotly.graph_objects as go
 import pytest
 
 from concept_depth.core.errors import BadInputError
-from concept_depth.figures import figure_to_bytes, layer_curves, plotly_config
-from concept_depth.export.figures import format_from_path
+from concept_depth.export.figures import figure_to_bytes, format_from_path, plotly_config
+from concept_depth.figures import layer_curves
 
 needs_chrome = pytest.mark.skipif(
     not (os.path.exists("/usr/bin/chromium") or shutil.which("chromium") or os.environ.get("BROWSER_PATH"))

@@ -7,8 +7,7 @@ from dataclasses import replace
 import pytest
 
 from concept_depth.figures import depth_heatmap, family_panels, what_this_shows
-from concept_depth.figures.labels import run_labels, series_labels
-from concept_depth.results.run import spec_label
+from concept_depth.results.labels import run_labels, series_labels, spec_label
 
 DATASETS = (("coinflip", "inferential"), ("STSA", "emotional"), ("cities", "factual"))
 

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from concept_depth.figures import layer_curves
-from concept_depth.figures.labels import run_labels
+from concept_depth.results.labels import run_labels
 
 
 def _with(run, key, n=None, **spec):

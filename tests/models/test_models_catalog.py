@@ -7,7 +7,16 @@ import pytest
 from concept_depth.core.errors import UnavailableError
 from concept_depth.models import architectures as A
 from concept_depth.models.known import KNOWN_MODELS, known_model
-from concept_depth.models.memory import GiB, OVERHEAD_BYTES, ModelSize, check_fits, memory_estimate, memory_needed, placement, suggest_batch_size
+from concept_depth.models.memory import (
+    OVERHEAD_BYTES,
+    GiB,
+    ModelSize,
+    check_fits,
+    memory_estimate,
+    memory_needed,
+    placement,
+    suggest_batch_size,
+)
 
 
 def test_catalog_holds_the_papers_models_and_the_offline_ones():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from concept_depth.models import build_tiny
 from concept_depth.models import architectures as A
+from concept_depth.models import build_tiny
 
 
 @pytest.mark.parametrize("arch,expected", [("llama", 7), ("gemma", 4 * 6 + 1), ("qwen", 7), ("gpt2", 0)])

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from concept_depth.core.errors import UnavailableError
+from concept_depth.core.specs import ModelSpec
 from concept_depth.models.embedded import EMBEDDED_MODELS, GEMMA3_270M, SMOLLM2_135M, embedded_model
 from concept_depth.models.fingerprint import classify_source, model_fingerprint
-from concept_depth.core.specs import ModelSpec
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,7 +51,7 @@ def test_a_missing_package_is_one_clear_line(monkeypatch):
 
 
 def test_models_package_and_fingerprints_import_no_torch():
-    code = ("import sys; import concept_depth.models as m; from concept_depth.specs import ModelSpec; "
+    code = ("import sys; import concept_depth.models as m; from concept_depth.core.specs import ModelSpec; "
             "m.model_fingerprint(ModelSpec('embedded')); m.KNOWN_MODELS; m.memory_estimate('smollm2', 8); "
             "from concept_depth.models import architectures, fingerprint, gguf, known, memory, embedded; "
             "bad = [n for n in ('torch', 'transformers') if n in sys.modules]; print(bad); sys.exit(1 if bad else 0)")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from concept_depth.models.hub import half_dtype, quant_kwargs
 from concept_depth.core.specs import ModelSpec
+from concept_depth.models.hub import half_dtype, quant_kwargs
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from concept_depth.extraction import extract_activations
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec
+from concept_depth.extraction import extract_activations
 from concept_depth.storage.store import Store
 
 

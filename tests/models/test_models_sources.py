@@ -6,12 +6,20 @@ import numpy as np
 import pytest
 import torch
 
-from concept_depth.core.errors import BadInputError, UnavailableError
 from concept_depth.capture import Capture, PooledLayers, layer_numbers, run_all
-from concept_depth.models import KNOWN_MODELS, build_tiny, decoder_layers, final_norm, load_model, model_fingerprint, output_embedding
+from concept_depth.core.errors import BadInputError, UnavailableError
+from concept_depth.core.specs import ModelSpec
+from concept_depth.models import (
+    KNOWN_MODELS,
+    build_tiny,
+    decoder_layers,
+    final_norm,
+    load_model,
+    model_fingerprint,
+    output_embedding,
+)
 from concept_depth.models import architectures as A
 from concept_depth.models.hub import hub_error
-from concept_depth.core.specs import ModelSpec
 
 
 @pytest.mark.parametrize("arch,n_layers,bos", [("llama", 3, True), ("gemma", 4, True), ("gpt2", 3, False),

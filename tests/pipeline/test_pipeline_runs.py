@@ -10,11 +10,10 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-import concept_depth.extraction as extraction
 from concept_depth.analyses import probe as pipeline
-from concept_depth.datasets.sample_set import SampleSet
 from concept_depth.core.errors import BadInputError, UnavailableError
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, ProbeSpec, RunSpec
+from concept_depth.datasets.sample_set import SampleSet
 from concept_depth.storage.store import Store
 
 N, L, D = 90, 4, 12
@@ -71,7 +70,7 @@ def fake_extract(monkeypatch):
         return FakeActivations(key, tuple(range(L + 1)), samples.labels, samples.prompts, L, D, spec.to_dict(),
                                "Fake LM", False, {"load_s": 1.5, "extract_s": 2.5, "prompts_per_s": 36.0})
 
-    monkeypatch.setattr(extraction, "extract_activations", extract_activations, raising=False)
+    monkeypatch.setattr(pipeline, "extract_activations", extract_activations)
     return calls
 
 

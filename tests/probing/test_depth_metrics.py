@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from concept_depth.stats.depth import binomial_p_value, definition, depth_metrics, relative_depths
 from concept_depth.core.errors import BadInputError
 from concept_depth.core.specs import DepthSpec
+from concept_depth.stats.depth import binomial_p_value, definition, depth_metrics, relative_depths
 
 LAYERS = list(range(1, 11))
 

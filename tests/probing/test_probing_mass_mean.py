@@ -8,9 +8,9 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
 from concept_depth.core.errors import BadInputError
+from concept_depth.core.specs import PROBE_NAMES, PROBES, ProbeSpec
 from concept_depth.probing import LayerProbe, MassMeanProbe, evaluate_layer, paper_split
 from concept_depth.probing.mass_mean import best_threshold
-from concept_depth.core.specs import PROBE_NAMES, PROBES, ProbeSpec
 
 
 def _data(n=300, d=12, shift=1.5, offset=4.0, seed=0):

@@ -13,8 +13,8 @@ from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from concept_depth.core.errors import BadInputError
-from concept_depth.probing import LayerProbe, binary_scores, evaluate_layer, majority_rate, probe_layers, warning_notes
 from concept_depth.core.specs import ProbeSpec
+from concept_depth.probing import LayerProbe, binary_scores, evaluate_layer, majority_rate, probe_layers, warning_notes
 
 
 def _data(n=120, d=16, shift=0.6, seed=0):

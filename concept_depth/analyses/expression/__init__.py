@@ -11,12 +11,12 @@ Public API::
     score_prompts(loaded, prompts, token_ids) -> PromptScores; lens_distribution(loaded, prompt)
 """
 
+from ...capture import LensParts
 from .answer_words import AnswerTokens, case_variants, resolve_answer_words
 from .fewshot import build_prompt, example_order, split_pool
-from ...capture import LensParts
-from .scores import PromptScores, lens_distribution, score_prompts
 from .result import EXPRESSION_SCHEMA, ExpressionResult, list_expression_results, load_expression
 from .run import run_expression
+from .scores import PromptScores, lens_distribution, score_prompts
 from .scoring import answer_accuracy, p_correct, pass_at_n, two_way_p1
 from .spec import DEFAULT_SHOTS, RESULT_KIND, ExpressionSpec, parse_answer_words, parse_shots
 

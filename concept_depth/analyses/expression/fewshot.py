@@ -12,8 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ...datasets.sample_set import render_prompt
 from ...core.errors import BadInputError
+from ...datasets.sample_set import render_prompt
 
 
 def split_pool(labels: np.ndarray, pool_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...core.drawing import Drawable
 from ...core.errors import BadInputError
-from ...results.run import spec_label
+from ...results.labels import spec_label
+from .scoring import maj_table, p_correct
 from .spec import RESULT_KIND
 
 EXPRESSION_SCHEMA = "concept-depth/expression@1"
 
 
 @dataclass(frozen=True)
-class ExpressionResult:
+class ExpressionResult(Drawable):
     """Cognition versus expression on one model and dataset.
 
     Attributes
@@ -73,11 +75,6 @@ class ExpressionResult:
     def has_probe(self) -> bool:
         return any(row.get("probe_accuracy") is not None for row in self.layers)
 
-    def figure(self, **kwargs: Any):
-        """Probe against logit-lens accuracy per layer, the gap shaded (a plotly Figure)."""
-        from ...figures.expression import gap_figure
-
-        return gap_figure(self, **kwargs)
 
     # ---- JSON --------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -127,7 +124,6 @@ def _with_maj(shot: dict[str, Any], labels: tuple[int, ...], max_n: int) -> dict
     p1 = shot.get("p_class1")
     if "maj_at_n" in shot or not p1 or len(p1) != len(labels) or max_n < 1:
         return shot
-    from .scoring import maj_table, p_correct
 
     return {**shot, "maj_at_n": maj_table(p_correct(p1, labels), max_n)}
 

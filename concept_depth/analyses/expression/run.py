@@ -20,15 +20,20 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...capture import Capture
+from ...capture import Capture, sample_texts
 from ...core.errors import BadInputError
 from ...core.progress import ProgressCallback, ProgressTracker
+from ...core.specs import ExtractionSpec, RunSpec
+from ...datasets import load_samples
+from ...extraction.keys import fingerprint_for
+from ...models.loader import cached_loader
 from ...storage.store import Store
+from ..probe import run_probe
 from . import scoring
 from .answer_words import AnswerTokens, resolve_answer_words
 from .fewshot import build_prompt, example_order, split_pool
-from .scores import score_prompts
 from .result import ExpressionResult, load_expression
+from .scores import score_prompts
 from .spec import RESULT_KIND, ExpressionSpec
 
 
@@ -37,7 +42,6 @@ def fit_texts(tokenizer: Any, samples, max_tokens: int, chat_template: bool = Fa
 
     Uses the extraction's own truncation, so the probe and the answers see the same text.
     """
-    from ...capture import sample_texts
 
     return sample_texts(tokenizer, samples, max_tokens, chat_template=chat_template)
 
@@ -64,8 +68,6 @@ def _flat_spec(spec: ExpressionSpec, samples, loaded_label: str, fingerprint: st
 def _probe_accuracies(spec: ExpressionSpec, store: Store, samples, loaded, batch_size: int,
                       device, progress) -> tuple[dict[int, float], str | None]:
     """Residual-stream probe accuracy per layer (paper protocol), via the cached probe pipeline."""
-    from ..probe import run_probe
-    from ...core.specs import ExtractionSpec, RunSpec
 
     run_spec = RunSpec(extraction=ExtractionSpec(model=spec.model, dataset=spec.dataset, hook="residual",
                                                  pooling="last", max_tokens=spec.max_tokens,
@@ -96,9 +98,6 @@ def run_expression(spec: ExpressionSpec, *, store: Store | None = None, samples=
     BadInputError : answer words the tokenizer cannot spell, too few samples, an encoder model.
     UnavailableError : model or dataset file not available here.
     """
-    from ...datasets import load_samples
-    from ...extraction.keys import fingerprint_for
-    from ...models.loader import cached_loader
 
     store = store or Store()
     if samples is None:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import torch
 
 from ...capture import AnswerLogits, Capture, LensLogProbs, run_all
+from ...core.optional import torch
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from scipy.stats import binom
+from sklearn.metrics import roc_auc_score
 
 
 def _logsumexp(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -79,7 +81,6 @@ def maj_at_n(p_right: np.ndarray, ns: Sequence[int]) -> list[float]:
 
     p_right: [N] p_correct per prompt. Even n are refused (a tie has no majority answer).
     """
-    from scipy.stats import binom
 
     p_right = np.asarray(p_right, dtype=np.float64)
     out = []
@@ -105,7 +106,6 @@ def coin_flipper_pass_at_n(ns: Sequence[int]) -> list[float]:
 def answer_auc(p1: np.ndarray, labels: np.ndarray) -> float | None:
     """ROC-AUC of p1 against the labels: does the answer distribution rank the classes right,
     whatever its bias? None when only one class is present. [N], [N] -> float."""
-    from sklearn.metrics import roc_auc_score
 
     labels = np.asarray(labels)
     if len(np.unique(labels)) < 2:

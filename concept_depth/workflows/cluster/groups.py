@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ...core.specs import ModelSpec
+from ...models.memory import memory_estimate
 from ..sweeps import SweepItem
 
 
@@ -54,7 +55,6 @@ def group_items(items: Sequence[tuple[int, SweepItem]]) -> list[SweepGroup]:
 def task_resources(model: ModelSpec, *, gpus: float, cpus: float = 1.0) -> TaskResources:
     """Resources of a task running ``model``: ``gpus`` GPUs, ``cpus`` CPUs and the memory the catalog
     estimates for the model at its bit width (on a GPU when ``gpus`` > 0, else on the CPU)."""
-    from ...models.memory import memory_estimate
 
     try:
         memory = memory_estimate(model.source, model.quant, device_type="cuda" if gpus > 0 else "cpu",

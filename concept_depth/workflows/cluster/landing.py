@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ...analyses.probe import RUN_KIND, run_key
 from ...core.errors import BadInputError, ConceptDepthError, UnavailableError
+from ...datasets import load_samples
+from ...extraction.keys import activation_key_for
 from ...results.run import RunResult
 from ..sweeps import SweepItem
 from .worker import RunMessage
@@ -22,9 +25,6 @@ ACTIVATIONS_KIND = "activations"
 def planned_key(item: SweepItem, store) -> str | None:
     """The run key ``item`` will have (as ``run_probe`` computes it), or None when the driver cannot tell
     (its dataset or model identity is not available here; the worker then decides)."""
-    from ...datasets import load_samples
-    from ...extraction.keys import activation_key_for
-    from ...analyses.probe import run_key
 
     spec = item.spec
     try:
@@ -37,7 +37,6 @@ def planned_key(item: SweepItem, store) -> str | None:
 
 def cached_run(store, key: str | None) -> RunResult | None:
     """The computed run ``key`` in ``store`` (``timing["cached"]`` True), or None."""
-    from ...analyses.probe import RUN_KIND
 
     data = store.get_result(RUN_KIND, key) if key else None
     if data is None:
@@ -55,7 +54,6 @@ def land(store, message: RunMessage, expected_key: str | None) -> RunResult:
     Raises UnavailableError when the worker's run key is not the one the driver expects
     (the worker's dataset files or code differ from the driver's: its numbers are not this run's).
     """
-    from ...analyses.probe import RUN_KIND
 
     result = RunResult.from_dict(message.result)
     if expected_key is not None and result.key != expected_key:

@@ -26,8 +26,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
+import psutil
 
+from ...analyses.probe import RUN_KIND, run_probe
 from ...core.errors import Cancelled, ConceptDepthError
+from ...models.loader import OneModelLoader
+from ...storage.store import Store
+from ...storage.sweep_records import SWEEP_KIND
 from ..sweeps import SweepItem
 
 #: Cache folder of a worker that cannot see the driver's: ``$CONCEPT_DEPTH_CACHE``, else this one.
@@ -100,7 +105,6 @@ def serial_threads() -> int:
     sums in another order, so the layer vectors would match a serial run's only to float rounding,
     and a probe at its iteration limit can turn that into another accuracy.
     """
-    import psutil
 
     return int(psutil.cpu_count(logical=False) or os.cpu_count() or 1)
 
@@ -124,9 +128,6 @@ def _error_line(exc: BaseException) -> str:
 
 def run_group(task: GroupTask) -> Iterator[RunMessage]:
     """Run every item of ``task`` (cached runs come back at once); failures are messages, not raised."""
-    from ...storage.store import Store
-    from ...storage.sweep_records import SWEEP_KIND
-    from ..sweeps import OneModelLoader
 
     use_threads(task.threads)
     store = Store(worker_cache_dir(task.cache_dir))
@@ -143,7 +144,6 @@ def run_group(task: GroupTask) -> Iterator[RunMessage]:
 
 
 def _run_items(task: GroupTask, store, loader, shared: bool) -> Iterator[RunMessage]:
-    from ...analyses.probe import RUN_KIND, run_probe
 
     for index, item in task.items:
         try:

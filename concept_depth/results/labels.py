@@ -174,3 +174,29 @@ def _created(run: Any) -> str:
 
 def _key(run: Any) -> str:
     return str(getattr(run, "key", "") or "")[:8]
+
+
+def spec_label(spec: dict[str, Any]) -> str:
+    """``model · dataset · N-bit[, noise][, chat template]`` of a flat result spec, for legends and pickers."""
+    noise = spec.get("noise", "none")
+    noise_txt = "" if noise in (None, "none", "clean") else f", {noise}"
+    chat_txt = ", chat template" if spec.get("chat_template") else ""
+    return (f"{spec.get('model_label') or spec.get('model')} · {spec.get('dataset')} · "
+            f"{spec.get('quant')}-bit{noise_txt}{chat_txt}")
+
+
+def model_name(run: Any) -> str:
+    """The heatmap row of a run: its model, and whether prompts went through the chat template."""
+    chat = " · chat template" if run.spec.get("chat_template") else ""
+    return str(run.spec.get("model_label") or run.spec.get("model")) + chat
+
+
+def setting_label(run: Any) -> str:
+    """What differs from the baseline, e.g. ``8-bit`` or ``32-bit, paper noise (seed 0)``."""
+    s = run.spec
+    noise = s.get("noise", "none")
+    txt = f"{s.get('quant', 32)}-bit"
+    if noise not in (None, "none"):
+        strength = s.get("noise_strength")
+        txt += f", {noise} noise" + (f" {strength:g}" if strength else "") + f" (seed {s.get('noise_seed', 0)})"
+    return txt

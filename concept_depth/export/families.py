@@ -1,0 +1,40 @@
+"""Files of a models x datasets grid: the panels figure, the heatmap and the depth table."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from ..workflows.families import TABLE_COLUMNS, ModelComparison
+from .figures import CSS_DPI, figure_to_bytes, format_from_path
+
+
+def write_outputs(comparison: ModelComparison, *, figure: str | None = None, heatmap: str | None = None,
+                  value: str = "jumping_point", metric: str = "accuracy", x: str = "relative", width: float = 10.0,
+                  height: float | None = None, dpi: int = 300, out: str | None = None) -> list[str]:
+    """Write the panels figure, the heatmap of ``value`` (PNG/SVG/PDF by extension) and the table
+    (CSV) where paths are given; one ``wrote ...`` line each. ``height`` None: from the panel rows."""
+
+
+    lines = []
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(TABLE_COLUMNS))
+            writer.writeheader()
+            writer.writerows(comparison.table())
+        lines.append(f"wrote {out} ({len(comparison.runs)} rows)")
+    if not comparison.runs:
+        return lines
+    figures = []
+    if figure:
+        figures.append((figure, comparison.figure(metric=metric, x=x)))
+    if heatmap:
+        figures.append((heatmap, comparison.heatmap(value=value, relative=x == "relative" or value == "peak_accuracy")))
+    for path, fig in figures:
+        h = height or max(3.0, (fig.layout.height or 400) / CSS_DPI)
+        data = figure_to_bytes(fig, format_from_path(str(path)), width_in=width, height_in=h, dpi=dpi)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(data)
+        lines.append(f"wrote {path} ({len(data)} bytes)")
+    return lines
