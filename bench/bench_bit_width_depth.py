@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from concept_depth.analyses.builders import run_spec  # noqa: E402
+from concept_depth.core.specs import RunSpec  # noqa: E402
 from concept_depth.analyses.probe import run_probe  # noqa: E402
 from concept_depth.models import load_model  # noqa: E402
 from concept_depth.stats.outcomes import run_outcomes, unconverged_layers  # noqa: E402
@@ -86,7 +86,7 @@ def main() -> None:
             for noise in noises:
                 for proto in protocols:
                     t0 = time.perf_counter()
-                    r = run_probe(run_spec(model=args.model, quant=q, dataset=dataset, limit=args.limit, noise=noise,
+                    r = run_probe(RunSpec.from_options(model=args.model, quant=q, dataset=dataset, limit=args.limit, noise=noise,
                                            noise_strength=args.noise_strength if noise == "typos" else 0.0,
                                            protocol=proto), store=store, model_loader=loader)
                     runs[dataset, q, noise, proto] = r

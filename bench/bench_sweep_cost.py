@@ -65,7 +65,7 @@ def stored_run(cache: str) -> dict:
 
 def measure_run(limit: int) -> dict:
     """One embedded-model run on cities in a fresh cache: timings, tokens, probe cost."""
-    from concept_depth.analyses.builders import run_spec
+    from concept_depth.core.specs import RunSpec
     from concept_depth.analyses.probe import run_probe
     from concept_depth.storage.store import Store
 
@@ -76,7 +76,7 @@ def measure_run(limit: int) -> dict:
             (tmp / "models").symlink_to(models)  # the converted model, not converted again
         store = Store(tmp)
         t0 = time.perf_counter()
-        result = run_probe(run_spec(model="embedded", dataset="cities", limit=limit), store=store, device="cpu")
+        result = run_probe(RunSpec.from_options(model="embedded", dataset="cities", limit=limit), store=store, device="cpu")
         return _figures(store, result, time.perf_counter() - t0)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -85,7 +85,7 @@ def measure_run(limit: int) -> dict:
 def mean_tokens() -> dict[str, tuple[int, float]]:
     """{dataset: (samples, mean prompt tokens)} of the paper datasets (embedded tokenizer)."""
     import concept_depth as cd
-    from concept_depth.analyses.builders import dataset_spec
+    from concept_depth.core.specs import DatasetSpec
     from concept_depth.datasets import dataset_catalog, load_samples
 
     tok = cd.load_model("embedded", device="cpu", cache_dir=os.environ.get("CONCEPT_DEPTH_MODEL_CACHE")).tokenizer
@@ -97,7 +97,7 @@ def mean_tokens() -> dict[str, tuple[int, float]]:
         if not info.available:
             out[info.name] = (n, ASSUMED_TOKENS.get(info.name, 100.0))
             continue
-        samples = load_samples(dataset_spec(dataset=info.name))
+        samples = load_samples(DatasetSpec.from_options(dataset=info.name))
         lengths = [min(MAX_TOKENS, len(ids)) for ids in tok(list(samples.prompts))["input_ids"]]
         out[info.name] = (len(samples), sum(lengths) / len(lengths))
     return out

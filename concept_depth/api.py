@@ -1,8 +1,8 @@
 """The Python API for notebooks: ``import concept_depth as cd``.
 
-It mirrors the command line: every keyword is the CLI option's name with dashes turned
-into underscores (``--dataset-file`` -> ``dataset_file``), and each function is the
-command of the same name::
+It mirrors the command line: every keyword is the CLI option's name with dashes turned into
+underscores (``--dataset-file`` -> ``dataset_file``), and each function is the command of the same
+name::
 
     lm = cd.load_model("embedded")                       # a LoadedModel, safe to share between threads
     acts = cd.extract(model=lm, dataset="cities", limit=200)
@@ -17,144 +17,171 @@ command of the same name::
     d = cd.directions(model=lm, dataset="cities", limit=200)                    # cosine of probe directions
     s = cd.steer(model=lm, dataset="cities", limit=200, alpha=(-4, -2, 2, 4))   # does the model use it?
 
-``model`` is a name/path (loaded on a cache miss only) or a :class:`LoadedModel`.
-Everything is cached in ``cache_dir`` (default ``$CONCEPT_DEPTH_CACHE`` or ``./cache``),
-the same store the app and the CLI use. ``progress=True`` draws progress bars; pass a
-callable to receive :class:`~concept_depth.progress.ProgressEvent` objects instead.
+``cd.run``, ``cd.expression``, ``cd.transfer``, ``cd.directions`` and ``cd.steer`` are made from the
+analyses' declarations (:mod:`concept_depth.analyses`): their keywords are the declared options, so
+they cannot drift from the command line. ``cd.compute(spec)`` runs any spec. ``model`` is a name/path
+(loaded on a cache miss only) or a :class:`LoadedModel`. Everything is cached in ``cache_dir``
+(default ``$CONCEPT_DEPTH_CACHE`` or ``./cache``), the same store the app and the CLI use.
+``progress=True`` draws progress bars; pass a callable to receive
+:class:`~concept_depth.core.progress.ProgressEvent` objects instead.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import inspect
+from typing import Any, Callable
 
-from .analyses import run_directions, run_steer, run_transfer
-from .analyses.builders import (
-    dataset_spec,
-    directions_spec,
-    extraction_spec,
-    model_spec,
-    run_spec,
-    steer_spec,
-    transfer_spec,
-)
-from .analyses.expression import ExpressionSpec, parse_answer_words, run_expression
-from .analyses.probe import run_probe
-from .cli.progress_bar import RunsBar, TqdmProgress
+from .analyses import DIRECTIONS, EXPRESSION, PROBE, STEERING, TRANSFER, Analysis, compute, model_specs, run_analysis
 from .core.errors import BadInputError
-from .core.specs import ModelSpec
+from .core.options import DATASET_OPTIONS, EXTRACTION_OPTIONS, MODEL_OPTIONS, OptionGroup, refuse_unknown
+from .core.progress_bars import RunsBar, TqdmProgress
+from .core.specs import ExtractionSpec, ModelSpec, RunSpec, Spec
 from .export.families import write_outputs
-from .extraction import extract_activations
-from .models import load_model as _load
+from .extraction import Activations, extract_activations
+from .models import LoadedModel, OneModelLoader
+from .models import load_model as _load_model
+from .results.base import Result
 from .storage.store import Store
 from .workflows.cluster import run_sweep_on_ray, worker_cache_for
 from .workflows.families import ModelComparison
-from .workflows.sweeps import OneModelLoader, as_list, plan_sweep, run_sweep
+from .workflows.sweeps import SweepOutcome, as_list, plan_sweep, run_sweep
 
-
-def _store(cache_dir):
-
-    return Store(cache_dir)
+#: Keywords of how to run (never part of a spec) every function takes.
+RUN_KEYWORDS = ("cache_dir", "batch_size", "device", "jobs", "progress")
 
 
 def _progress(progress: bool | Callable | None):
     if callable(progress):
         return progress
-    if progress:
-
-        return TqdmProgress()
-    return None
+    return TqdmProgress() if progress else None
 
 
-def _model(model: Any, quant: int | str | None, revision: str | None,
-           trust_remote_code: bool) -> tuple[ModelSpec, Callable | None]:
-    """(ModelSpec, loader or None) of a name/path or a LoadedModel."""
+def _is_loaded(model: Any) -> bool:
+    return isinstance(model, LoadedModel) or (isinstance(getattr(model, "spec", None), ModelSpec)
+                                              and hasattr(model, "model"))
 
-    spec = getattr(model, "spec", None)
-    if isinstance(spec, ModelSpec) and hasattr(model, "model"):
-        if quant is not None and int(quant) != spec.quant:
-            raise BadInputError(f"the model given is loaded at {spec.quant} bits, not {quant}; "
-                                f"load it again with quant={quant}")
-        return spec, (lambda _spec, loaded=model: loaded)
-    return model_spec(model=model, quant=32 if quant is None else quant, revision=revision,
-                      trust_remote_code=trust_remote_code), None
+
+def _model_values(model: Any, values: dict[str, Any]) -> LoadedModel | None:
+    """Put ``model`` (a name/path or a LoadedModel) into the option ``values``; the LoadedModel or None."""
+    if not _is_loaded(model):
+        values["model"] = model
+        return None
+    values.update(model=model.spec.source, revision=model.spec.revision, trust_remote_code=model.spec.trust_remote_code)
+    values.setdefault("quant", model.spec.quant)  # a loaded model runs at the bit width it was loaded at
+    return model
+
+
+def _loader_for(loaded: LoadedModel | None, spec: Spec, device: str | None, store: Store):
+    """``model_loader=`` serving a given loaded model (others load on demand), or None (the default)."""
+    if loaded is None:
+        return None
+    wanted = model_specs(spec)
+    if loaded.spec not in wanted:
+        asked = wanted[0].quant if wanted else "?"
+        raise BadInputError(f"the model given is loaded at {loaded.spec.quant} bits, not {asked}; "
+                            f"load it again with quant={asked}")
+    fallback = OneModelLoader(device, store.directory)
+    return lambda s: loaded if s == loaded.spec else fallback(s)
+
+
+def _call(analysis: Analysis, model: Any, options: dict[str, Any]) -> Result:
+    run = {k: options.pop(k) for k in RUN_KEYWORDS if k in options}
+    values = dict(options)
+    loaded = _model_values(model, values)
+    spec = analysis.spec.take_options(values)
+    refuse_unknown(values, f"cd.{analysis.command}")
+    store = Store(run.get("cache_dir"))
+    return run_analysis(analysis, spec, store=store, model_loader=_loader_for(loaded, spec, run.get("device"), store),
+                        batch_size=int(run.get("batch_size") or analysis.batch_size), device=run.get("device"),
+                        progress=_progress(run.get("progress", True)), n_jobs=run.get("jobs"))
+
+
+def _parameters(groups: tuple[OptionGroup, ...], batch_size: int) -> list[inspect.Parameter]:
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="embedded"),
+              inspect.Parameter("dataset", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)]
+    names = {"model", "dataset"}
+    for group in groups:
+        for option in group:
+            if option.name not in names:
+                names.add(option.name)
+                params.append(inspect.Parameter(option.name, kw, default=option.default))
+    return params + [inspect.Parameter("cache_dir", kw, default=None),
+                     inspect.Parameter("batch_size", kw, default=batch_size),
+                     inspect.Parameter("device", kw, default=None), inspect.Parameter("jobs", kw, default=None),
+                     inspect.Parameter("progress", kw, default=True)]
+
+
+def _with_options(fn: Callable, groups: tuple[OptionGroup, ...]) -> Callable:
+    """``fn`` whose signature also names the options of ``groups`` it takes through ``**options``."""
+    sig = inspect.signature(fn)
+    own = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    names = {p.name for p in own}
+    extra = [p for p in _parameters(groups, 16) if p.name not in names and p.kind is inspect.Parameter.KEYWORD_ONLY]
+    rest = [p for p in sig.parameters.values() if p.kind is inspect.Parameter.VAR_KEYWORD]
+    fn.__signature__ = sig.replace(parameters=own + extra + rest)  # type: ignore[attr-defined]
+    return fn
+
+
+def _function(analysis: Analysis) -> Callable[..., Result]:
+    """The notebook function of ``analysis``: its declared options as keywords, run through the registry."""
+
+    def function(model: Any = "embedded", dataset: Any = None, **options: Any) -> Result:
+        return _call(analysis, model, dict(options, dataset=dataset))
+
+    options = [o for group in analysis.options for o in group]
+    listed = f" Comma lists (or lists) for {', '.join(analysis.listed)}." if analysis.listed else ""
+    function.__name__ = function.__qualname__ = analysis.command
+    function.__signature__ = inspect.Signature(_parameters(analysis.options, analysis.batch_size))  # type: ignore[attr-defined]
+    function.__doc__ = (f"{analysis.help[0].upper()}{analysis.help[1:]} (``{analysis.result.__name__}``).\n\n"
+                        f"{analysis.description}\n\nKeywords are the ``{analysis.command}`` command's options "
+                        f"({', '.join(o.name for o in options)}), plus ``cache_dir``, ``batch_size``, ``device``, "
+                        f"``jobs`` and ``progress``.{listed} ``model`` may be a loaded model.")
+    return function
+
+
+run = _function(PROBE)
+expression = _function(EXPRESSION)
+transfer = _function(TRANSFER)
+directions = _function(DIRECTIONS)
+steer = _function(STEERING)
 
 
 def load_model(name: str = "embedded", quant: int = 32, device: str | None = None, *, revision: str | None = None,
-               trust_remote_code: bool = False, cache_dir=None, progress: bool | Callable = True):
+               trust_remote_code: bool = False, cache_dir=None, progress: bool | Callable = True) -> LoadedModel:
     """Load a model once (``LoadedModel``); pass it as ``model=`` to the other functions.
 
     Every forward pass on it goes through one lock, so threads may share it.
     """
-
-    spec = model_spec(model=name, quant=quant, revision=revision, trust_remote_code=trust_remote_code)
-    return _load(spec, device=device, cache_dir=_store(cache_dir).directory, progress=_progress(progress))
-
-
-def _common(model, quant, revision, trust_remote_code, options):
-    spec, loader = _model(model, quant, revision, trust_remote_code)
-    options.update(model=spec.source, quant=spec.quant, revision=spec.revision,
-                   trust_remote_code=spec.trust_remote_code)
-    return loader
+    spec = ModelSpec.from_options(model=name, quant=quant, revision=revision, trust_remote_code=trust_remote_code)
+    return _load_model(spec, device=device, cache_dir=Store(cache_dir).directory, progress=_progress(progress))
 
 
-def extract(model: Any = "embedded", dataset: str | None = None, *, quant: int | None = None,
-            revision: str | None = None, trust_remote_code: bool = False, cache_dir=None, batch_size: int = 16,
-            device: str | None = None, progress: bool | Callable = True, **options: Any):
+def extract(model: Any = "embedded", dataset: str | None = None, *, cache_dir=None, batch_size: int = 16,
+            device: str | None = None, progress: bool | Callable = True, **options: Any) -> Activations:
     """Layer vectors of every prompt (``Activations``: ``.features`` [N, layers, hidden] float32,
     ``.layers``, ``.labels``, ``.prompts``).
 
-    ``options``: ``dataset_file``, ``text_col``, ``label_col``, ``prompt``, ``variant``, ``limit``,
-    ``noise``, ``noise_strength``, ``noise_seed``, ``hook``, ``pooling``, ``max_tokens``, ``chat_template``.
+    ``options``: the ``extract`` command's options (the model, dataset and extraction ones).
     """
-
-    loader = _common(model, quant, revision, trust_remote_code, options)
-    spec = extraction_spec(dataset=dataset, **options)
-    return extract_activations(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size,
-                               device=device, progress=_progress(progress))
-
-
-def run(model: Any = "embedded", dataset: str | None = None, *, quant: int | None = None,
-        revision: str | None = None, trust_remote_code: bool = False, cache_dir=None, batch_size: int = 16,
-        device: str | None = None, jobs: int | None = None, progress: bool | Callable = True, **options: Any):
-    """Probe every layer and measure concept depth (``RunResult``: ``.depth``, ``.layers``,
-    ``.to_dict()`` = the ``concept-depth/result@1`` JSON, ``.figure()``).
-
-    ``options``: those of :func:`extract` plus ``protocol``, ``probe``, ``folds``, ``seed``,
-    ``no_control``, ``jump_fraction``, ``converge_eps``, ``alpha``.
-    """
-
-    loader = _common(model, quant, revision, trust_remote_code, options)
-    spec = run_spec(dataset=dataset, **options)
-    return run_probe(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size, device=device,
-                     progress=_progress(progress), n_jobs=jobs)
+    values = dict(options, dataset=dataset)
+    loaded = _model_values(model, values)
+    spec = ExtractionSpec.take_options(values)
+    refuse_unknown(values, "cd.extract")
+    store = Store(cache_dir)
+    return extract_activations(spec, store=store, model_loader=_loader_for(loaded, spec, device, store),
+                               batch_size=batch_size, device=device, progress=_progress(progress))
 
 
-def expression(model: Any = "embedded", dataset: str | None = None, *, shots: Sequence[int] = (0, 1, 2, 4, 8),
-               seed: int = 0, answer_words: Sequence[str] | str | None = None, answer_cue: str = "\nAnswer:",
-               pool_size: int = 16, max_n: int = 16, max_tokens: int = 512, no_probe: bool = False,
-               chat_template: bool = False, quant: int | None = None, revision: str | None = None,
-               trust_remote_code: bool = False, cache_dir=None, batch_size: int = 8, device: str | None = None,
-               progress: bool | Callable = True, **options: Any):
-    """What the model answers against what a probe reads (``ExpressionResult``).
-
-    ``options``: the dataset keywords of :func:`extract` (``limit``, ``noise``, ``prompt``...).
-    """
-
-    spec_model, loader = _model(model, quant, revision, trust_remote_code)
-    if isinstance(answer_words, str):
-        answer_words = parse_answer_words(answer_words)
-    spec = ExpressionSpec(model=spec_model, dataset=dataset_spec(dataset=dataset, **options), shots=tuple(shots),
-                          seed=seed, answer_words=tuple(answer_words) if answer_words else None,
-                          answer_cue=answer_cue, pool_size=pool_size, max_n=max_n, max_tokens=max_tokens,
-                          probe=not no_probe, chat_template=chat_template)
-    return run_expression(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size, device=device,
-                          progress=_progress(progress))
+extract.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [p for p in _parameters((MODEL_OPTIONS, DATASET_OPTIONS, EXTRACTION_OPTIONS), 16) if p.name != "jobs"])
 
 
 def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, noise: Any = "none", cache_dir=None,
           batch_size: int = 16, device: str | None = None, jobs: int | None = None,
           progress: bool | Callable = True, ray: bool | str | None = None, gpus_per_task: float | None = None,
-          cpus_per_task: float | None = None, max_retries: int = 2, with_vectors: bool = False, **options: Any):
+          cpus_per_task: float | None = None, max_retries: int = 2, with_vectors: bool = False,
+          **options: Any) -> list[SweepOutcome]:
     """Every combination of ``model`` x ``quant`` x ``dataset`` x ``noise`` (comma strings or lists;
     ``model`` may hold loaded models); cached runs come back at once and failures do not stop
     the others.
@@ -162,35 +189,26 @@ def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, nois
     ``ray``: run on Ray, one task per (model, bit width) (``pip install -r requirements-cluster.txt``):
     ``True`` starts a local runtime on 127.0.0.1, ``"auto"`` or ``"ray://host:port"`` joins a
     cluster; ``gpus_per_task``, ``cpus_per_task``, ``max_retries`` and ``with_vectors`` as the CLI's
-    options of the same names.
+    options of the same names. ``options``: the ``run`` command's other options.
     Results land in ``cache_dir`` as they finish; ``progress=True`` draws one bar over runs.
 
     Returns a list of ``SweepOutcome`` (``.result`` a RunResult, or ``.error`` and ``.exit_code``).
     """
-
     given = list(model) if isinstance(model, (list, tuple)) else [model]
-    loaded = {m.spec: m for m in given if isinstance(getattr(m, "spec", None), ModelSpec) and hasattr(m, "model")}
+    loaded = {m.spec: m for m in given if _is_loaded(m)}
     if loaded and ray not in (None, False):
         raise BadInputError("a sweep on Ray loads its models on the workers: pass model names, not loaded models")
     if loaded:  # loaded models sweep at the bit width they were loaded at
-        names = [m.spec.source if m in loaded.values() else m for m in given]
+        names = [m.spec.source if _is_loaded(m) else m for m in given]
         quant = sorted({str(s.quant) for s in loaded} | ({str(q) for q in as_list(quant)}
                                                          if len(loaded) < len(given) else set()))
         model = ",".join(str(n) for n in names)
-    store = _store(cache_dir)
+    store = Store(cache_dir)
     items = plan_sweep(model=model, quant=quant, dataset=dataset, noise=noise, **options)
     if ray not in (None, False):
-
-        bar = RunsBar() if progress is True else None
-        try:
-            return run_sweep_on_ray(items, store=store, ray=ray, gpus_per_task=gpus_per_task,
-                                    cpus_per_task=cpus_per_task, max_retries=max_retries,
-                                    with_vectors=with_vectors, device=device, batch_size=batch_size, n_jobs=jobs,
-                                    worker_cache_dir=worker_cache_for(ray, cache_dir is not None),
-                                    progress=bar or (progress if callable(progress) else None))
-        finally:
-            if bar:
-                bar.close()
+        return _sweep_on_ray(items, store, ray, progress, gpus_per_task=gpus_per_task, cpus_per_task=cpus_per_task,
+                             max_retries=max_retries, with_vectors=with_vectors, device=device, batch_size=batch_size,
+                             n_jobs=jobs, worker_cache_dir=worker_cache_for(ray, cache_dir is not None))
     fallback = OneModelLoader(device, store.directory)
     if loaded:
         items = [it for it in items if it.spec.extraction.model in loaded or
@@ -200,11 +218,24 @@ def sweep(model: Any = "embedded", dataset: Any = None, *, quant: Any = 32, nois
                      model_loader=lambda spec: loaded[spec] if spec in loaded else fallback(spec))
 
 
+sweep = _with_options(sweep, RunSpec.OPTIONS)
+
+
+def _sweep_on_ray(items, store: Store, ray, progress, **options: Any) -> list[SweepOutcome]:
+    bar = RunsBar() if progress is True else None
+    try:
+        return run_sweep_on_ray(items, store=store, ray=ray, progress=bar or (progress if callable(progress) else None),
+                                **options)
+    finally:
+        if bar:
+            bar.close()
+
+
 def families(model: Any = "embedded,smollm2", dataset: Any = None, *, quant: Any = 32, noise: Any = "none",
              figure: str | None = None, heatmap: str | None = None, value: str = "jumping_point",
              metric: str = "accuracy", x: str = "relative", width: float = 10.0, height: float | None = None,
              dpi: int = 300, out: str | None = None, cache_dir=None, batch_size: int = 16, device: str | None = None,
-             jobs: int | None = None, progress: bool | Callable = True, **options: Any):
+             jobs: int | None = None, progress: bool | Callable = True, **options: Any) -> ModelComparison:
     """Models side by side (the CLI's ``families``): run the ``model`` x ``dataset`` grid (cached
     runs come back at once) and return a ``ModelComparison``: ``.table()`` (peak, jumping and
     converging point, relative depth per run), ``.figure()`` (one panel per dataset, one curve per
@@ -215,7 +246,6 @@ def families(model: Any = "embedded,smollm2", dataset: Any = None, *, quant: Any
     ``model`` may hold loaded models, as in :func:`sweep`; ``options``: the keywords of
     :func:`run` (``limit``, ``hook``, ``chat_template``...).
     """
-
     comparison = ModelComparison(tuple(sweep(model=model, dataset=dataset, quant=quant, noise=noise,
                                              cache_dir=cache_dir, batch_size=batch_size, device=device, jobs=jobs,
                                              progress=progress, **options)))
@@ -224,62 +254,7 @@ def families(model: Any = "embedded,smollm2", dataset: Any = None, *, quant: Any
     return comparison
 
 
-# ---- beyond the paper ----------------------------------------------------------------------
-def transfer(model: Any = "embedded", dataset: Any = None, *, probe: str = "lr", seed: int = 42,
-             quant: int | None = None, revision: str | None = None, trust_remote_code: bool = False, cache_dir=None,
-             batch_size: int = 16, device: str | None = None, progress: bool | Callable = True, **options: Any):
-    """Train a probe at each layer on dataset A, test it on dataset B, for every ordered pair
-    (``TransferResult``: ``.matrix(layer)`` [train, test], ``.curve(a, b)``, ``.figure(layer)``).
+families = _with_options(families, RunSpec.OPTIONS)
 
-    ``dataset``: comma list or list of names, e.g. ``"cities,counterfact,common"``. ``options``:
-    ``limit``, ``noise``, ``noise_strength``, ``noise_seed``, ``variant``, ``hook``, ``pooling``,
-    ``max_tokens``, ``chat_template`` (applied to every dataset).
-    """
-
-    loader = _common(model, quant, revision, trust_remote_code, options)
-    spec = transfer_spec(dataset=dataset, probe=probe, seed=seed, **options)
-    return run_transfer(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size, device=device,
-                        progress=_progress(progress))
-
-
-def directions(model: Any = "embedded", dataset: str | None = None, *, quant: Any = 32, noise: Any = "none",
-               probe: str = "mass-mean", seed: int = 42, revision: str | None = None, trust_remote_code: bool = False,
-               cache_dir=None, batch_size: int = 16, device: str | None = None, progress: bool | Callable = True,
-               **options: Any):
-    """Cosine between probe directions: layer x layer per setting, and per layer between the settings
-    ``quant`` x ``noise`` (comma lists; the first is the reference) (``DirectionsResult``).
-
-    ``model`` may be a loaded model (then ``quant`` must be its bit width).
-    """
-
-    spec_model, loader = _model(model, None, revision, trust_remote_code)
-    store = _store(cache_dir)
-    if loader is not None:  # a loaded model serves its own bit width; others load on demand
-        loaded, fallback = model, OneModelLoader(device, store.directory)
-        loader = lambda s: loaded if s == spec_model else fallback(s)  # noqa: E731
-    spec = directions_spec(model=spec_model.source, revision=spec_model.revision,
-                           trust_remote_code=spec_model.trust_remote_code, dataset=dataset,
-                           quant=",".join(as_list(quant)), noise=",".join(as_list(noise)), probe=probe, seed=seed,
-                           **options)
-    return run_directions(spec, store=store, model_loader=loader, batch_size=batch_size, device=device,
-                          progress=_progress(progress))
-
-
-def steer(model: Any = "embedded", dataset: str | None = None, *, alpha: Any = (-4, -2, 2, 4), layers: Any = None,
-          probe: str = "mass-mean", seed: int = 42, random_seed: int = 0, answer_words: Any = None,
-          answer_cue: str = "\nAnswer:", norm: str = "centered", quant: int | None = None, revision: str | None = None,
-          trust_remote_code: bool = False, cache_dir=None, batch_size: int = 16, device: str | None = None,
-          progress: bool | Callable = True, **options: Any):
-    """Push the last token's residual stream along the probe direction (alpha x the layer's typical norm,
-    ``norm="centered"``: median distance from the mean vector, or ``"raw"``: median norm) at each
-    layer and measure p(class-1 answer word), against a random direction of the same norm
-    (``SteeringResult``: ``.effect(direction, metric)`` [layers, alphas], ``.summary``, ``.figure()``).
-
-    ``options``: the dataset keywords of :func:`extract`, ``max_tokens``, ``chat_template``.
-    """
-
-    loader = _common(model, quant, revision, trust_remote_code, options)
-    spec = steer_spec(dataset=dataset, alpha=alpha, layers=layers, probe=probe, seed=seed, random_seed=random_seed,
-                      answer_words=answer_words, answer_cue=answer_cue, norm=norm, **options)
-    return run_steer(spec, store=_store(cache_dir), model_loader=loader, batch_size=batch_size, device=device,
-                     progress=_progress(progress))
+__all__ = ["load_model", "extract", "run", "expression", "transfer", "directions", "steer", "sweep", "families",
+           "compute"]

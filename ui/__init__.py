@@ -1,12 +1,14 @@
-"""Streamlit helpers for the app (the only place besides pages/ that imports streamlit).
+"""Streamlit helpers for the app (the only place besides app_pages/ that imports streamlit).
 
 - engine access and caching: :func:`get_store`, :func:`model_loader` / :func:`loader_for`
   (``st.cache_resource``, loaded models within a memory budget, see ``ui.model_cache``),
   :func:`import_results`, :func:`cached_runs`, :func:`layer_vectors`, :func:`predictions`,
   :func:`catalog` (``st.cache_data``)
 - :func:`run_job`: the one way to run a long job (Cancel button, a bar per stage, errors in
-  place; nothing left on screen after it); :func:`execute_run` runs a probe through it,
-  :func:`execute_grid` a models x datasets grid
+  place; nothing left on screen after it); :func:`run_analysis` is every analysis' run block
+  (``cd.compute(spec)`` through it), :func:`execute_run` a probe run, :func:`execute_grid` a grid
+- stored analyses (:mod:`ui.analyses`): :func:`pick_result`, :func:`stored_results`, :func:`json_download`;
+  the runs of a grid, a run's baselines and component runs, deleting runs, bundles
 - :func:`show_errors`: engine errors as ``st.error``, page stays usable
 - :func:`escape_markdown`: names from files and caches rendered literally
 - :func:`figure_with_downloads`: chart + "what this shows" + PNG/SVG/PDF downloads
@@ -18,6 +20,21 @@
 """
 
 from . import forms
+from .analyses import (
+    bundle_bytes,
+    component_runs,
+    delete_stored_run,
+    is_baseline,
+    json_download,
+    missing_difference_message,
+    pair_with_baselines,
+    pick_result,
+    plan_grid,
+    runs_full_table,
+    steering_summary,
+    stored_grid_runs,
+    stored_results,
+)
 from .comparisons import band_caption, pair_comparisons, show_comparison_details
 from .engine import (
                      bump_data_version,
@@ -34,8 +51,7 @@ from .engine import (
 )
 from .errors import show_errors
 from .figures import figure_with_downloads
-from .jobs import execute_grid, execute_run, refit_runs, rerun_pair, run_job, show_cancelled_notice
-from .navigation import ensure_navigation
+from .jobs import execute_grid, execute_run, refit_runs, rerun_pair, run_analysis, run_job, show_cancelled_notice
 from .progress import StreamlitProgress, consume_cancel, request_cancel
 from .results import (
                      ORIGINS,
@@ -61,7 +77,9 @@ __all__ = [
     "forms", "bump_data_version", "cached_runs", "catalog", "get_store", "import_results", "layer_vectors",
     "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "show_errors",
     "escape_markdown", "figure_with_downloads", "execute_grid", "execute_run", "run_job", "show_cancelled_notice",
-    "ensure_navigation", "StreamlitProgress", "consume_cancel", "request_cancel", "ORIGINS", "created_text",
+    "run_analysis", "bundle_bytes", "component_runs", "delete_stored_run", "is_baseline", "json_download",
+    "missing_difference_message", "pair_with_baselines", "pick_result", "plan_grid", "runs_full_table",
+    "steering_summary", "stored_grid_runs", "stored_results", "StreamlitProgress", "consume_cancel", "request_cancel", "ORIGINS", "created_text",
     "filter_runs", "headline", "label_names", "latest_probe_run", "run_name", "run_option", "run_origin",
     "runs_dataframe", "runs_frame", "runs_or_notice", "runs_static_table", "show_run", "sweeps_panel",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from concept_depth.core.errors import BadInputError
-from concept_depth.core.specs import (
+from concept_depth.core.choices import (
     HOOK_DESCRIPTIONS,
     HOOKS,
     NOISE_KINDS,
@@ -17,16 +17,12 @@ from concept_depth.core.specs import (
     PROBE_NAMES,
     PROBES,
     PROTOCOLS,
+    QUANT_NAMES,
     QUANTS,
-    DatasetSpec,
-    ExtractionSpec,
-    ModelSpec,
-    NoiseSpec,
-    ProbeSpec,
-    RunSpec,
 )
+from concept_depth.core.specs import RunSpec
 from concept_depth.datasets import inspect_table, store_upload
-from concept_depth.models import KNOWN_MODELS, TINY_ARCHES
+from concept_depth.models import KNOWN_MODELS, TINY_ARCHES, known_model
 
 from .datasets import dataset_location_note
 from .engine import catalog, get_store, test_models_enabled
@@ -77,7 +73,6 @@ def chat_template_toggle(model: str | None, *, key: str = "chat_template", conta
     """The chat-template switch: enabled for instruct models (the catalog says which) and for
     models the catalog does not know (a tokenizer without a template then stops the run with one
     clear line); shown off and disabled for a known base model."""
-    from concept_depth.models import known_model
 
     known = known_model(model) if model else None
     if known is not None and not known.instruct:
@@ -101,7 +96,8 @@ def _save_upload(data: bytes, filename: str) -> str:
 def dataset_picker() -> dict:
     """Dataset: the nine paper datasets (marked available or not), built-in ones, or an upload.
 
-    Returns dict(name, path, text_col, label_col, variant). Raises BadInputError for a bad upload.
+    Returns the dataset's option values (``dataset`` or ``dataset_file`` with ``text_col`` / ``label_col``,
+    and ``variant``). Raises BadInputError for a bad upload.
     """
     infos = catalog()
     paper = [d for d in infos if not d.builtin]
@@ -124,7 +120,7 @@ def dataset_picker() -> dict:
         label_col = c2.selectbox("Label column", columns, index=columns.index(guess_label), key="label_col")
         st.caption("Preview (first rows)")
         st.dataframe(preview, hide_index=True, width="stretch")
-        return dict(name="custom", path=_save_upload(data, up.name), text_col=text_col, label_col=label_col,
+        return dict(dataset=None, dataset_file=_save_upload(data, up.name), text_col=text_col, label_col=label_col,
                     variant=None)
     group = paper if src == "Paper dataset" else builtin
 
@@ -144,7 +140,7 @@ def dataset_picker() -> dict:
     if info.variants:
         variant = st.selectbox("Variant", info.variants, key="variant",
                                help="StrategyQA: 'question' drops the gold rationale the reference code leaks")
-    return dict(name=name, path=None, text_col=None, label_col=None, variant=variant)
+    return dict(dataset=name, dataset_file=None, text_col=None, label_col=None, variant=variant)
 
 
 LIMIT_HELP = ("Decides run time and how exact the scores are: at most limit/2 samples per class, in file "
@@ -165,8 +161,7 @@ def settings() -> dict:
     c1, c2, c3, c4, c5 = st.columns(5)
     q_default = int(_query("quant", 32)) if str(_query("quant", 32)).isdigit() else 32
     quant = c1.selectbox("Bit width", QUANTS, index=QUANTS.index(q_default) if q_default in QUANTS else 0,
-                         format_func=lambda q: {32: "32 (float32)", 16: "16 (bfloat16)", 8: "8 (int8)",
-                                                4: "4 (NF4)"}[q], key="quant")
+                         format_func=QUANT_NAMES.get, key="quant")
     limit = sample_limit(container=c2)
     noise = c3.selectbox("Noise", NOISE_KINDS, key="noise",
                          help="paper: prefix 'aaa' or 'bbb' to each sample; typos: random character edits")
@@ -182,21 +177,22 @@ def settings() -> dict:
                                 help="paper: one 60/40 split, seed 42; cv: stratified k-fold with ±sd bands")
         probe = b2.selectbox("Probe", PROBES, key="probe", format_func=lambda p: PROBE_NAMES.get(p, p))
         folds = b3.number_input("Folds (cv)", 2, 20, 5, key="folds", disabled=protocol != "cv")
-    return dict(quant=int(quant), noise=noise, strength=float(strength if noise == "typos" else 0.0),
-                seed=int(seed), hook=hook, pooling=pooling, limit=limit, protocol=protocol,
+    return dict(quant=int(quant), noise=noise, noise_strength=float(strength if noise == "typos" else 0.0),
+                noise_seed=int(seed), hook=hook, pooling=pooling, limit=limit, protocol=protocol,
                 probe=probe, folds=int(folds))
 
 
-def build_run_spec(model: str, dataset: dict, s: dict) -> RunSpec:
-    """The RunSpec of the chosen widgets (BadInputError for an empty model)."""
+def checked_model(model: str | None) -> str:
+    """The model typed or picked; one BadInputError line when it is empty."""
     if not model:
         raise BadInputError("type a hub id or local path for the model")
-    ds = DatasetSpec(name=dataset["name"], path=dataset["path"], text_col=dataset["text_col"],
-                     label_col=dataset["label_col"], variant=dataset["variant"], limit=s["limit"],
-                     noise=NoiseSpec(kind=s["noise"], strength=s["strength"], seed=s["seed"]))
-    ex = ExtractionSpec(model=ModelSpec(source=model, quant=s["quant"]), dataset=ds, hook=s["hook"],
-                        pooling=s["pooling"], chat_template=bool(s.get("chat_template", False)))
-    return RunSpec(extraction=ex, probe=ProbeSpec(protocol=s["protocol"], probe=s["probe"], folds=s["folds"]))
+    return model
+
+
+def build_run_spec(model: str, dataset: dict, settings: dict) -> RunSpec:
+    """The RunSpec of the chosen widgets, whose values are the run's option values (BadInputError for an
+    empty model)."""
+    return RunSpec.from_options(model=checked_model(model), **dataset, **settings)
 
 
 def grid_picker(key: str = "grid") -> dict:
@@ -226,8 +222,6 @@ def grid_picker(key: str = "grid") -> dict:
                               help="one panel per dataset, ordered factual, emotional, inferential")
     d1, d2 = st.columns(2)
     limit = sample_limit(key=f"{key}_limit", container=d1)
-    quant = d2.selectbox("Bit width", QUANTS, key=f"{key}_quant",
-                         format_func=lambda q: {32: "32 (float32)", 16: "16 (bfloat16)", 8: "8 (int8)",
-                                                4: "4 (NF4)"}[q])
+    quant = d2.selectbox("Bit width", QUANTS, key=f"{key}_quant", format_func=QUANT_NAMES.get)
     return dict(models=[options.get(m, str(m).strip()) for m in models if str(m).strip()], datasets=list(datasets),
                 limit=limit, quant=int(quant))

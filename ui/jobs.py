@@ -13,10 +13,11 @@ from typing import Callable, Sequence, TypeVar
 
 import streamlit as st
 
-from concept_depth.analyses.probe import run_probe
+import concept_depth as cd
+from concept_depth.analyses.probe import attach_outcomes
 from concept_depth.core.progress import ProgressEvent
-from concept_depth.core.specs import RunSpec
-from concept_depth.results.run import RunResult
+from concept_depth.workflows.comparison import rerun_spec
+from concept_depth.workflows.families import compare_models
 
 from .engine import bump_data_version, get_store, loader_for
 from .errors import show_errors
@@ -53,11 +54,16 @@ def run_job(work: Callable[[StreamlitProgress], T], *, key: str, what: str,
     return result
 
 
-def execute_run(spec: RunSpec, *, key: str = "run") -> RunResult | None:
-    """``run_probe(spec)`` through :func:`run_job`, with the app's cached model (a cached spec returns at once)."""
-    return run_job(lambda progress: run_probe(spec, store=get_store(), model_loader=loader_for(progress),
-                                              progress=progress),
-                   key=key, what="run")
+def run_analysis(spec, *, key: str, what: str):
+    """The app's run block of every analysis: ``cd.compute(spec)`` (the analysis the spec declares) through
+    :func:`run_job`, with the app's cached model; a cached spec returns at once. The result, or None."""
+    return run_job(lambda progress: cd.compute(spec, store=get_store(), model_loader=loader_for(progress),
+                                               progress=progress), key=key, what=what)
+
+
+def execute_run(spec: cd.RunSpec, *, key: str = "run") -> cd.RunResult | None:
+    """A probe run through :func:`run_analysis`."""
+    return run_analysis(spec, key=key, what="run")
 
 
 def execute_grid(items: Sequence, *, key: str = "grid"):
@@ -68,8 +74,6 @@ def execute_grid(items: Sequence, *, key: str = "grid"):
     Returns (ModelComparison or None on error or cancel, the line saying how long each stage took),
     so a page that reruns to redraw itself can still show that line.
     """
-    from concept_depth.workflows.families import compare_models
-
     total = len(items)
     seen = []
 
@@ -92,25 +96,22 @@ def execute_grid(items: Sequence, *, key: str = "grid"):
     return comparison, (seen[0].summary() if seen else None)
 
 
-def rerun_pair(base: RunResult, run: RunResult, *, protocol: str = "cv",
-               key: str = "rerun-pair") -> tuple[RunResult, RunResult] | None:
+def rerun_pair(base: cd.RunResult, run: cd.RunResult, *, protocol: str = "cv",
+               key: str = "rerun-pair") -> tuple[cd.RunResult, cd.RunResult] | None:
     """Both runs of a pair again under ``protocol`` (same samples and settings) through :func:`run_job`;
     runs already cached return at once. ``(base, run)`` under that protocol, or None on error."""
-    from concept_depth.workflows.comparison import rerun_spec
 
     def work(progress):
         store = get_store()
         specs = [rerun_spec(r, store=store, protocol=protocol) for r in (base, run)]
-        return tuple(run_probe(s, store=store, model_loader=loader_for(progress), progress=progress) for s in specs)
+        return tuple(cd.compute(s, store=store, model_loader=loader_for(progress), progress=progress) for s in specs)
 
     return run_job(work, key=key, what=f"{protocol} comparison")
 
 
-def refit_runs(runs, *, key: str = "refit") -> list[RunResult] | None:
+def refit_runs(runs, *, key: str = "refit") -> list[cd.RunResult] | None:
     """Per-sample outcomes for runs made before they were stored, refitted from their cached vectors
     (and stored with them), through :func:`run_job`."""
-    from concept_depth.analyses.probe import attach_outcomes
-    from concept_depth.core.progress import ProgressEvent
 
     def work(progress):
         out = []

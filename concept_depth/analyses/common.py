@@ -1,35 +1,38 @@
-"""Pieces the analyses beyond the paper share: the model loader, quiet probe fits, unit vectors."""
+"""Pieces the analyses beyond the paper share: their probe options, quiet probe fits, unit vectors,
+cache keys, and the number formatting of their reports."""
 
 from __future__ import annotations
 
+import math
 import warnings
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..core.choices import LINEAR_PROBES, PROBE_NAMES, PROBES, SCHEMA_VERSION
 from ..core.errors import BadInputError
-from ..core.specs import PROBES, SCHEMA_VERSION, ExtractionSpec, stable_hash
-from ..models.loader import OneModelLoader
+from ..core.options import Option, OptionGroup
+from ..core.specs import stable_hash
 from ..probing import LayerProbe
 
 #: Bump when an analysis here changes the numbers it produces (part of every key below).
 ANALYSIS_VERSION = 1
 
 
-def loader_or_default(model_loader: Callable | None, device: str | None, store) -> Callable:
-    """``model_loader`` or one that keeps the last loaded model (one model in memory, loaded once)."""
-    if model_loader is not None:
-        return model_loader
-
-    return OneModelLoader(device, store.directory)
+def probe_options(default: str = "lr", *, linear: bool = False, what: str = "the probe") -> OptionGroup:
+    """``--probe`` and ``--seed`` (of the paper protocol's 60/40 split) of an analysis."""
+    choices = LINEAR_PROBES if linear else PROBES
+    return OptionGroup("probe", (
+        Option("probe", default, choices=choices, help=f"{what}: " + "; ".join(f"{p}: {PROBE_NAMES[p]}" for p in choices)),
+        Option("seed", 42, kind=int, help="seed of the 60/40 split (probes fitted on the 60%)"),
+    ))
 
 
 def check_probe(probe: str, linear: bool = False) -> str:
-
-    allowed = [p for p in PROBES if not linear or p != "rf"]
+    allowed = LINEAR_PROBES if linear else PROBES
     if probe not in allowed:
-        why = " (a direction needs a linear probe)" if linear and probe == "rf" else ""
+        why = " (a direction needs a linear probe)" if linear and probe in PROBES else ""
         raise BadInputError(f"unknown probe {probe!r}{why}; choose one of {', '.join(allowed)}")
     return probe
 
@@ -43,9 +46,7 @@ class ProbeFitter:
         self.seed = seed
         self.warnings: dict[str, int] = {}
 
-    def fit(self, X: np.ndarray, y: np.ndarray):
-
-
+    def fit(self, X: np.ndarray, y: np.ndarray) -> LayerProbe:
         with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
             warnings.simplefilter("always")
             probe = LayerProbe(kind=self.kind, scale=False, random_state=self.seed).fit(X, y)
@@ -70,14 +71,25 @@ def unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
-def extraction_key_dict(ex: ExtractionSpec) -> dict[str, Any]:
-    """What of an extraction spec a flat result spec shows."""
-    ds = ex.dataset
-    return {"dataset": ds.name, "limit": ds.limit, "noise": ds.noise.kind, "noise_strength": ds.noise.strength,
-            "noise_seed": ds.noise.seed, "variant": ds.variant, "quant": ex.model.quant}
-
-
 def analysis_key(kind: str, **parts: Any) -> str:
     """Cache key of an analysis: its kind, the schema and analysis versions, and ``parts``."""
-
     return stable_hash({"kind": kind, "schema": SCHEMA_VERSION, "version": ANALYSIS_VERSION, **parts})
+
+
+# ---- report text ---------------------------------------------------------------------------------
+def fmt(x, digits: int = 3, signed: bool = False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:+.{digits}f}" if signed else f"{x:.{digits}f}"
+
+
+def timing_line(result) -> str:
+    if result.cached:
+        return "timing: cached result"
+    parts = [f"{k[:-2].replace('_', ' ')} {v:.1f}s" for k, v in result.timing.items()
+             if k.endswith("_s") and not k.endswith("per_s") and isinstance(v, (int, float))]
+    return "timing: " + ", ".join(parts)
+
+
+__all__ = ["ANALYSIS_VERSION", "probe_options", "check_probe", "ProbeFitter", "unit", "analysis_key", "fmt",
+           "timing_line"]

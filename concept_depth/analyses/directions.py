@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core.choices import PROBE_NAMES
 from ..core.errors import BadInputError
-from ..core.progress import ProgressCallback, ProgressTracker
-from ..core.specs import PROBE_NAMES, ExtractionSpec, _SpecMixin
-from ..datasets import load_samples
-from ..extraction import extract_activations
-from ..extraction.keys import activation_key_for
+from ..core.options import DATASET_OPTIONS, EXTRACTION_OPTIONS, MODEL_OPTIONS, comma_list
+from ..core.progress import ProgressTracker
+from ..core.specs import ExtractionSpec, Spec
 from ..probing import paper_split
-from ..storage.store import Store
-from .common import ProbeFitter, analysis_key, check_probe, loader_or_default, unit
-from .result import AnalysisResult
+from ..results.base import AnalysisResult
+from .common import ProbeFitter, analysis_key, check_probe, fmt, probe_options, timing_line, unit
+from .protocol import Analysis, Session, run_analysis
 
 DIRECTIONS_KIND = "directions"
 DIRECTIONS_SCHEMA = "concept-depth/directions@1"
@@ -43,8 +42,11 @@ def setting_label(ex: ExtractionSpec) -> str:
     return f"{ex.model.quant}-bit · {ex.dataset.noise.label}"
 
 
+DIRECTIONS_PROBE_OPTIONS = probe_options("mass-mean", linear=True, what="where each layer's direction comes from")
+
+
 @dataclass(frozen=True)
-class DirectionsSpec(_SpecMixin):
+class DirectionsSpec(Spec):
     """One model and dataset under one or more settings; the first is the reference.
 
     extractions : ExtractionSpecs that differ only in bit width and noise.
@@ -52,10 +54,22 @@ class DirectionsSpec(_SpecMixin):
     seed, test_size : the paper protocol's split.
     """
 
+    OPTIONS: ClassVar = (MODEL_OPTIONS, DATASET_OPTIONS, EXTRACTION_OPTIONS, DIRECTIONS_PROBE_OPTIONS)
+
     extractions: tuple[ExtractionSpec, ...]
     probe: str = "mass-mean"
     seed: int = 42
     test_size: float = 0.4
+
+    @classmethod
+    def take_options(cls, values: dict[str, Any]) -> "DirectionsSpec":
+        """Every ``quant`` x ``noise`` (comma lists or lists) of one model and dataset; the first is the reference."""
+        quants = comma_list(values.pop("quant", 32), "--quant")
+        noises = comma_list(values.pop("noise", "none"), "--noise")
+        extractions = tuple(ExtractionSpec.take_options(dict(values, quant=q, noise=n)) for q in quants for n in noises)
+        ExtractionSpec.take_options(values)  # consumed: every setting read the same options
+        v = DIRECTIONS_PROBE_OPTIONS.take(values)
+        return cls(extractions=extractions, probe=v["probe"], seed=int(v["seed"]))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extractions", tuple(self.extractions))
@@ -76,7 +90,7 @@ class DirectionsSpec(_SpecMixin):
             raise BadInputError(f"each setting may appear once, got {', '.join(labels)}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DirectionsResult(AnalysisResult):
     """Cosines between probe directions.
 
@@ -91,8 +105,9 @@ class DirectionsResult(AnalysisResult):
     chance_cosine : typical |cosine| of two random directions, sqrt(2 / (pi D)).
     """
 
-    SCHEMA = DIRECTIONS_SCHEMA
-    KIND = DIRECTIONS_KIND
+    SCHEMA: ClassVar[str] = DIRECTIONS_SCHEMA
+    KIND: ClassVar[str] = DIRECTIONS_KIND
+    REQUEST: ClassVar[type] = DirectionsSpec
 
     settings: tuple[str, ...] = ()
     layers: tuple[int, ...] = ()
@@ -109,72 +124,64 @@ class DirectionsResult(AnalysisResult):
 
 
 
-def directions_key(spec: DirectionsSpec, activation_keys: list[str]) -> str:
-    return analysis_key(DIRECTIONS_KIND, activations=activation_keys, probe=spec.probe, seed=int(spec.seed),
+def _key(spec: DirectionsSpec, session: Session) -> str:
+    keys = [session.activation_key(ex) for ex in spec.extractions]
+    return analysis_key(DIRECTIONS_KIND, activations=keys, probe=spec.probe, seed=int(spec.seed),
                         test_size=float(spec.test_size))
 
 
-def run_directions(spec: DirectionsSpec, *, store: Store | None = None, model_loader: Callable | None = None,
-                   batch_size: int = 16, device: str | None = None, progress: ProgressCallback | None = None,
-                   data_dir=None) -> DirectionsResult:
-    """Extract (or reuse) each setting's layer vectors, fit one probe per layer and setting, compare directions.
-
-    Cached under kind ``directions`` by the settings' activation keys, the probe and the split.
-    """
-
-    store = store or Store()
-    samples = [load_samples(ex.dataset, data_dir=data_dir, cache_dir=store.directory) for ex in spec.extractions]
-    keys = [activation_key_for(ex, s, store.directory) for ex, s in zip(spec.extractions, samples)]
-    key = directions_key(spec, keys)
-
-    def compute() -> dict[str, Any]:
-        return _compute(spec, key, store, samples, model_loader, batch_size, device, progress).to_dict()
-
-    data, hit = store.memoize(DIRECTIONS_KIND, key, compute)
-    return DirectionsResult.from_dict(data, cached=hit)
-
-
-def _compute(spec, key, store, samples, model_loader, batch_size, device, progress) -> DirectionsResult:
-
-    t0 = time.perf_counter()
-    loader = loader_or_default(model_loader, device, store)
-    order = sorted(range(len(spec.extractions)), key=lambda i: spec.extractions[i].model.quant)  # one load per width
+def _extract_all(spec: DirectionsSpec, session: Session) -> list:
+    """Each setting's layer vectors, one model load per bit width."""
+    session.loader  # noqa: B018 - the session's loader keeps a model loaded from one setting to the next
+    order = sorted(range(len(spec.extractions)), key=lambda i: spec.extractions[i].model.quant)
     acts: list = [None] * len(order)
     for i in order:
-        acts[i] = extract_activations(spec.extractions[i], store=store, samples=samples[i], model_loader=loader,
-                                      batch_size=batch_size, device=device, progress=progress)
-    extract_s = time.perf_counter() - t0
+        acts[i] = session.extract(spec.extractions[i])
     y = np.asarray(acts[0].labels)
     if any(not np.array_equal(np.asarray(a.labels), y) or a.layers != acts[0].layers for a in acts):
         raise BadInputError("the settings' samples differ; directions compare one dataset under several settings")
-    layers = acts[0].layers
-    train, test = paper_split(len(y), spec.seed, spec.test_size)
-    if len(np.unique(y[train])) < 2:
-        raise BadInputError("the training split holds one class only; raise --limit")
-    fitter = ProbeFitter(spec.probe, spec.seed)
-    n_s = len(acts)
-    tracker = ProgressTracker(progress, "directions", len(layers), unit="layers")
-    tracker.update(0)
+    return acts
+
+
+def _directions(acts: list, y: np.ndarray, train: np.ndarray, test: np.ndarray, fitter: ProbeFitter,
+                tracker: ProgressTracker):
+    """Per setting and layer: the unit probe direction, own held-out accuracy and every setting's
+    accuracy with it ([S, L', D], [S, L'], [S, S, L'])."""
+    layers, n_s = acts[0].layers, len(acts)
     dirs = np.zeros((n_s, len(layers), acts[0].hidden_size))
     own = np.zeros((n_s, len(layers)))
     cross = np.zeros((n_s, n_s, len(layers)))
-    t1 = time.perf_counter()
     for li, layer in enumerate(layers):
         X = [a.layer(layer) for a in acts]
-        probes = [fitter.fit(x[train], y[train]) for x in X]
-        for s, probe in enumerate(probes):
+        for s, probe in enumerate(fitter.fit(x[train], y[train]) for x in X):
             dirs[s, li] = unit(probe.direction())
             for t in range(n_s):
                 cross[s, t, li] = float(np.mean(probe.predict(X[t][test]) == y[test]))
             own[s, li] = cross[s, s, li]
         tracker.update(li + 1)
-    layer_cos = np.einsum("sld,smd->slm", dirs, dirs)
-    setting_cos = np.einsum("sld,tld->stl", dirs, dirs)
+    return dirs, own, cross
+
+
+def _compute(spec: DirectionsSpec, session: Session, key: str) -> DirectionsResult:
+    t0 = time.perf_counter()
+    acts = _extract_all(spec, session)
+    extract_s = time.perf_counter() - t0
+    y = np.asarray(acts[0].labels)
+    layers = acts[0].layers
+    train, test = paper_split(len(y), spec.seed, spec.test_size)
+    if len(np.unique(y[train])) < 2:
+        raise BadInputError("the training split holds one class only; raise --limit")
+    fitter = ProbeFitter(spec.probe, spec.seed)
+    tracker = ProgressTracker(session.progress, "directions", len(layers), unit="layers")
+    tracker.update(0)
+    t1 = time.perf_counter()
+    dirs, own, cross = _directions(acts, y, train, test, fitter, tracker)
     first = spec.extractions[0]
+    samples = session.samples(first.dataset)
     flat = {
         "model": first.model.source, "model_label": acts[0].model_label or first.model.source,
         "model_fingerprint": acts[0].spec.get("model_fingerprint"), "quant": first.model.quant,
-        "dataset": samples[0].name, "hook": first.hook, "pooling": first.pooling, "limit": first.dataset.limit,
+        "dataset": samples.name, "hook": first.hook, "pooling": first.pooling, "limit": first.dataset.limit,
         "noise": first.dataset.noise.kind, "max_tokens": first.max_tokens, "probe": spec.probe,
         "probe_name": PROBE_NAMES[spec.probe], "seed": spec.seed, "test_size": spec.test_size,
         "quants": [ex.model.quant for ex in spec.extractions],
@@ -187,20 +194,66 @@ def _compute(spec, key, store, samples, model_loader, batch_size, device, progre
              f"two random directions in {d} dimensions have |cosine| ≈ {np.sqrt(2 / (np.pi * d)):.3f}",
              *fitter.notes()]
     return DirectionsResult(
-        key=key, spec=flat, created_ts=time.time(), notes=tuple(notes),
+        key=key, spec=flat, request=spec, created_ts=time.time(), notes=tuple(notes),
         timing={"extract_s": round(extract_s, 3), "probe_s": round(time.perf_counter() - t1, 3)},
         settings=tuple(setting_label(ex) for ex in spec.extractions), layers=tuple(int(l) for l in layers),
-        layer_cosine=np.round(layer_cos, 6).tolist(), setting_cosine=np.round(setting_cos, 6).tolist(),
+        layer_cosine=np.round(np.einsum("sld,smd->slm", dirs, dirs), 6).tolist(),
+        setting_cosine=np.round(np.einsum("sld,tld->stl", dirs, dirs), 6).tolist(),
         own_accuracy=own.tolist(), cross_accuracy=cross.tolist(), chance_cosine=float(np.sqrt(2 / (np.pi * d))),
     )
 
 
-def list_directions_results(store: Store) -> list[DirectionsResult]:
+def report(result: DirectionsResult) -> str:
+    """Per layer: the reference's accuracy and direction cosines, and each other setting against it."""
+    layers = list(result.layers)
+    ref = result.layer_matrix(0)
+    own = np.asarray(result.own_accuracy)
+    peak = int(np.argmax(own[0]))
+    others = list(enumerate(result.settings))[1:]
+    lines = [f"reference R = {result.settings[0]} (its probe peaks at layer {layers[peak]})"]
+    lines += [f"S{t} = {name}" for t, name in others]
+    head = f"{'layer':>5} {'R acc':>6} {'cos next':>8} {'cos peak':>8}"
+    for t, _ in others:
+        head += f" | {f'S{t} cos R':>9} {f'S{t} acc':>7} {'R probe':>7}"
+    lines.append(head)
+    for i, layer in enumerate(layers):
+        row = (f"{layer:>5} {fmt(own[0, i]):>6} {fmt(ref[i, i + 1] if i + 1 < len(layers) else None):>8} "
+               f"{fmt(ref[i, peak]):>8}")
+        for t, _ in others:
+            row += (f" | {fmt(result.setting_cosine[0][t][i]):>9} {fmt(own[t, i]):>7} "
+                    f"{fmt(result.cross_accuracy[0][t][i]):>7}")
+        lines.append(row)
+    if others:
+        lines.append("(S cos R: cosine of the setting's direction to R's at that layer; R probe: R's probe "
+                     "scored on the setting's held-out vectors)")
+    off = ref[~np.eye(len(layers), dtype=bool)]
+    s = result.spec
+    lines += ["", f"layer x layer cosine ({result.settings[0]}): mean off-diagonal {fmt(float(off.mean()))}, "
+              f"min {fmt(float(off.min()))}; random directions ≈ {fmt(result.chance_cosine)}",
+              f"{s['model_label']} · {s['dataset']}, {s['hook']} / {s['pooling']}, probe {s['probe_name']}",
+              timing_line(result)]
+    return "\n".join(lines + [f"note: {n}" for n in result.notes])
+
+
+DIRECTIONS: Analysis[DirectionsSpec, DirectionsResult] = Analysis(
+    kind=DIRECTIONS_KIND, command="directions", spec=DirectionsSpec, result=DirectionsResult, key=_key,
+    compute=_compute, report=report, options=DirectionsSpec.OPTIONS, listed=("quant", "noise"),
+    help="cosine between probe directions across layers, bit widths, noise",
+    description="Fits one linear probe per layer (default mass-mean) on the training split and compares the "
+                "directions: layer x layer for the reference setting (the first --quant and --noise), and per "
+                "layer between every other setting and the reference.",
+    figure="the layer x layer heatmap", figure_size=(6.5, 5.5))
+
+
+def run_directions(spec: DirectionsSpec, **run_options: Any) -> DirectionsResult:
+    """Extract (or reuse) each setting's layer vectors, fit one probe per layer and setting, compare directions.
+
+    Cached under kind ``directions`` by the settings' activation keys, the probe and the split.
+    ``run_options``: the fields of ``Session``.
+    """
+    return run_analysis(DIRECTIONS, spec, **run_options)
+
+
+def list_directions_results(store) -> list[DirectionsResult]:
     """Every stored direction analysis, newest first."""
-    out = []
-    for data in store.list_results(DIRECTIONS_KIND):
-        try:
-            out.append(DirectionsResult.from_dict(data, cached=True))
-        except BadInputError:
-            continue
-    return sorted(out, key=lambda r: r.created_ts, reverse=True)
+    return DIRECTIONS.list(store)

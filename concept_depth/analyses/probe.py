@@ -1,36 +1,38 @@
-"""From a :class:`RunSpec` to a cached :class:`RunResult`: extract, probe every layer, measure depth.
+"""The paper's analysis: extract every layer, probe each one, measure concept depth (kind ``run``).
 
-``run_probe`` is the one call the CLI, the app and notebooks use. Its result is
-cached in the store (result kind ``run``) under the *run key*: a hash of the
-activations key, the probe settings, the depth settings and ``SCHEMA_VERSION``. A
-cached rerun loads neither the model nor any layer vectors.
+Declared once as :data:`PROBE` (see :mod:`.protocol`). The result is cached under the *run key*: a
+hash of the activations key, the probe settings, the depth settings and ``SCHEMA_VERSION`` (and the
+dataset's name). A cached rerun loads neither the model nor any layer vector. The command line's
+``run``, ``cd.run`` and the Probe page all go through it.
+
+Also here: the stored runs (listing, loading, importing, deleting) and a run's per-sample
+predictions and outcomes, refitted from its cached layer vectors.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 import numpy as np
 
+from ..core.choices import HOOK_DESCRIPTIONS, SCHEMA_VERSION
 from ..core.errors import BadInputError, UnavailableError
-from ..core.progress import ProgressCallback
-from ..core.specs import HOOK_DESCRIPTIONS, SCHEMA_VERSION, DepthSpec, ProbeSpec, RunSpec, stable_hash
-from ..datasets import load_samples
-from ..extraction import extract_activations
-from ..extraction.keys import activation_key_for
+from ..core.specs import DepthSpec, ProbeSpec, RunSpec, stable_hash
+from ..datasets import SampleSet
+from ..extraction import Activations
 from ..probing import probe_layers, warning_notes
-from ..probing.protocols import evaluate_layer
+from ..probing.protocols import LayerEval, evaluate_layer
 from ..results.imports import IMPORT_KIND, store_import
-from ..results.run import LayerScore, RunResult
+from ..results.run import RUN_KIND, DepthMetrics, LayerScore, RunResult
 from ..stats.depth import depth_metrics, relative_depths
-from ..stats.fidelity import fidelity_against_float32
-from ..stats.outcomes import layer_warnings, outcomes_from_evals, outcomes_from_predictions, run_outcomes
+from ..stats.fidelity import fidelity_against_float32, fidelity_rows
+from ..stats.outcomes import EvalOutcomes, layer_warnings, outcomes_from_evals, outcomes_from_predictions, run_outcomes
 from ..storage.store import CorruptEntryError, Store
+from .protocol import Analysis, Session, run_analysis
 
-RUN_KIND = "run"
 
 def run_key(activation_key: str, probe: ProbeSpec, depth: DepthSpec, dataset_name: str | None = None) -> str:
     """Cache key of a run: activations + probe settings + depth settings + schema version, and the
@@ -41,13 +43,13 @@ def run_key(activation_key: str, probe: ProbeSpec, depth: DepthSpec, dataset_nam
     return stable_hash(key)
 
 
-def _now() -> tuple[str, float]:
-    ts = time.time()
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds"), ts
+def _key(spec: RunSpec, session: Session) -> str:
+    samples = session.samples(spec.extraction.dataset)
+    return run_key(session.activation_key(spec.extraction, samples), spec.probe, spec.depth, samples.name)
 
 
-def _flat_spec(spec: RunSpec, samples, acts) -> dict[str, Any]:
-    """The flat ``spec`` block of the result JSON (keys listed in the contracts)."""
+def flat_spec(spec: RunSpec, samples: SampleSet, acts: Activations) -> dict[str, Any]:
+    """The flat ``spec`` block of the result JSON (its fields are those of ``concept-depth/result@1``)."""
     ex, ds, model = spec.extraction, spec.extraction.dataset, spec.extraction.model
     act_spec = getattr(acts, "spec", None) or {}
     return {
@@ -55,39 +57,17 @@ def _flat_spec(spec: RunSpec, samples, acts) -> dict[str, Any]:
         "model_label": getattr(acts, "model_label", None) or model.source,
         # The weights' identity: the asked revision, else the fingerprint extraction resolved.
         "model_revision": model.revision or act_spec.get("model_fingerprint") or act_spec.get("model_revision"),
-        "dataset": getattr(samples, "name", None) or ds.name,
-        "category": getattr(samples, "category", None),
-        "quant": model.quant,
-        "noise": ds.noise.kind,
-        "noise_strength": ds.noise.strength,
-        "noise_seed": ds.noise.seed,
-        "hook": ex.hook,
-        "pooling": ex.pooling,
-        "limit": ds.limit,
-        "max_tokens": ex.max_tokens,
-        "protocol": spec.probe.protocol,
-        "probe": spec.probe.probe,
-        "folds": spec.probe.folds if spec.probe.protocol == "cv" else None,
-        "seed": spec.probe.seed,
-        "prompt": getattr(samples, "template", None) or ds.prompt,
-        "variant": ds.variant,
+        "dataset": getattr(samples, "name", None) or ds.name, "category": getattr(samples, "category", None),
+        "quant": model.quant, "noise": ds.noise.kind, "noise_strength": ds.noise.strength,
+        "noise_seed": ds.noise.seed, "hook": ex.hook, "pooling": ex.pooling, "limit": ds.limit,
+        "max_tokens": ex.max_tokens, "protocol": spec.probe.protocol, "probe": spec.probe.probe,
+        "folds": spec.probe.folds if spec.probe.protocol == "cv" else None, "seed": spec.probe.seed,
+        "prompt": getattr(samples, "template", None) or ds.prompt, "variant": ds.variant,
         "chat_template": bool(ex.chat_template),
     }
 
 
-def _stored_run(store: Store, key: str) -> RunResult | None:
-    """The computed run ``key`` (None if absent); a stored entry that no longer reads as a run is
-    damaged: CorruptEntryError, so ``memoize`` computes it again."""
-    data = store.get_result(RUN_KIND, key)
-    if data is None:
-        return None
-    try:
-        return RunResult.from_dict(data)
-    except BadInputError as exc:
-        raise CorruptEntryError(str(exc)) from None
-
-
-def _layer_reader(store: Store, acts) -> Callable[[int], np.ndarray]:
+def _layer_reader(store: Store, acts: Activations) -> Callable[[int], np.ndarray]:
     def read(layer: int) -> np.ndarray:
         try:
             return store.read_layer(acts.key, layer)
@@ -96,152 +76,174 @@ def _layer_reader(store: Store, acts) -> Callable[[int], np.ndarray]:
     return read
 
 
-def run_probe(spec: RunSpec, *, store: Store | None = None, model_loader=None, batch_size: int = 16,
-              device: str | None = None, progress: ProgressCallback | None = None, n_jobs: int | None = None,
-              samples=None, data_dir=None, origin: str = "probe") -> RunResult:
-    """Extract (or reuse) the layer vectors of ``spec``, probe each layer, compute depth metrics.
-
-    A cached run result is returned before anything else is touched: no model, no layer
-    vector is read or checksummed.
-
-    Parameters
-    ----------
-    spec : extraction + probe + depth settings.
-    store : cache (default: ``Store()`` at ``$CONCEPT_DEPTH_CACHE`` or ``./cache``).
-    model_loader : ModelSpec -> LoadedModel, passed to extraction (tests pass tiny models).
-    batch_size, device : extraction run options (do not change the numbers).
-    progress : callback for stages ``load``, ``extract``, ``probe``; returning False cancels.
-    n_jobs : worker processes for layer probing (None: min(2, CPUs)).
-    samples : a ready SampleSet (otherwise loaded from ``spec.extraction.dataset``).
-    data_dir : dataset directory passed to ``load_samples`` (default ``$CONCEPT_DEPTH_DATA_DIR``).
-    origin : what asked for it (``probe``, ``expression``, ``sweep``), kept in ``extra["origin"]``
-        so pages can tell a user's runs from the ones an analysis made on the way.
-
-    Returns
-    -------
-    RunResult with ``key`` = run key, ``extra["activation_key"]``, ``timing["cached"]`` True
-    when nothing was computed.
-    """
-
-    store = store or Store()
-    if samples is None:
-        samples = load_samples(spec.extraction.dataset, data_dir=data_dir, cache_dir=store.directory)
-    key = run_key(activation_key_for(spec.extraction, samples, store.directory), spec.probe, spec.depth,
-                  samples.name)
-
-    def compute() -> RunResult:
-
-        acts = extract_activations(spec.extraction, store=store, samples=samples, model_loader=model_loader,
-                                   batch_size=batch_size, device=device, progress=progress)
-        return _compute(spec, store, samples, acts, key, progress, n_jobs, origin)
-
-    result, hit = store.memoize(RUN_KIND, key, compute, read=lambda: _stored_run(store, key),
-                                write=lambda r: store.put_result(RUN_KIND, key, r.to_dict()))
-    if hit and origin == "probe" and result.extra.get("origin", "probe") != "probe":
-        # the user asked for it now: it is theirs, no longer a by-product of an analysis
-        result = replace(result, extra=dict(result.extra, origin="probe"))
-        store.put_result(RUN_KIND, key, result.to_dict())
-    if hit:
-        result = replace(result, timing=dict(result.timing, cached=True))
-    return result
+def _compute(spec: RunSpec, session: Session, key: str) -> RunResult:
+    samples = session.samples(spec.extraction.dataset)
+    return score_activations(spec, session, samples, session.extract(spec.extraction, samples), key)
 
 
-def _compute(spec: RunSpec, store: Store, samples, acts, key: str, progress, n_jobs, origin: str) -> RunResult:
-    # scikit-learn and scipy load here, not at import: a cached rerun needs neither
-
+def score_activations(spec: RunSpec, session: Session, samples: SampleSet, acts: Activations, key: str) -> RunResult:
+    """The run of ``spec`` from layer vectors at hand: a probe per layer, depth metrics, the result."""
     labels = np.asarray(acts.labels)
-    layers = list(acts.layers)
     t0 = time.perf_counter()
     try:
         # predictions kept: the result stores which evaluation samples each layer got right (paired tests)
-        evals = probe_layers(_layer_reader(store, acts), layers, labels, spec.probe, n_jobs=n_jobs,
-                             progress=progress, keep_predictions=True)
+        evals = probe_layers(_layer_reader(session.store, acts), list(acts.layers), labels, spec.probe,
+                             n_jobs=session.n_jobs, progress=session.progress, keep_predictions=True)
     except CorruptEntryError as exc:
-        raise UnavailableError(f"{exc}; delete it on the Cache page (or `cache` command) and run again") from exc
+        raise UnavailableError(f"{exc}; delete it on the Runs page (or `cache delete`) and run again") from exc
     probe_s = time.perf_counter() - t0
     scores = tuple(LayerScore(layer=ev.layer, **ev.scores) for ev in evals)
-    chance, n_eval = evals[0].chance, evals[0].n_eval  # same evaluation samples on every layer
-    metrics = depth_metrics([s.layer for s in scores], [s.accuracy for s in scores], chance=chance,
-                            n_eval=n_eval, n_layers=acts.n_layers,
+    metrics = depth_metrics([s.layer for s in scores], [s.accuracy for s in scores], chance=evals[0].chance,
+                            n_eval=evals[0].n_eval, n_layers=acts.n_layers,  # the same evaluation samples everywhere
                             control=[s.control_accuracy for s in scores] if spec.probe.control else None,
                             spec=spec.depth)
-    totals, notes = warning_notes(evals, spec.probe)
-    notes = list(getattr(samples, "notes", ()) or ()) + notes
     timing = dict(getattr(acts, "timing", {}) or {})
-    timing = {"load_s": float(timing.get("load_s", 0.0) or 0.0),
-              "extract_s": float(timing.get("extract_s", 0.0) or 0.0),
-              "probe_s": round(probe_s, 3),
-              "prompts_per_s": timing.get("prompts_per_s"),
-              "activations_cached": bool(getattr(acts, "cached", False)),
-              "cached": False}
-    created, ts = _now()
+    timing = {"load_s": float(timing.get("load_s", 0.0) or 0.0), "extract_s": float(timing.get("extract_s", 0.0) or 0.0),
+              "probe_s": round(probe_s, 3), "prompts_per_s": timing.get("prompts_per_s"),
+              "activations_cached": bool(getattr(acts, "cached", False)), "cached": False}
+    return RunResult(spec=flat_spec(spec, samples, acts), n_samples=int(len(labels)), n_layers=int(acts.n_layers),
+                     hidden_size=int(acts.hidden_size), layers=scores, depth=metrics, timing=timing, key=key,
+                     extra=_extra(spec, session, samples, acts, evals, metrics))
+
+
+def _extra(spec: RunSpec, session: Session, samples: SampleSet, acts: Activations, evals: list[LayerEval],
+           metrics: DepthMetrics) -> dict[str, Any]:
+    """Everything of the result JSON besides the scores: keys, settings, notes, per-sample outcomes
+    and per-layer warnings (paired comparisons), fidelity to float32."""
+    labels = np.asarray(acts.labels)
+    totals, notes = warning_notes(evals, spec.probe)
     counts = np.bincount(labels.astype(np.int64), minlength=2)
-    extra = {
-        "activation_key": acts.key,
-        "probe_spec": spec.probe.to_dict(),
-        "depth_spec": spec.depth.to_dict(),
-        "relative_depth": relative_depths(metrics),
-        "n_eval": n_eval,
+    extra: dict[str, Any] = {
+        "activation_key": acts.key, "probe_spec": spec.probe.to_dict(), "depth_spec": spec.depth.to_dict(),
+        "relative_depth": relative_depths(metrics), "n_eval": evals[0].n_eval,
         "class_counts": [int(counts[0]), int(counts[1])],
         "layer_kind": HOOK_DESCRIPTIONS.get(spec.extraction.hook, spec.extraction.hook),
-        "notes": notes,
-        "warnings": totals,
-        "created_ts": ts,
-        "origin": origin,
-        "run_spec": spec.to_dict(),
+        "notes": list(getattr(samples, "notes", ()) or ()) + notes, "warnings": totals,
+        "created_ts": time.time(), "run_spec": spec.to_dict(),
     }
-    # issue 15: per-sample outcomes and per-layer warnings (paired comparisons), fidelity to float32
     outcomes = outcomes_from_evals(evals, labels)
     if outcomes is not None:
         extra["outcomes"] = outcomes.to_dict()
     extra["layer_warnings"] = layer_warnings(evals)
-    fidelity = fidelity_against_float32(store, spec.extraction, samples, acts.key)
+    fidelity = fidelity_against_float32(session.store, spec.extraction, samples, acts.key)
     if fidelity is not None:
         extra["fidelity"] = fidelity
-    return RunResult(spec=_flat_spec(spec, samples, acts), n_samples=int(len(labels)), n_layers=int(acts.n_layers),
-                     hidden_size=int(acts.hidden_size), layers=scores, depth=metrics, timing=timing, key=key,
-                     created=created, extra=extra)
+    return extra
 
 
-# ---- stored runs -------------------------------------------------------
+# ---- the text the command prints ---------------------------------------------------------------
+def _fmt(x, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.{digits}f}"
+
+
+def _layer_rows(result: RunResult) -> list[str]:
+    """The per-layer table; a low-bit run with a fidelity table gets its cos32 / maxSD / meanSD columns."""
+    cv = any(s.accuracy_std is not None for s in result.layers)
+    fid = fidelity_rows(result.extra.get("fidelity"))
+    head = f"{'layer':>5} {'acc':>6}" + (f" {'±std':>6}" if cv else "") + \
+        f" {'f1':>6} {'auc':>6} {'control':>7} {'select':>7}" + (f" {'cos32':>8} {'maxSD':>6} {'meanSD':>6}" if fid else "")
+    lines = [head]
+    d = result.depth
+    for s in result.layers:
+        tag = "".join(m for layer, m in [(d.jumping_point, "J"), (d.converging_point, "C"), (d.peak_layer, "P")]
+                      if layer == s.layer)
+        cols = [f"{s.layer:>5}", f"{_fmt(s.accuracy):>6}"] + ([f"{_fmt(s.accuracy_std):>6}"] if cv else [])
+        cols += [f"{_fmt(s.f1):>6}", f"{_fmt(s.auc):>6}", f"{_fmt(s.control_accuracy):>7}", f"{_fmt(s.selectivity):>7}"]
+        if fid:
+            row = fid.get(s.layer) or {}
+            cols += [f"{_fmt(row.get('cosine_mean'), 5):>8}", f"{_fmt(row.get('max_sd'), 2):>6}",
+                     f"{_fmt(row.get('mean_sd'), 3):>6}"]
+        lines.append(" ".join(cols + [tag]).rstrip())
+    return lines
+
+
+def report(result: RunResult) -> str:
+    """Per-layer table and depth metrics as plain text (``J``, ``C``, ``P`` mark the depth layers)."""
+    d = result.depth
+    rel = result.extra.get("relative_depth") or {}
+
+    def point(name: str) -> str:
+        layer = getattr(d, name)
+        if layer is None:
+            return "not acquired"
+        r = rel.get(name)
+        return f"layer {layer}" + (f" ({r:.2f} of depth)" if r is not None else "")
+
+    p = "-" if d.p_value is None else ("< 1e-300" if d.p_value == 0 else f"{d.p_value:.2g}")
+    t = result.timing
+    lines = _layer_rows(result) + [
+        "",
+        f"{result.label}: {result.n_samples} samples ({result.extra.get('n_eval', '?')} evaluated), "
+        f"{result.n_layers} layers, hidden {result.hidden_size}, protocol {result.spec.get('protocol')}, "
+        f"probe {result.spec.get('probe')}",
+        f"chance (majority rate)  {d.chance:.3f}    peak accuracy {d.peak_accuracy:.3f}   p = {p}"
+        + ("" if d.acquired else "   -> concept NOT acquired"),
+        f"jumping point (J)       {point('jumping_point')}",
+        f"converging point (C)    {point('converging_point')}",
+        f"peak layer (P)          {point('peak_layer')}",
+        f"timing: load {t.get('load_s', 0):.1f}s, extract {t.get('extract_s', 0):.1f}s, "
+        f"probe {t.get('probe_s', 0):.1f}s" + (" (cached result)" if t.get("cached") else ""),
+    ]
+    if result.extra.get("fidelity"):
+        lines.append("fidelity to float32 (same prompts): cos32 = mean cosine; maxSD / meanSD = largest / mean "
+                     "|low - float32| in SDs of each dimension over the float32 samples")
+    return "\n".join(lines + [f"note: {note}" for note in result.notes])
+
+
+PROBE: Analysis[RunSpec, RunResult] = Analysis(
+    kind=RUN_KIND, command="run", spec=RunSpec, result=RunResult, key=_key, compute=_compute, report=report,
+    options=RunSpec.OPTIONS, help="probe every layer and report concept depth",
+    description="Extract (or reuse cached) layer vectors, train one probe per layer, and report jumping, "
+                "converging and peak layers.",
+    figure="the layer curves", also_listed=(IMPORT_KIND,), origin="probe")
+
+
+def run_probe(spec: RunSpec, *, origin: str | None = None, samples: SampleSet | None = None,
+              **run_options: Any) -> RunResult:
+    """Extract (or reuse) the layer vectors of ``spec``, probe each layer, compute depth metrics.
+
+    ``run_options``: the fields of :class:`~concept_depth.analyses.protocol.Session` (``store``,
+    ``model_loader``, ``batch_size``, ``device``, ``progress``, ``n_jobs``, ``data_dir``). ``origin``:
+    who asks (``probe``, ``expression``, ``sweep``), kept with the result; ``samples``: a ready SampleSet for
+    the spec's dataset. A cached run is returned before anything else is touched (``timing["cached"]`` True).
+    """
+    session = Session(**run_options)
+    if samples is not None:
+        session.use_samples(spec.extraction.dataset, samples)
+    return run_analysis(PROBE, spec, session=session, origin=origin)
+
+
+# ---- stored runs -------------------------------------------------------------------------------
 def list_runs(store: Store) -> list[RunResult]:
-    """Every stored run, newest first (malformed entries are skipped)."""
-
-    out = []
-    for data in store.list_results(RUN_KIND) + store.list_results(IMPORT_KIND):  # computed, then imported
-        try:
-            out.append(RunResult.from_dict(data))
-        except BadInputError:
-            continue
-    return sorted(out, key=lambda r: float(r.extra.get("created_ts") or 0.0), reverse=True)
+    """Every stored run, computed and imported, newest first (malformed entries are skipped)."""
+    return PROBE.list(store)
 
 
 def load_run(store: Store, key: str) -> RunResult:
     """The stored run ``key``; BadInputError if there is none."""
-
-    data = store.get_result(RUN_KIND, key) or store.get_result(IMPORT_KIND, key)
-    if not data:
+    run = PROBE.load(store, key)
+    if run is None:
         raise BadInputError(f"no stored run with key {key!r}")
-    return RunResult.from_dict(data)
+    return run
 
 
 def save_run(store: Store, result: RunResult) -> RunResult:
     """Store a run imported from elsewhere (kind ``import``, never a cache hit); returns it with its key.
 
-    BadInputError on a clash with a computed run or another import (see ``concept_depth.imports``).
+    BadInputError on a clash with a computed run or another import (see ``concept_depth.results.imports``).
     """
-
     return store_import(store, result)[0]
 
 
 def delete_run(store: Store, key: str) -> None:
     """Remove a stored run (its activations stay cached)."""
-
     store.delete_result(RUN_KIND, key)
     store.delete_result(IMPORT_KIND, key)
 
 
-# ---- per-sample predictions ---------------------------------------------
+# ---- per-sample predictions and outcomes ---------------------------------------------------------
 @dataclass(frozen=True)
 class LayerPredictions:
     """Per-sample probe output on one layer of a run.
@@ -272,7 +274,6 @@ def layer_predictions(store: Store, run: RunResult, layer: int) -> LayerPredicti
     probe = ProbeSpec.from_dict(run.extra.get("probe_spec") or {"protocol": run.spec.get("protocol", "paper"),
                                                                   "probe": run.spec.get("probe", "lr")})
     labels = np.asarray(meta["labels"], dtype=np.int64)
-
     ev = evaluate_layer(store.read_layer(act_key, layer), labels, replace(probe, control=False), layer,
                         keep_predictions=True)
     correct = ev.is_eval & (ev.pred == labels)
@@ -280,11 +281,9 @@ def layer_predictions(store: Store, run: RunResult, layer: int) -> LayerPredicti
                             correct=correct, labels=labels)
 
 
-# ---- per-sample outcomes of runs made before they were stored ----------------------------
-def refit_outcomes(store: Any, run: Any, progress: Callable[[int, int], Any] | None = None) -> EvalOutcomes:
+def refit_outcomes(store: Store, run: RunResult, progress: Callable[[int, int], Any] | None = None) -> EvalOutcomes:
     """Recompute a run's outcomes by refitting its probe on each layer from the cached layer vectors
     (deterministic: same split, same folds, same fit). UnavailableError when the vectors are gone."""
-
     per_layer, labels = [], None
     layers = list(run.layer_numbers)
     for i, layer in enumerate(layers):
@@ -296,7 +295,7 @@ def refit_outcomes(store: Any, run: Any, progress: Callable[[int, int], Any] | N
     return outcomes_from_predictions(labels, per_layer)
 
 
-def outcomes_or_refit(store: Any, run: Any, progress=None) -> EvalOutcomes | None:
+def outcomes_or_refit(store: Store | None, run: RunResult, progress=None) -> EvalOutcomes | None:
     """Stored outcomes, else refitted ones when the run's vectors are cached, else None."""
     got = run_outcomes(run)
     if got is not None or store is None:
@@ -307,16 +306,19 @@ def outcomes_or_refit(store: Any, run: Any, progress=None) -> EvalOutcomes | Non
         return None
 
 
-def attach_outcomes(store: Any, run: Any, progress: Callable[[int, int], Any] | None = None) -> Any:
+def attach_outcomes(store: Store, run: RunResult, progress: Callable[[int, int], Any] | None = None) -> RunResult:
     """``run`` with its outcomes: as stored, else refitted from the cached vectors and written back into
     the stored run (computed runs only; an import stays as it was imported). UnavailableError when the
     vectors are not cached."""
-
     if run_outcomes(run) is not None:
         return run
     out = refit_outcomes(store, run, progress)
     updated = replace(run, extra=dict(run.extra, outcomes=out.to_dict()))
-
     if store.get_result(RUN_KIND, run.key) is not None:
         store.put_result(RUN_KIND, run.key, updated.to_dict())
     return updated
+
+
+__all__ = ["PROBE", "RUN_KIND", "run_key", "run_probe", "report", "flat_spec", "list_runs", "load_run", "save_run",
+           "delete_run", "LayerPredictions", "layer_predictions", "refit_outcomes", "outcomes_or_refit",
+           "attach_outcomes"]

@@ -26,38 +26,51 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from ..capture import AddAtLast, AnswerLogits, Capture, run_all
+from ..capture import Capture
+from ..core.choices import PROBE_NAMES
 from ..core.errors import BadInputError
-from ..core.optional import torch
-from ..core.progress import ProgressCallback, ProgressTracker
-from ..core.specs import PROBE_NAMES, ExtractionSpec, _SpecMixin
-from ..datasets import load_samples
-from ..extraction import extract_activations
-from ..extraction.keys import activation_key_for
+from ..core.options import DATASET_OPTIONS, EXTRACTION_OPTIONS, MODEL_OPTIONS, Option, OptionGroup, numbers, text_escapes
+from ..core.progress import ProgressTracker
+from ..core.specs import ExtractionSpec, Spec
+from ..datasets import SampleSet
 from ..probing import paper_split
-from ..storage.store import Store
-from .common import ProbeFitter, analysis_key, check_probe, loader_or_default, unit
+from ..results.base import AnalysisResult
+from .common import ProbeFitter, analysis_key, check_probe, fmt, probe_options, timing_line
 from .expression.answer_words import resolve_answer_words
-from .expression.scoring import two_way_p1
-from .result import AnalysisResult
+from .expression.spec import parse_answer_words
+from .protocol import Analysis, Session, run_analysis
+from .steering_effects import Pusher, effect_tables, layer_directions, summary
 
 STEER_KIND = "steer"
 STEER_SCHEMA = "concept-depth/steering@1"
 DEFAULT_ALPHAS = (-4.0, -2.0, 2.0, 4.0)
 DEFAULT_CUE = "\nAnswer:"
-DIRECTIONS = ("probe", "random")
 #: How the unit of alpha is measured (see the module docstring).
 NORMS = ("centered", "raw")
 NORM_TEXT = {"centered": "median distance of the last-token vectors from their mean",
              "raw": "median last-token residual norm"}
 
+STEER_OPTIONS = OptionGroup("steering", (
+    Option("alpha", "-4,-2,2,4", help="comma-separated push strengths in units of the layer's typical residual norm"),
+    Option("layers", None, help="comma-separated residual layers to steer (default all; 0 = embeddings)"),
+    *probe_options("mass-mean", linear=True, what="where the direction comes from"),
+    Option("random_seed", 0, kind=int, help="seed of the random control directions"),
+    Option("norm", "centered", choices=NORMS,
+           help="unit of alpha: centered = median distance of the layer's last-token vectors from their mean "
+                "(default); raw = their median norm (dominated by a few huge constant dimensions in some models)"),
+    Option("answer_words", None, help="class-0,class-1 answer words (default: the dataset's own)"),
+    Option("answer_cue", "\\nAnswer:", help="text ending every prompt before the answer"),
+))
+#: Steering reads and pushes the residual stream's last token: no hook or pooling to choose.
+STEER_TEXT_OPTIONS = EXTRACTION_OPTIONS.without("hook", "pooling")
+
 
 @dataclass(frozen=True)
-class SteerSpec(_SpecMixin):
+class SteerSpec(Spec):
     """Steering along the probe direction of one model and dataset.
 
     extraction : model and dataset (residual stream, last token; the cue is appended to the prompt).
@@ -70,6 +83,8 @@ class SteerSpec(_SpecMixin):
     answer_cue : appended to every prompt so the next token is the answer.
     norm : unit of alpha: ``centered`` (median ||h - mean h||) or ``raw`` (median ||h||).
     """
+
+    OPTIONS: ClassVar = (MODEL_OPTIONS, DATASET_OPTIONS, STEER_OPTIONS, STEER_TEXT_OPTIONS)
 
     extraction: ExtractionSpec
     alphas: tuple[float, ...] = DEFAULT_ALPHAS
@@ -103,8 +118,20 @@ class SteerSpec(_SpecMixin):
             raise BadInputError("steering adds to the residual stream at the last token: use hook residual, "
                                 "pooling last")
 
+    @classmethod
+    def take_options(cls, values: dict[str, Any]) -> "SteerSpec":
+        """``alpha`` and ``layers`` are comma lists (or sequences); ``answer_words`` "No,Yes"."""
+        v = STEER_OPTIONS.take(values)
+        ex = ExtractionSpec.take_options(values)
+        layers = v["layers"]
+        return cls(extraction=ex, alphas=numbers(v["alpha"], "--alpha"),
+                   layers=None if layers in (None, "", "all") else numbers(layers, "--layers", int),
+                   probe=v["probe"], seed=int(v["seed"]), random_seed=int(v["random_seed"]),
+                   answer_words=parse_answer_words(v["answer_words"]), answer_cue=text_escapes(v["answer_cue"]),
+                   norm=v["norm"])
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class SteeringResult(AnalysisResult):
     """Answer-probability shifts per layer and alpha, along the probe direction and a random one.
 
@@ -121,11 +148,13 @@ class SteeringResult(AnalysisResult):
         steering) and ``flipped`` (share of answers that changed).
     excess : {"class1" | "all": {"mean": [L'][A], "sem": [L'][A]}} paired probe - random change.
     random_cosine : [L'] cosine between the probe and random directions.
-    summary : ``best`` (layer, alpha, probe and random class-1 effects, excess, z), ``n_test``...
+    summary : ``effect`` (the probe's own effect in the intended direction, and whether it beats the random
+        push), ``best`` (the largest paired probe - random difference on class-1 samples), ``n_test``...
     """
 
-    SCHEMA = STEER_SCHEMA
-    KIND = STEER_KIND
+    SCHEMA: ClassVar[str] = STEER_SCHEMA
+    KIND: ClassVar[str] = STEER_KIND
+    REQUEST: ClassVar[type] = SteerSpec
 
     layers: tuple[int, ...] = ()
     alphas: tuple[float, ...] = ()
@@ -145,10 +174,18 @@ class SteeringResult(AnalysisResult):
         return np.asarray(self.effects[direction][metric], dtype=float)
 
 
-
-def cue_samples(samples, cue: str):
+def cue_samples(samples: SampleSet, cue: str) -> SampleSet:
     """The samples with ``cue`` appended to their prompt template (the answer follows it)."""
     return replace(samples, template=samples.template + cue)
+
+
+def _cued(spec: SteerSpec, session: Session) -> tuple[ExtractionSpec, SampleSet, tuple[str, str]]:
+    """The extraction of the cued prompts, their samples and the answer words."""
+    samples = session.samples(spec.extraction.dataset)
+    cued = cue_samples(samples, spec.answer_cue)
+    ex = replace(spec.extraction, dataset=replace(spec.extraction.dataset, prompt=cued.template))
+    session.use_samples(ex.dataset, cued)
+    return ex, cued, spec.answer_words or tuple(samples.answer_words)
 
 
 def steer_key(spec: SteerSpec, activation_key: str, words: Sequence[str]) -> str:
@@ -158,48 +195,13 @@ def steer_key(spec: SteerSpec, activation_key: str, words: Sequence[str]) -> str
                         answer_words=list(words), cue=spec.answer_cue, norm=spec.norm)
 
 
-def run_steer(spec: SteerSpec, *, store: Store | None = None, model_loader: Callable | None = None,
-              batch_size: int = 16, device: str | None = None, progress: ProgressCallback | None = None,
-              data_dir=None) -> SteeringResult:
-    """Fit the directions, then steer every chosen layer by every alpha (and a random control).
-
-    Cached under kind ``steer``; the layer vectors of the cued prompts are cached as activations.
-
-    Raises
-    ------
-    BadInputError : an encoder model, a layer the model lacks, answer words the tokenizer cannot spell.
-    """
-
-    store = store or Store()
-    samples = load_samples(spec.extraction.dataset, data_dir=data_dir, cache_dir=store.directory)
-    cued = cue_samples(samples, spec.answer_cue)
-    ex = replace(spec.extraction, dataset=replace(spec.extraction.dataset, prompt=cued.template))
-    words = spec.answer_words or tuple(samples.answer_words)
-    key = steer_key(spec, activation_key_for(ex, cued, store.directory), words)
-
-    def compute() -> dict[str, Any]:
-        return _compute(spec, ex, key, store, cued, words, model_loader, batch_size, device, progress).to_dict()
-
-    data, hit = store.memoize(STEER_KIND, key, compute)
-    return SteeringResult.from_dict(data, cached=hit)
+def _key(spec: SteerSpec, session: Session) -> str:
+    ex, cued, words = _cued(spec, session)
+    return steer_key(spec, session.activation_key(ex, cued), words)
 
 
-def _stats(delta: np.ndarray) -> tuple[float, float]:
-    """(mean, standard error) of a [n] array (sem 0 for one value)."""
-    n = len(delta)
-    if n == 0:
-        return float("nan"), float("nan")
-    return float(delta.mean()), float(delta.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
-
-
-def _compute(spec, ex, key, store, samples, words, model_loader, batch_size, device, progress) -> SteeringResult:
-
-
-    t0 = time.perf_counter()
-    loader = loader_or_default(model_loader, device, store)
-    acts = extract_activations(ex, store=store, samples=samples, model_loader=loader, batch_size=batch_size,
-                               device=device, progress=progress)
-    lm = loader(ex.model)
+def _checked(spec: SteerSpec, acts, lm) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """The layers to steer and the split, or one BadInputError line for what steering cannot do here."""
     if not getattr(lm, "is_decoder", True):
         raise BadInputError(f"{lm.label} is an encoder: it does not answer, so steering needs a causal language model")
     layers = tuple(acts.layers) if spec.layers is None else spec.layers
@@ -210,139 +212,141 @@ def _compute(spec, ex, key, store, samples, words, model_loader, batch_size, dev
     train, test = paper_split(len(y), spec.seed, spec.test_size)
     if len(np.unique(y[train])) < 2 or len(np.unique(y[test])) < 2:
         raise BadInputError("the training or held-out split holds one class only; raise --limit")
+    return layers, y, train, test
 
+
+def _compute(spec: SteerSpec, session: Session, key: str) -> SteeringResult:
+    t0 = time.perf_counter()
+    ex, samples, words = _cued(spec, session)
+    lm = session.loader(ex.model)  # loaded first, so the extraction below reuses it
+    acts = session.extract(ex, samples)
+    layers, y, train, test = _checked(spec, acts, lm)
     fitter = ProbeFitter(spec.probe, spec.seed)
-    units, randoms, raw_norms, centered_norms, readable = [], [], [], [], []
-    for layer in layers:
-        X = acts.layer(layer)
-        probe = fitter.fit(X[train], y[train])
-        units.append(unit(probe.direction()))
-        rng = np.random.default_rng([int(spec.random_seed), int(layer)])
-        randoms.append(unit(rng.standard_normal(X.shape[1])))
-        Xt = X[train].astype(np.float64)
-        raw_norms.append(float(np.median(np.linalg.norm(Xt, axis=1))))
-        centered_norms.append(float(np.median(np.linalg.norm(Xt - Xt.mean(axis=0), axis=1))))
-        readable.append(float(np.mean(probe.predict(X[test]) == y[test])))
-    norms = centered_norms if spec.norm == "centered" else raw_norms
+    dirs = layer_directions(acts, layers, y, train, test, fitter, spec.random_seed)
+    norms = dirs.centered_norms if spec.norm == "centered" else dirs.raw_norms
     extract_s = time.perf_counter() - t0
-
     cap = Capture(lm)
     answer = cap.tokenized(lambda tok: resolve_answer_words(tok, words))
     ids, _, _ = cap.encode_samples(samples, ex.max_tokens, chat_template=ex.chat_template)
-    test_ids = [ids[i] for i in test]
-    yt = y[test]
-    n0 = len(answer.ids[0])
+    test_ids, yt = [ids[i] for i in test], y[test]
     n_runs = 1 + 2 * len(layers) * len(spec.alphas)
-    tracker = ProgressTracker(progress, "steer", n_runs * len(test_ids))
+    tracker = ProgressTracker(session.progress, "steer", n_runs * len(test_ids))
     tracker.update(0)
-    done_runs = [0]
-
-    def p_class1(edits=()) -> np.ndarray:
-        reader = AnswerLogits(lm.model, lm.n_layers, answer.all_ids)
-        base = done_runs[0] * len(test_ids)
-        got = run_all(cap, test_ids, reader, batch_size=batch_size, edits=edits,
-                      on_batch=lambda done: tracker.update(base + done))
-        done_runs[0] += 1
-        return two_way_p1(got["final"], n0)
-
     t1 = time.perf_counter()
-    p_base = p_class1()
-    pred_base = p_base > 0.5
-    metrics = ("delta_all", "delta_all_sem", "delta_class1", "delta_class1_sem", "delta_class0", "delta_class0_sem",
-               "accuracy", "flipped")
-    effects = {d: {m: [] for m in metrics} for d in DIRECTIONS}
-    excess = {g: {"mean": [], "sem": []} for g in ("class1", "all")}
-    for li, layer in enumerate(layers):
-        rows = {d: {m: [] for m in metrics} for d in DIRECTIONS}
-        ex_rows = {g: {"mean": [], "sem": []} for g in excess}
-        for alpha in spec.alphas:
-            deltas = {}
-            for d, vec in (("probe", units[li]), ("random", randoms[li])):
-                push = torch.from_numpy((alpha * norms[li] * vec).astype(np.float32))
-                p = p_class1([AddAtLast(("residual", int(layer)), push)])
-                delta = p - p_base
-                deltas[d] = delta
-                r = rows[d]
-                for name, mask in (("delta_all", slice(None)), ("delta_class1", yt == 1), ("delta_class0", yt == 0)):
-                    mean, sem = _stats(delta[mask])
-                    r[name].append(mean)
-                    r[f"{name}_sem"].append(sem)
-                r["accuracy"].append(float(np.mean((p > 0.5) == (yt == 1))))
-                r["flipped"].append(float(np.mean((p > 0.5) != pred_base)))
-            diff = deltas["probe"] - deltas["random"]
-            for g, mask in (("class1", yt == 1), ("all", slice(None))):
-                mean, sem = _stats(diff[mask])
-                ex_rows[g]["mean"].append(mean)
-                ex_rows[g]["sem"].append(sem)
-        for d in DIRECTIONS:
-            for m in metrics:
-                effects[d][m].append(rows[d][m])
-        for g in excess:
-            for m in ("mean", "sem"):
-                excess[g][m].append(ex_rows[g][m])
+    pusher = Pusher(lm, cap, test_ids, answer, session.batch_size, tracker)
+    p_base = pusher.p_class1()
+    effects, excess = effect_tables(pusher, dirs, norms, layers, spec.alphas, yt, p_base)
     steer_s = time.perf_counter() - t1
+    return SteeringResult(
+        key=key, spec=_flat(spec, ex, samples, lm, acts, len(train), len(test)), request=spec,
+        created_ts=time.time(), notes=tuple(_notes(spec, answer, fitter, len(train), len(test))),
+        timing={"extract_s": round(extract_s, 3), "steer_s": round(steer_s, 3),
+                "prompts_per_s": round(n_runs * len(test_ids) / steer_s, 3) if steer_s > 0 else None},
+        layers=tuple(int(l) for l in layers), alphas=tuple(spec.alphas),
+        answer={"words": list(answer.words), "ids": [list(i) for i in answer.ids],
+                "tokens": [list(t) for t in answer.tokens]},
+        baseline={"p1_mean": float(p_base.mean()), "p1_class1": float(p_base[yt == 1].mean()),
+                  "p1_class0": float(p_base[yt == 0].mean()), "accuracy": float(np.mean((p_base > 0.5) == (yt == 1)))},
+        probe_accuracy=dirs.readable, norms=norms, raw_norms=dirs.raw_norms, centered_norms=dirs.centered_norms,
+        effects=effects, excess=excess, random_cosine=[float(u @ r) for u, r in zip(dirs.units, dirs.randoms)],
+        summary=summary(layers, spec.alphas, effects, excess, dirs.readable, len(test), int((yt == 1).sum())),
+    )
 
-    baseline = {"p1_mean": float(p_base.mean()), "p1_class1": float(p_base[yt == 1].mean()),
-                "p1_class0": float(p_base[yt == 0].mean()), "accuracy": float(np.mean(pred_base == (yt == 1)))}
-    flat = {
+
+def _flat(spec: SteerSpec, ex: ExtractionSpec, samples: SampleSet, lm, acts, n_train: int, n_test: int) -> dict:
+    return {
         "model": ex.model.source, "model_label": lm.label, "model_fingerprint": acts.spec.get("model_fingerprint"),
         "quant": ex.model.quant, "dataset": samples.name, "category": samples.category,
         "label_names": list(samples.label_names), "limit": ex.dataset.limit, "noise": ex.dataset.noise.kind,
         "hook": "residual", "pooling": "last", "max_tokens": ex.max_tokens, "probe": spec.probe,
         "probe_name": PROBE_NAMES[spec.probe], "seed": spec.seed, "test_size": spec.test_size,
         "random_seed": spec.random_seed, "norm": spec.norm, "answer_cue": spec.answer_cue, "prompt": samples.template,
-        "activation_key": acts.key, "n_train": int(len(train)), "n_test": int(len(test)),
+        "activation_key": acts.key, "n_train": int(n_train), "n_test": int(n_test),
         "chat_template": bool(ex.chat_template),
     }
-    notes = [
-        f"direction: {PROBE_NAMES[spec.probe]} fitted on the {len(train)} training samples of each layer "
-        f"(seed {spec.seed}); effects measured on the {len(test)} held-out samples",
+
+
+def _notes(spec: SteerSpec, answer, fitter: ProbeFitter, n_train: int, n_test: int) -> list[str]:
+    return [
+        f"direction: {PROBE_NAMES[spec.probe]} fitted on the {n_train} training samples of each layer "
+        f"(seed {spec.seed}); effects measured on the {n_test} held-out samples",
         f"push = alpha × ({NORM_TEXT[spec.norm]}, training split, per layer) × (unit direction), added to the "
         "last token only; the random control uses one seeded random unit direction per layer, same norm",
-        "largest effect: the layer and alpha with the largest paired probe − random change on class-1 samples "
-        "(picked after looking, so its z-score is optimistic)",
+        "effect: the layer and alpha where the probe's own push moves p(class 1) most the intended way (up for "
+        "α > 0, down for α < 0), called an effect only when it beats the random push there by ≥ 2 standard "
+        "errors (picked after looking, so its z-score is optimistic)",
         f"p(class 1) = p({answer.words[1]!r}) / (p({answer.words[0]!r}) + p({answer.words[1]!r})), each word "
         "summed over its case and leading-space tokens", *answer.notes, *fitter.notes(),
     ]
-    return SteeringResult(
-        key=key, spec=flat, created_ts=time.time(), notes=tuple(notes),
-        timing={"extract_s": round(extract_s, 3), "steer_s": round(steer_s, 3),
-                "prompts_per_s": round(n_runs * len(test_ids) / steer_s, 3) if steer_s > 0 else None},
-        layers=tuple(int(l) for l in layers), alphas=tuple(spec.alphas),
-        answer={"words": list(answer.words), "ids": [list(i) for i in answer.ids],
-                "tokens": [list(t) for t in answer.tokens]},
-        baseline=baseline, probe_accuracy=readable, norms=norms, raw_norms=raw_norms,
-        centered_norms=centered_norms, effects=effects, excess=excess,
-        random_cosine=[float(u @ r) for u, r in zip(units, randoms)],
-        summary=_summary(layers, spec.alphas, effects, excess, readable, len(test), int((yt == 1).sum())),
-    )
 
 
-def _summary(layers, alphas, effects, excess, readable, n_test: int, n_class1: int) -> dict[str, Any]:
-    paired = np.asarray(excess["class1"]["mean"], dtype=float)
-    li, ai = np.unravel_index(int(np.nanargmax(np.abs(paired))), paired.shape)
-    e, s = excess["class1"]["mean"][li][ai], excess["class1"]["sem"][li][ai]
-    best = {
-        "layer": int(layers[li]), "alpha": float(alphas[ai]),
-        "probe_delta_class1": effects["probe"]["delta_class1"][li][ai],
-        "probe_delta_class1_sem": effects["probe"]["delta_class1_sem"][li][ai],
-        "random_delta_class1": effects["random"]["delta_class1"][li][ai],
-        "random_delta_class1_sem": effects["random"]["delta_class1_sem"][li][ai],
-        "excess_class1": e, "excess_class1_sem": s, "z": (abs(e) / s) if s > 1e-12 else None,
-    }
-    per_layer = np.nanmax(np.abs(np.asarray(excess["all"]["mean"], dtype=float)), axis=1)
-    return {"best": best, "n_test": n_test, "n_test_class1": n_class1,
-            "most_readable_layer": int(layers[int(np.argmax(readable))]),
-            "most_steerable_layer": int(layers[int(np.nanargmax(per_layer))]),
-            "max_excess_by_layer": [float(v) for v in per_layer]}
+def effect_line(result: SteeringResult) -> str:
+    """One sentence: the probe's own effect in the intended direction, and whether it is an effect."""
+    e = result.summary.get("effect")
+    if not e:  # a result stored before the summary led with the intended effect
+        return "this stored result has no intended-direction summary; run it again"
+    z = "-" if e["z"] is None else f"{e['z']:.1f}"
+    verdict = ("an effect: the probe direction moves the answer beyond a random push of the same size"
+               if e["found"] else "no effect beyond a random push of the same size")
+    return (f"probe direction at layer {e['layer']}, α = {e['alpha']:+g}: p(class 1) moves "
+            f"{fmt(e['probe_effect'], 3, True)} ± {fmt(e['probe_effect_sem'])} the intended way (random push "
+            f"{fmt(e['random_effect'], 3, True)}; probe − random {fmt(e['beyond_random'], 3, True)} ± "
+            f"{fmt(e['beyond_random_sem'])}, z = {z}): {verdict}")
 
 
-def list_steering_results(store: Store) -> list[SteeringResult]:
+def report(result: SteeringResult) -> str:
+    """The effect table (probe / random per layer and alpha), the intended effect first, then the rest."""
+    words = result.answer["words"]
+    names = result.spec.get("label_names") or ["class 0", "class 1"]
+    alphas = list(result.alphas)
+    probe, rand = result.effect("probe", "delta_class1"), result.effect("random", "delta_class1")
+    lines = [f"Δ p({words[1]}) on held-out {names[1]} samples (mean over samples), probe direction / random direction",
+             f"{'layer':>5} {'probe acc':>9} {'unit':>8} " + " ".join(f"{f'α={a:+g} probe/random':>22}" for a in alphas)]
+    for i, layer in enumerate(result.layers):
+        cells = " ".join(f"{fmt(probe[i, j], 3, True) + ' / ' + fmt(rand[i, j], 3, True):>22}" for j in range(len(alphas)))
+        lines.append(f"{layer:>5} {fmt(result.probe_accuracy[i]):>9} {result.norms[i]:>8.1f} {cells}")
+    b, base, s = result.summary["best"], result.baseline, result.summary
+    z = "-" if b["z"] is None else f"{b['z']:.1f}"
+    lines += [
+        "", effect_line(result),
+        f"baseline: p({words[1]}) = {fmt(base['p1_class1'])} on {names[1]}, {fmt(base['p1_class0'])} on {names[0]} "
+        f"samples; answer accuracy {fmt(base['accuracy'])} ({s['n_test']} held-out samples, {s['n_test_class1']} "
+        f"{names[1]})",
+        f"largest move on {names[1]} samples (probe − random, either way): layer {b['layer']}, α = {b['alpha']:+g}: probe "
+        f"{fmt(b['probe_delta_class1'], 3, True)} ± {fmt(b['probe_delta_class1_sem'])}, random "
+        f"{fmt(b['random_delta_class1'], 3, True)} ± {fmt(b['random_delta_class1_sem'])}; difference "
+        f"{fmt(b['excess_class1'], 3, True)} ± {fmt(b['excess_class1_sem'])} (z = {z})",
+        f"most readable layer {s['most_readable_layer']}; most steerable layer (largest |probe − random| over α, "
+        f"all samples) {s['most_steerable_layer']}",
+        f"{result.spec['model_label']} · {result.spec['dataset']}, probe {result.spec['probe_name']}, "
+        f"answer words {words[0]!r} {result.answer['tokens'][0]} / {words[1]!r} {result.answer['tokens'][1]}",
+        timing_line(result),
+    ]
+    return "\n".join(lines + [f"note: {n}" for n in result.notes])
+
+
+STEERING: Analysis[SteerSpec, SteeringResult] = Analysis(
+    kind=STEER_KIND, command="steer", spec=SteerSpec, result=SteeringResult, key=_key, compute=_compute,
+    report=report, options=SteerSpec.OPTIONS, help="push the residual stream along the probe direction; does the answer move?",
+    description="At each layer (--layers, default all) and each --alpha, adds alpha x (the layer's typical last-token "
+                "residual size, --norm) x (the unit probe direction) to the last token's residual stream and measures "
+                "how p(class-1 answer word) moves on the held-out samples, against a random direction of the same norm.",
+    figure="the effect-by-layer figure", figure_size=(6.5, 6.0))
+
+
+def run_steer(spec: SteerSpec, **run_options: Any) -> SteeringResult:
+    """Fit the directions, then steer every chosen layer by every alpha (and a random control).
+
+    Cached under kind ``steer``; the layer vectors of the cued prompts are cached as activations.
+    ``run_options``: the fields of ``Session``.
+
+    Raises
+    ------
+    BadInputError : an encoder model, a layer the model lacks, answer words the tokenizer cannot spell.
+    """
+    return run_analysis(STEERING, spec, **run_options)
+
+
+def list_steering_results(store) -> list[SteeringResult]:
     """Every stored steering analysis, newest first."""
-    out = []
-    for data in store.list_results(STEER_KIND):
-        try:
-            out.append(SteeringResult.from_dict(data, cached=True))
-        except BadInputError:
-            continue
-    return sorted(out, key=lambda r: r.created_ts, reverse=True)
+    return STEERING.list(store)

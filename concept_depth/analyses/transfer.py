@@ -11,28 +11,34 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core.choices import PROBE_NAMES
 from ..core.errors import BadInputError
-from ..core.progress import ProgressCallback, ProgressTracker
-from ..core.specs import PROBE_NAMES, ExtractionSpec, _SpecMixin
-from ..datasets import load_samples
-from ..extraction import extract_activations
-from ..extraction.keys import activation_key_for
+from ..core.options import DATASET_OPTIONS, EXTRACTION_OPTIONS, MODEL_OPTIONS, Option, OptionGroup, comma_list
+from ..core.progress import ProgressTracker
+from ..core.specs import ExtractionSpec, Spec
 from ..probing import binary_scores, majority_rate, paper_split
-from ..storage.store import Store
-from .common import ProbeFitter, analysis_key, check_probe, loader_or_default
-from .result import AnalysisResult
+from ..results.base import AnalysisResult
+from .common import ProbeFitter, analysis_key, check_probe, fmt, probe_options, timing_line
+from .protocol import Analysis, Session, run_analysis
 
 TRANSFER_KIND = "transfer"
 TRANSFER_SCHEMA = "concept-depth/transfer@1"
 METRICS = ("accuracy", "auc")
 
 
+TRANSFER_PROBE_OPTIONS = probe_options("lr")
+#: Options of the report and figure only (not part of the spec).
+TRANSFER_VIEW = OptionGroup("view", (
+    Option("layer", None, kind=int, help="layer of the printed matrix and the figure (default: the best mean transfer)"),
+))
+
+
 @dataclass(frozen=True)
-class TransferSpec(_SpecMixin):
+class TransferSpec(Spec):
     """One model, several datasets (same hook, pooling, limit and noise), one probe family.
 
     extractions : one ExtractionSpec per dataset, in the order of the matrix rows and columns.
@@ -40,10 +46,23 @@ class TransferSpec(_SpecMixin):
     seed, test_size : the paper protocol's split, drawn on each dataset separately.
     """
 
+    OPTIONS: ClassVar = (MODEL_OPTIONS, DATASET_OPTIONS, EXTRACTION_OPTIONS, TRANSFER_PROBE_OPTIONS)
+
     extractions: tuple[ExtractionSpec, ...]
     probe: str = "lr"
     seed: int = 42
     test_size: float = 0.4
+
+    @classmethod
+    def take_options(cls, values: dict[str, Any]) -> "TransferSpec":
+        """``dataset`` is a comma list (or list) of dataset names; every other option applies to each."""
+        if values.pop("dataset_file", None):
+            raise BadInputError("transfer takes dataset names (--dataset a,b,c), not --dataset-file")
+        names = comma_list(values.pop("dataset", None), "--dataset")
+        values["dataset"] = names[0]
+        ex = ExtractionSpec.take_options(values)
+        v = TRANSFER_PROBE_OPTIONS.take(values)
+        return cls(extractions=with_datasets(ex, names), probe=v["probe"], seed=int(v["seed"]))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extractions", tuple(self.extractions))
@@ -60,7 +79,7 @@ class TransferSpec(_SpecMixin):
             raise BadInputError(f"each dataset may appear once in a transfer, got {', '.join(names)}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TransferResult(AnalysisResult):
     """Train-on-A, test-on-B scores per layer.
 
@@ -76,8 +95,9 @@ class TransferResult(AnalysisResult):
         mean off-diagonal accuracy per layer; ``best_transfer_layer``.
     """
 
-    SCHEMA = TRANSFER_SCHEMA
-    KIND = TRANSFER_KIND
+    SCHEMA: ClassVar[str] = TRANSFER_SCHEMA
+    KIND: ClassVar[str] = TRANSFER_KIND
+    REQUEST: ClassVar[type] = TransferSpec
 
     datasets: tuple[str, ...] = ()
     layers: tuple[int, ...] = ()
@@ -104,38 +124,32 @@ class TransferResult(AnalysisResult):
 
 
 
-def transfer_key(spec: TransferSpec, activation_keys: list[str]) -> str:
-    return analysis_key(TRANSFER_KIND, activations=activation_keys, probe=spec.probe, seed=int(spec.seed),
+def _key(spec: TransferSpec, session: Session) -> str:
+    keys = [session.activation_key(ex) for ex in spec.extractions]
+    return analysis_key(TRANSFER_KIND, activations=keys, probe=spec.probe, seed=int(spec.seed),
                         test_size=float(spec.test_size))
 
 
-def run_transfer(spec: TransferSpec, *, store: Store | None = None, model_loader: Callable | None = None,
-                 batch_size: int = 16, device: str | None = None, progress: ProgressCallback | None = None,
-                 data_dir=None) -> TransferResult:
-    """Extract (or reuse) each dataset's layer vectors, then score every train/test pair at every layer.
-
-    Cached under kind ``transfer`` by the datasets' activation keys, the probe and the split;
-    a cached result loads no model and no layer vector.
-    """
-
-    store = store or Store()
-    samples = [load_samples(ex.dataset, data_dir=data_dir, cache_dir=store.directory) for ex in spec.extractions]
-    keys = [activation_key_for(ex, s, store.directory) for ex, s in zip(spec.extractions, samples)]
-    key = transfer_key(spec, keys)
-
-    def compute() -> dict[str, Any]:
-        return _compute(spec, key, store, samples, model_loader, batch_size, device, progress).to_dict()
-
-    data, hit = store.memoize(TRANSFER_KIND, key, compute)
-    return TransferResult.from_dict(data, cached=hit)
+def _scores_at(X: list[np.ndarray], labels: list[np.ndarray], splits, fitter: ProbeFitter):
+    """[K][K] accuracy and ROC-AUC (None where undefined) at one layer: rows trained on, columns tested on."""
+    k = len(X)
+    acc = [[0.0] * k for _ in range(k)]
+    auc: list[list[float | None]] = [[None] * k for _ in range(k)]
+    for a in range(k):
+        probe = fitter.fit(X[a][splits[a][0]], labels[a][splits[a][0]])
+        for b in range(k):
+            test = splits[b][1]
+            scores = binary_scores(labels[b][test], probe.predict(X[b][test]), probe.predict_proba(X[b][test])[:, 1])
+            acc[a][b] = scores["accuracy"]
+            auc[a][b] = None if np.isnan(scores["auc"]) else scores["auc"]
+    return acc, auc
 
 
-def _compute(spec, key, store, samples, model_loader, batch_size, device, progress) -> TransferResult:
-
+def _compute(spec: TransferSpec, session: Session, key: str) -> TransferResult:
     t0 = time.perf_counter()
-    loader = loader_or_default(model_loader, device, store)
-    acts = [extract_activations(ex, store=store, samples=s, model_loader=loader, batch_size=batch_size,
-                                device=device, progress=progress) for ex, s in zip(spec.extractions, samples)]
+    samples = [session.samples(ex.dataset) for ex in spec.extractions]
+    session.loader  # noqa: B018 - one model load serves every dataset's extraction
+    acts = [session.extract(ex, s) for ex, s in zip(spec.extractions, samples)]
     extract_s = time.perf_counter() - t0
     layers = acts[0].layers
     if any(a.layers != layers or a.hidden_size != acts[0].hidden_size for a in acts):
@@ -146,24 +160,12 @@ def _compute(spec, key, store, samples, model_loader, batch_size, device, progre
         if len(np.unique(y[train])) < 2:
             raise BadInputError(f"the training split of {s.name} holds one class only; raise --limit")
     fitter = ProbeFitter(spec.probe, spec.seed)
-    k = len(acts)
-    tracker = ProgressTracker(progress, "transfer", len(layers), unit="layers")
+    tracker = ProgressTracker(session.progress, "transfer", len(layers), unit="layers")
     tracker.update(0)
     acc_all, auc_all = [], []
     t1 = time.perf_counter()
     for li, layer in enumerate(layers):
-        X = [a.layer(layer) for a in acts]
-        acc = [[0.0] * k for _ in range(k)]
-        auc: list[list[float | None]] = [[None] * k for _ in range(k)]
-        for a in range(k):
-            train = splits[a][0]
-            probe = fitter.fit(X[a][train], labels[a][train])
-            for b in range(k):
-                test = splits[b][1]
-                scores = binary_scores(labels[b][test], probe.predict(X[b][test]),
-                                       probe.predict_proba(X[b][test])[:, 1])
-                acc[a][b] = scores["accuracy"]
-                auc[a][b] = None if np.isnan(scores["auc"]) else scores["auc"]
+        acc, auc = _scores_at([a.layer(layer) for a in acts], labels, splits, fitter)
         acc_all.append(acc)
         auc_all.append(auc)
         tracker.update(li + 1)
@@ -181,7 +183,7 @@ def _compute(spec, key, store, samples, model_loader, batch_size, device, progre
              f"split (seed {spec.seed}), scored on the test dataset's held-out {spec.test_size:.0%}",
              *fitter.notes()]
     return TransferResult(
-        key=key, spec=flat, created_ts=time.time(), notes=tuple(notes),
+        key=key, spec=flat, request=spec, created_ts=time.time(), notes=tuple(notes),
         timing={"extract_s": round(extract_s, 3), "probe_s": round(time.perf_counter() - t1, 3)},
         datasets=tuple(names), layers=tuple(int(l) for l in layers), accuracy=acc_all, auc=auc_all,
         chance=[majority_rate(y[test]) for y, (_, test) in zip(labels, splits)],
@@ -205,17 +207,56 @@ def _summary(names, layers, acc, auc) -> dict[str, Any]:
     return {"best": best, "mean_transfer": mean, "best_transfer_layer": best_layer}
 
 
-def list_transfer_results(store: Store) -> list[TransferResult]:
-    """Every stored transfer result, newest first (malformed entries skipped)."""
-    out = []
-    for data in store.list_results(TRANSFER_KIND):
-        try:
-            out.append(TransferResult.from_dict(data, cached=True))
-        except BadInputError:
-            continue
-    return sorted(out, key=lambda r: r.created_ts, reverse=True)
-
-
 def with_datasets(ex: ExtractionSpec, names: list[str]) -> tuple[ExtractionSpec, ...]:
     """``ex`` once per dataset name (dataset options other than the name kept)."""
     return tuple(replace(ex, dataset=replace(ex.dataset, name=n)) for n in names)
+
+
+def report(result: TransferResult, layer: int | None = None) -> str:
+    """The train x test matrix at ``layer`` (default: the best mean transfer), each pair's best layer and
+    the mean transfer per layer, as plain text."""
+    names = list(result.datasets)
+    layer = result.summary.get("best_transfer_layer") if layer is None else layer
+    if layer is None:
+        layer = result.layers[-1]
+    width = max(8, *(len(n) for n in names)) + 1
+    m = result.matrix(layer)
+    lines = [f"accuracy at layer {layer}: rows = trained on (training split), columns = tested on (held-out split)",
+             " " * width + "".join(f"{n:>{width}}" for n in names)]
+    for a, name in enumerate(names):
+        lines.append(f"{name:<{width}}" + "".join(f"{fmt(v):>{width}}" for v in m[a]))
+    lines += ["", "best layer per pair:"]
+    for pair, best in result.summary["best"].items():
+        lines.append(f"  {pair.replace('->', ' -> '):<{2 * width + 4}} layer {best['layer']:>3}  accuracy "
+                     f"{fmt(best['accuracy'])}  AUC {fmt(best['auc'])}")
+    if len(names) > 1:
+        lines += ["", "mean transfer accuracy (off-diagonal) by layer:",
+                  "  " + "  ".join(f"{l}:{fmt(v, 2)}" for l, v in zip(result.layers, result.summary["mean_transfer"]))]
+    s = result.spec
+    lines += ["", f"{s['model_label']}, {s['hook']} / {s['pooling']}, probe {s['probe_name']}, "
+              f"train {result.n_train} / test {result.n_test} samples, chance {[round(c, 3) for c in result.chance]}",
+              timing_line(result)]
+    return "\n".join(lines + [f"note: {n}" for n in result.notes])
+
+
+TRANSFER: Analysis[TransferSpec, TransferResult] = Analysis(
+    kind=TRANSFER_KIND, command="transfer", spec=TransferSpec, result=TransferResult, key=_key, compute=_compute,
+    report=report, options=TransferSpec.OPTIONS, listed=("dataset",), view=TRANSFER_VIEW,
+    help="train a probe on one dataset, test it on another, at every layer",
+    description="Train a probe at each layer on dataset A (60% split), test it on dataset B's held-out 40%, "
+                "for every ordered pair of the comma-separated --dataset.",
+    figure="the train x test heatmap")
+
+
+def run_transfer(spec: TransferSpec, **run_options: Any) -> TransferResult:
+    """Extract (or reuse) each dataset's layer vectors, then score every train/test pair at every layer.
+
+    Cached under kind ``transfer`` by the datasets' activation keys, the probe and the split; a cached
+    result loads no model and no layer vector. ``run_options``: the fields of ``Session``.
+    """
+    return run_analysis(TRANSFER, spec, **run_options)
+
+
+def list_transfer_results(store) -> list[TransferResult]:
+    """Every stored transfer result, newest first (malformed entries skipped)."""
+    return TRANSFER.list(store)

@@ -30,6 +30,7 @@ from ..extraction import activations_from_key
 from ..figures import pca_grid, pca_scatter, project_layers
 from ..results.run import RunResult
 from ..storage.store import Store
+from ..workflows.baselines import pair_with_baselines
 from ..workflows.comparison import compare_pair
 from .options import check_output_path, check_range
 
@@ -48,7 +49,7 @@ def build_figure(runs: Sequence[RunResult], kind: str = "curves", *, metric: str
     if kind == "heatmap":
         return F.depth_heatmap(runs, value=value, relative=x == "relative" or value == "peak_accuracy")
     if kind == "difference":
-        pairs = F.pair_with_baselines(runs, runs)
+        pairs = pair_with_baselines(runs, runs)
         if not pairs:
             raise BadInputError("difference needs a float32 noise-free result of the same model and dataset "
                                 "among the given results, plus at least one other setting")

@@ -14,23 +14,16 @@ import numpy as np
 
 from ..extraction import extract_activations
 from ..storage.store import Store
-from .options import (
-    add_dataset_options,
-    add_extraction_options,
-    add_model_options,
-    check_output_path,
-    check_run_options,
-    extraction_spec,
-)
+from ..core.options import RUN_OPTIONS, values_of
+from ..core.specs import ExtractionSpec
+from .options import add_option_groups, check_output_path, check_run_options
 from .progress_bar import progress_bar
 
 
 def register(sub) -> None:
     p = sub.add_parser("extract", help="extract per-layer vectors of a dataset into an .npz file",
                        description=__doc__.split("\n\n")[0])
-    add_model_options(p)
-    add_dataset_options(p)
-    add_extraction_options(p)
+    add_option_groups(p, ExtractionSpec.OPTIONS, run=RUN_OPTIONS.without("jobs"))
     p.add_argument("--out", required=True, help="output .npz file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_extract)
@@ -38,7 +31,8 @@ def register(sub) -> None:
 
 def _extract(args: argparse.Namespace) -> int:
 
-    spec = extraction_spec(args)  # options and the output path are checked before any model is loaded
+    # options and the output path are checked before any model is loaded
+    spec = ExtractionSpec.from_options(**values_of(args, ExtractionSpec.OPTIONS))
     check_run_options(args)
     out = check_output_path(args.out, "--out", suffixes=(".npz",))
     store = Store(args.cache_dir)

@@ -19,16 +19,15 @@ from ..storage.store import Store
 from ..workflows.families import compare_models
 from ..workflows.sweeps import plan_sweep
 from .options import (
-    add_dataset_options,
-    add_extraction_options,
-    add_model_options,
+    SWEEP_GROUPS,
+    SWEEP_LISTED,
+    add_option_groups,
     check_output_path,
     check_range,
     check_run_options,
     sweep_options,
 )
 from .progress_bar import TqdmProgress
-from .run_cmd import add_probe_options
 from .sweep_cmd import report_failures
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
@@ -93,10 +92,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "families", help="models side by side: one panel per dataset, one curve per model, and the heatmap",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_model_options(p, multi=True)
-    add_dataset_options(p, multi=True)
-    add_extraction_options(p)
-    add_probe_options(p)
+    add_option_groups(p, SWEEP_GROUPS, listed=SWEEP_LISTED)
     p.add_argument("--figure", default=None, help="the panels figure: .png, .svg or .pdf")
     p.add_argument("--heatmap", default=None, help="the model x dataset heatmap of --value: .png, .svg or .pdf")
     p.add_argument("--value", default="jumping_point", choices=HEAT_VALUES, help="heatmap value")

@@ -1,6 +1,6 @@
 """``python -m concept_depth``: one parser, one sub-command module each.
 
-Each module in ``COMMANDS`` defines ``register(subparsers)``, which adds its parser
+Each module in :data:`COMMANDS` defines ``register(subparsers)``, which adds its parser
 and sets ``func(args) -> int``. Engine errors become one ``error:`` line on stderr
 and exit 2 (bad input) or 3 (model or environment unavailable).
 """
@@ -8,14 +8,24 @@ and exit 2 (bad input) or 3 (model or environment unavailable).
 from __future__ import annotations
 
 import argparse
-import importlib
 import re
 import sys
 
 from ..core.errors import ConceptDepthError
+from . import (
+    analysis_cmd,
+    cache_cmd,
+    datasets_cmd,
+    export_cmd,
+    extract_cmd,
+    families_cmd,
+    models_cmd,
+    sweep_cmd,
+)
 
-COMMANDS = ("datasets", "models", "extract", "run", "sweep", "families", "expression", "transfer", "directions",
-            "steer", "export", "cache")
+#: Sub-command modules, in the order the help lists them; ``analysis_cmd`` adds one command per analysis
+#: (run, expression, transfer, directions, steer) from the analyses' declarations.
+COMMANDS = (datasets_cmd, models_cmd, extract_cmd, analysis_cmd, sweep_cmd, families_cmd, export_cmd, cache_cmd)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m concept_depth",
                      description="Concept Depth Explorer: where inside a language model a concept becomes linearly readable.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        importlib.import_module(f".{name}_cmd", __package__).register(sub)
+    for command in COMMANDS:
+        command.register(sub)
     return parser
 
 

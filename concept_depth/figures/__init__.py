@@ -14,26 +14,27 @@ from ..core.drawing import draws
 from ..results.run import RunResult
 from ..workflows.families import ModelComparison
 from .bit_widths import depth_shift_figure, fidelity_figure
-from .components import component_curves, component_runs
+from .components import component_curves
 from .curves import layer_curves
-from .difference import difference_curves, find_baseline, pair_with_baselines
+from .difference import difference_curves
 from .directions import layer_cosine_heatmap, setting_cosine_curves
-from .expression import gap_figure
+from .expression import gap_figure, pass_at_n_figure, probe_vs_answer_scatter, shots_figure
 from .family_panels import family_panels
 from .heatmaps import dataset_order, depth_heatmap
 from .notes import what_this_shows
 from .pca import PCAProjection, fit_pca, project_layers, shared_basis
-from .scatter import pca_animation, pca_grid, pca_scatter
+from .scatter import ONE_POINT, ONE_POINT_WHY, pca_animation, pca_grid, pca_scatter
 from .steering import steering_figure
+from .text import sample_texts, template_parts
 from .theme import PALETTE, paper_theme
 from .transfer import transfer_curves, transfer_heatmap
 
 __all__ = [
-    "depth_shift_figure", "fidelity_figure", "layer_curves", "family_panels", "difference_curves", "find_baseline",
-    "pair_with_baselines", "dataset_order", "depth_heatmap", "what_this_shows", "PCAProjection",
+    "depth_shift_figure", "fidelity_figure", "layer_curves", "family_panels", "difference_curves", "dataset_order", "depth_heatmap", "what_this_shows", "PCAProjection",
     "fit_pca", "project_layers", "shared_basis", "pca_animation", "pca_grid", "pca_scatter", "PALETTE",
-    "paper_theme", "component_curves", "component_runs", "layer_cosine_heatmap", "setting_cosine_curves",
-    "steering_figure", "transfer_curves", "transfer_heatmap", "gap_figure",
+    "paper_theme", "component_curves", "layer_cosine_heatmap", "setting_cosine_curves",
+    "steering_figure", "transfer_curves", "transfer_heatmap", "gap_figure", "pass_at_n_figure",
+    "probe_vs_answer_scatter", "shots_figure", "ONE_POINT", "ONE_POINT_WHY", "sample_texts", "template_parts",
 ]
 
 # ---- what result.figure() draws ----------------------------------------------------------------

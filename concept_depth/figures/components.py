@@ -16,12 +16,6 @@ COMPONENT_NAMES = {"residual": "residual stream", "attn_out": "attention output"
                    "post_attention_layernorm": "post_attention_layernorm (reference hook)"}
 
 
-def component_order(runs: Sequence[RunResult]) -> list[RunResult]:
-    """``runs`` sorted residual, attention, MLP, others (stable within a hook)."""
-    rank = {h: i for i, h in enumerate(COMPONENT_NAMES)}
-    return sorted(runs, key=lambda r: rank.get(str(r.spec.get("hook", "residual")), len(rank)))
-
-
 def component_curves(runs: Sequence[RunResult], *, metric: str = "accuracy", x: str = "layer",
                      show_control: bool = False, title: str | None = None) -> go.Figure:
     """One curve per run, named by its hook (runs of one model and dataset under different hooks).
@@ -31,7 +25,8 @@ def component_curves(runs: Sequence[RunResult], *, metric: str = "accuracy", x: 
     """
     if metric not in METRIC_NAMES:
         raise ValueError(f"unknown metric {metric!r}; choose from {sorted(METRIC_NAMES)}")
-    runs = component_order(list(runs))
+    rank = {h: i for i, h in enumerate(COMPONENT_NAMES)}  # drawn residual, attention, MLP, others
+    runs = sorted(runs, key=lambda r: rank.get(str(r.spec.get("hook", "residual")), len(rank)))
     fig = go.Figure()
     for i, run in enumerate(runs):
         hook = str(run.spec.get("hook", "residual"))
@@ -63,22 +58,3 @@ def component_curves(runs: Sequence[RunResult], *, metric: str = "accuracy", x: 
     if x == "layer" and runs:
         whole_layer_ticks(fig, max(max(r.layer_numbers) for r in runs))
     return fig
-
-
-def component_runs(runs: Sequence[RunResult], anchor: RunResult) -> list[RunResult]:
-    """The runs that differ from ``anchor`` only in the hook (newest first per hook, anchor included).
-
-    Matches model, revision, bit width, dataset, limit, noise, pooling, max tokens, protocol,
-    probe, seed, prompt, variant and chat template.
-    """
-    keys = ("model", "model_revision", "quant", "dataset", "limit", "noise", "noise_strength", "noise_seed",
-            "pooling", "max_tokens", "protocol", "probe", "folds", "seed", "prompt", "variant", "chat_template")
-
-    def same(r: RunResult) -> bool:
-        return all(r.spec.get(k) == anchor.spec.get(k) for k in keys)
-    out: dict[str, RunResult] = {str(anchor.spec.get("hook", "residual")): anchor}
-    for r in runs:
-        hook = str(r.spec.get("hook", "residual"))
-        if same(r) and hook not in out:
-            out[hook] = r
-    return component_order(list(out.values()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -12,25 +12,6 @@ from ..results.labels import run_labels, setting_label
 from ..results.run import RunResult
 from .curves import METRIC_NAMES, x_values
 from .theme import color, paper_theme, rgba, title_above_plot
-
-#: Spec fields that must match for two runs to be comparable (everything but quant and noise).
-MATCH_FIELDS = ("model", "model_revision", "dataset", "hook", "pooling", "limit", "max_tokens",
-                "protocol", "probe", "prompt", "variant")
-
-
-def is_baseline(run: RunResult) -> bool:
-    """True for a float32 run without noise."""
-    return int(run.spec.get("quant", 32)) == 32 and run.spec.get("noise", "none") in (None, "none")
-
-
-def find_baseline(run: RunResult, candidates: Iterable[RunResult]) -> RunResult | None:
-    """The float32 clean run with the same model, dataset and settings as ``run`` (newest first), or None."""
-    for cand in candidates:
-        if cand.key != run.key and is_baseline(cand) and all(
-                cand.spec.get(f) == run.spec.get(f) for f in MATCH_FIELDS):
-            return cand
-    return None
-
 
 #: What the default band is, for the legend and the page.
 NORMAL_METHOD = "95% interval, normal approximation (runs treated as independent)"
@@ -187,35 +168,3 @@ def _paired_hover(row) -> tuple[str, str]:
     return (f"[{row.low:+.3f}, {row.high:+.3f}]",
             f"McNemar p = {row.p_value:.2g} (Holm {row.p_adjusted:.2g}): {verdict}; "
             f"{row.b_only} only right here, {row.a_only} only in float32 clean")
-
-
-def missing_difference_message(selected: Sequence[RunResult], pool: Sequence[RunResult]) -> str | None:
-    """Why no difference curve can be drawn for ``selected`` (None when at least one can).
-
-    Says what is actually missing: a run to compare (all selected runs are float32 clean
-    baselines themselves) or a baseline for the runs that are not.
-    """
-    if not selected:
-        return "Pick at least one run above."
-    if pair_with_baselines(selected, pool):
-        return None
-    if all(is_baseline(r) for r in selected):
-        return ("The selected runs are all float32 without noise, so they are baselines themselves: there is no "
-                "lower bit width or noisy run among them to compare. Select (or run) the same model and dataset "
-                "at another bit width or with noise.")
-    lacking = [r.label for r in selected if not is_baseline(r)]
-    return ("No float32, noise-free run with the same model, dataset and settings (hook, pooling, sample limit, "
-            "protocol, prompt) is in the cache for: " + "; ".join(lacking)
-            + ". Run one (bit width 32, noise none) to see differences.")
-
-
-def pair_with_baselines(runs: Sequence[RunResult], pool: Sequence[RunResult]) -> list[tuple[RunResult, RunResult]]:
-    """Every non-baseline run in ``runs`` that has a baseline in ``pool``, paired with it."""
-    out = []
-    for run in runs:
-        if is_baseline(run):
-            continue
-        base = find_baseline(run, pool)
-        if base is not None:
-            out.append((run, base))
-    return out

@@ -23,7 +23,8 @@ from typing import Iterable, Union
 from ..core.errors import BadInputError
 from ..core.specs import stable_hash
 from ..storage.store import Store, is_key
-from .run import RunResult, check_result_size, parse_result_bytes
+from .run import RunResult
+from .schema import check_result_size, parse_result_bytes
 
 IMPORT_KIND = "import"
 RUN_KIND = "run"
@@ -95,13 +96,22 @@ def store_import(store: Store, result: RunResult, source: str = "") -> tuple[Run
             return RunResult.from_dict(existing), "unchanged"
         raise BadInputError(f"clash: an imported run with key {key} already exists with other numbers; not "
                             f"overwritten (delete it first: cache delete {key})")
+    if isinstance(result.extra.get("run_spec"), dict):  # field by field, as the command line checks its options
+        try:
+            result.request_from(result.extra["run_spec"], strict=True)
+        except BadInputError as exc:
+            raise BadInputError(f"run_spec: {exc}") from None
     extra = dict(result.extra)
-    if not isinstance(extra.get("created_ts"), (int, float)):
-        extra["created_ts"] = time.time()
+    file_ts = extra.get("created_ts")
+    # the file's own timestamps are kept for reading, never for ordering: it is stored as of now
+    extra["created_ts"] = time.time()
     extra["imported"] = {"file": str(source)[:300], "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                          "source_key": str(original)[:300] if original else None,
-                         "origin": str(extra.get("origin") or "probe")[:20]}
+                         "origin": str(extra.get("origin") or "probe")[:20],
+                         "created_ts": file_ts if isinstance(file_ts, (int, float)) else None,
+                         "created": str(result.created)[:64]}
     extra["origin"] = "import"
+    # ``created`` stays the file's own (shown as when it was made); ``created_ts`` is now (what orders runs)
     stored = replace(result, key=key, extra=extra)
     store.put_result(IMPORT_KIND, key, stored.to_dict())
     return stored, "imported"

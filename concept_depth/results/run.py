@@ -6,30 +6,24 @@ figures take, and what the Runs page imports from files made elsewhere.
 
 from __future__ import annotations
 
-import json
-import math
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
+from typing import Any, ClassVar
 
-from ..core.drawing import Drawable
 from ..core.errors import BadInputError
-from .labels import spec_label
-from .schema import MAX_RESULT_BYTES, RESULT_SCHEMA, check_result_size, parse_result_bytes, validate_result_document
+from ..core.specs import RunSpec
+from .base import Result, iso_time, json_safe, parse_time
+from .schema import MAX_RESULT_BYTES, RESULT_SCHEMA, parse_result_bytes, validate_result_document
+from .settings import differ_only_in, run_spec_from_flat
 
-__all__ = ["RESULT_SCHEMA", "MAX_RESULT_BYTES", "LayerScore", "DepthMetrics", "RunResult", "json_safe",
+#: The store's result kind of probe runs (imports of run results made elsewhere: ``import``).
+RUN_KIND = "run"
+#: Settings a run's flat ``spec`` block does not carry (so it cannot contradict its stored RunSpec there).
+NOT_IN_FLAT = ("extraction.model.revision", "extraction.model.trust_remote_code", "extraction.dataset.path",
+               "extraction.dataset.text_col", "extraction.dataset.label_col", "probe", "depth")
+
+__all__ = ["RESULT_SCHEMA", "MAX_RESULT_BYTES", "RUN_KIND", "LayerScore", "DepthMetrics", "RunResult", "json_safe",
            "parse_result_bytes", "validate_result_document"]
-
-
-def json_safe(value: Any) -> Any:
-    """Replace non-finite floats (an AUC undefined on one class) by None: JSON has no NaN."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -70,8 +64,15 @@ class DepthMetrics:
 
 
 @dataclass(frozen=True)
-class RunResult(Drawable):
-    """One probe run. ``spec`` is the flat spec block of the JSON schema."""
+class RunResult(Result):
+    """One probe run: per-layer scores and depth metrics. ``spec`` is the flat spec block of the JSON schema;
+    everything else of the JSON (activation key, the RunSpec as ``run_spec``, per-sample outcomes, fidelity,
+    notes, origin, ``created_ts``...) is kept in ``extra`` as it is written."""
+
+    SCHEMA: ClassVar[str] = RESULT_SCHEMA
+    KIND: ClassVar[str] = RUN_KIND
+    REQUEST: ClassVar[type] = RunSpec
+    WHAT: ClassVar[str] = "a concept-depth result"
 
     spec: dict[str, Any]
     n_samples: int
@@ -84,6 +85,47 @@ class RunResult(Drawable):
     created: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.created and self.created_ts:
+            object.__setattr__(self, "created", iso_time(self.created_ts))
+
+    # ---- the common result fields, kept in ``extra`` ------------------------------------------
+    @property
+    def created_ts(self) -> float:
+        ts = self.extra.get("created_ts")
+        return float(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else parse_time(self.created)
+
+    @property
+    def origin(self) -> str:
+        """``probe``, ``expression``, ``sweep`` or ``import``; runs stored before the field existed are probe runs."""
+        return str(self.extra.get("origin") or "probe")
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(str(n) for n in (self.extra.get("notes") or ()))
+
+    @property
+    def cached(self) -> bool:
+        return bool(self.timing.get("cached"))
+
+    @cached_property
+    def request(self) -> RunSpec | None:
+        """The RunSpec that made this run: as stored with it, else read from its flat spec (older runs).
+        None when the two contradict each other (a hand-edited file): such a run pairs with nothing."""
+        stored = self.request_from(self.extra.get("run_spec"))
+        flat = run_spec_from_flat(self.spec, self.extra.get("probe_spec"), self.extra.get("depth_spec"))
+        if stored is None:
+            return flat
+        if flat is not None and not differ_only_in(stored, flat, NOT_IN_FLAT):
+            return None
+        return stored
+
+    def as_cached(self) -> "RunResult":
+        return replace(self, timing=dict(self.timing, cached=True))
+
+    def with_origin(self, origin: str) -> "RunResult":
+        return replace(self, extra=dict(self.extra, origin=origin))
+
     # ---- convenience -------------------------------------------------
     @property
     def layer_numbers(self) -> list[int]:
@@ -92,13 +134,8 @@ class RunResult(Drawable):
     def metric(self, name: str) -> list[float | None]:
         return [getattr(s, name) for s in self.layers]
 
-    @property
-    def label(self) -> str:
-        return spec_label(self.spec)
-
     # ---- JSON --------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        depth = asdict(self.depth)
         out = {
             "schema": RESULT_SCHEMA,
             "key": self.key,
@@ -108,24 +145,22 @@ class RunResult(Drawable):
             "n_layers": self.n_layers,
             "hidden_size": self.hidden_size,
             "layers": [dict(asdict(s), selectivity=s.selectivity) for s in self.layers],
-            "depth": depth,
+            "depth": asdict(self.depth),
             "timing": dict(self.timing),
         }
         out.update(self.extra)
         return json_safe(out)
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, allow_nan=False)
+    @classmethod
+    def parse(cls, text: str | bytes, name: str = "result file") -> dict[str, Any]:
+        """An untrusted result file: size limit, finite numbers, the ``concept-depth/result@1`` schema."""
+        return parse_result_bytes(text, name)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunResult":
+    def from_dict(cls, data: dict[str, Any], cached: bool = False) -> "RunResult":
         """From a stored or validated document (files from elsewhere: :meth:`from_json` / :meth:`load`,
         which validate against the schema first)."""
-        if not isinstance(data, dict):
-            raise BadInputError(f"not a concept-depth result (a JSON {type(data).__name__}, not an object)")
-        if data.get("schema") != RESULT_SCHEMA:
-            raise BadInputError(f"not a concept-depth result (schema {str(data.get('schema'))[:60]!r}, "
-                                f"expected {RESULT_SCHEMA!r})")
+        data = cls.check_schema(data)
         try:
             layer_fields = set(LayerScore.__dataclass_fields__)
             layers = tuple(LayerScore(**{k: v for k, v in d.items() if k in layer_fields}) for d in data["layers"])
@@ -136,28 +171,16 @@ class RunResult(Drawable):
                 raise ValueError("layers need whole layer numbers and accuracies")
             if not isinstance(depth.peak_accuracy, (int, float)) or not isinstance(depth.chance, (int, float)):
                 raise ValueError("depth needs peak_accuracy and chance numbers")
-            known = {"schema", "key", "created", "spec", "n_samples", "n_layers", "hidden_size", "layers", "depth", "timing"}
+            known = {"schema", "key", "created", "spec", "n_samples", "n_layers", "hidden_size", "layers", "depth",
+                     "timing"}
+            timing = dict(data.get("timing") or {})
+            if cached:
+                timing["cached"] = True
             return cls(
                 spec=dict(data["spec"]), n_samples=int(data["n_samples"]), n_layers=int(data["n_layers"]),
-                hidden_size=int(data["hidden_size"]), layers=layers, depth=depth,
-                timing=dict(data.get("timing") or {}), key=str(data.get("key", "")),
-                created=str(data.get("created", "")),
+                hidden_size=int(data["hidden_size"]), layers=layers, depth=depth, timing=timing,
+                key=str(data.get("key", "")), created=str(data.get("created", "")),
                 extra={k: v for k, v in data.items() if k not in known},
             )
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise BadInputError(f"malformed result JSON: {str(exc)[:200]}") from exc
-
-    @classmethod
-    def from_json(cls, text: str | bytes, name: str = "result file") -> "RunResult":
-        """Parse an untrusted result file: size limit, finite numbers, schema (one BadInputError line)."""
-        return cls.from_dict(parse_result_bytes(text, name))
-
-    @classmethod
-    def load(cls, path: str | Path) -> "RunResult":
-        path = Path(path)
-        try:
-            check_result_size(path.stat().st_size, path.name)
-            data = path.read_bytes()
-        except OSError as exc:
-            raise BadInputError(f"cannot read {path}: {exc.strerror}") from None
-        return cls.from_json(data, path.name)

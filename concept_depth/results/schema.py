@@ -186,8 +186,9 @@ def check_result_size(size: int, name: str = "result file") -> None:
                             f"{MAX_RESULT_BYTES / 2**20:.0f} MB")
 
 
-def parse_result_bytes(data: bytes | str, name: str = "result file") -> dict[str, Any]:
-    """Strictly parse and validate one result file's content; returns the JSON document."""
+def parse_json_bytes(data: bytes | str, name: str = "result file") -> Any:
+    """Strictly parse one result file's content (any kind): at most :data:`MAX_RESULT_BYTES`, UTF-8,
+    JSON with finite numbers only. One BadInputError line naming ``name`` otherwise."""
     check_result_size(len(data), name)
     if isinstance(data, (bytes, bytearray)):
         try:
@@ -195,13 +196,18 @@ def parse_result_bytes(data: bytes | str, name: str = "result file") -> dict[str
         except UnicodeDecodeError as exc:
             raise BadInputError(f"{name} is not UTF-8 text (byte {exc.start})") from None
     try:
-        doc = json.loads(data, parse_float=_finite, parse_constant=_no_constant)
+        return json.loads(data, parse_float=_finite, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise BadInputError(f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
     except ValueError as exc:
         raise BadInputError(f"{name} is not a valid result: {exc}") from None
     except RecursionError:
         raise BadInputError(f"{name} is not a valid result: nested too deeply") from None
+
+
+def parse_result_bytes(data: bytes | str, name: str = "result file") -> dict[str, Any]:
+    """Strictly parse and validate one ``concept-depth/result@1`` file's content; returns the JSON document."""
+    doc = parse_json_bytes(data, name)
     try:
         return validate_result_document(doc)
     except BadInputError as exc:

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
-from ..analyses.builders import run_spec
 from ..analyses.probe import outcomes_or_refit
 from ..core.errors import BadInputError, UnavailableError
 from ..core.specs import RunSpec
 from ..datasets import load_samples
 from ..extraction.keys import activation_key_for
+from ..models.fingerprint import classify_source
 from ..results.labels import setting_label
 from ..stats.fidelity import run_fidelity
 from ..stats.outcomes import run_outcomes, unconverged_layers
@@ -112,51 +112,64 @@ def can_refit(store: Any, run: Any) -> bool:
 
 
 # ---- the same run under another protocol --------------------------------------------
-def _flat_candidates(run: Any) -> list[RunSpec]:
+def _exact(spec: RunSpec, run: Any, store: Any, data_dir) -> bool:
+    """True when ``spec`` reproduces ``run``'s layer vectors (its activation key), or nothing can tell."""
+    act_key = (getattr(run, "extra", None) or {}).get("activation_key")
+    if store is None or not act_key:
+        return True
+    try:
+        samples = load_samples(spec.extraction.dataset, data_dir=data_dir, cache_dir=store.directory)
+        return activation_key_for(spec.extraction, samples, store.directory) == act_key
+    except (BadInputError, UnavailableError):
+        return False
 
-    s = run.spec
-    dataset = str(s.get("dataset") or "")
-    if dataset.startswith("custom"):
-        raise BadInputError(f"{run.label} was made from an uploaded file whose path the result does not keep; "
-                            "run it again from the Probe page under the other protocol")
-    probe = dict(run.extra.get("probe_spec") or {})
-    depth = dict(run.extra.get("depth_spec") or {})
-    common = dict(model=s.get("model"), quant=s.get("quant", 32), dataset=dataset, variant=s.get("variant"),
-                  limit=s.get("limit"), noise=s.get("noise") or "none", noise_strength=s.get("noise_strength") or 0.0,
-                  noise_seed=s.get("noise_seed") or 0, hook=s.get("hook") or "residual",
-                  pooling=s.get("pooling") or "last", max_tokens=s.get("max_tokens") or 512,
-                  chat_template=bool(s.get("chat_template")),
-                  protocol=probe.get("protocol", s.get("protocol", "paper")), probe=probe.get("probe", s.get("probe", "lr")),
-                  folds=probe.get("folds", 5), seed=probe.get("seed", s.get("seed", 42)),
-                  no_control=not probe.get("control", True), **{k: v for k, v in depth.items()
-                                                                 if k in ("jump_fraction", "converge_eps", "alpha")})
-    out = [run_spec(**dict(common, prompt=None))]
-    if s.get("prompt"):
-        out.append(run_spec(**dict(common, prompt=s.get("prompt"))))
-    return out
+
+def imported_rerun_problem(spec: RunSpec) -> str | None:
+    """Why a RunSpec read from an imported file must not be run as it stands (None: it may, once the
+    user has seen what would load). A file can name any model path and ask for its own code to run:
+    only catalog, offline and hub models are rerun, and never with ``trust_remote_code``."""
+    model = spec.extraction.model
+    if model.trust_remote_code:
+        return f"the imported file asks to run {model.source}'s own code (trust_remote_code); that is never rerun"
+    try:
+        kind = classify_source(model.source)
+    except BadInputError as exc:
+        return f"the imported file names a model this machine cannot load ({exc})"
+    if kind in ("dir", "gguf"):
+        return f"the imported file names a local model path ({model.source}); rerun it from the Probe page instead"
+    if spec.extraction.dataset.path:
+        return "the imported file names a dataset file path; rerun it from the Probe page instead"
+    return None
 
 
 def run_spec_of(run: Any, store: Any = None, data_dir=None) -> RunSpec:
-    """The RunSpec that made ``run``: stored with it (``extra["run_spec"]``), else rebuilt from its flat
-    spec and checked against its activation key when a store is given. BadInputError if it cannot be."""
-    data = (getattr(run, "extra", None) or {}).get("run_spec")
-    if isinstance(data, dict):
-        try:
-            return RunSpec.from_dict(data)
-        except (BadInputError, TypeError, KeyError, ValueError, AttributeError):
-            pass
-    candidates = _flat_candidates(run)
-    act_key = run.extra.get("activation_key")
-    if store is None or not act_key:
-        return candidates[0]
-
-    for spec in candidates:
-        try:
-            samples = load_samples(spec.extraction.dataset, data_dir=data_dir, cache_dir=store.directory)
-            if activation_key_for(spec.extraction, samples, store.directory) == act_key:
-                return spec
-        except (BadInputError, UnavailableError):
-            continue
+    """The RunSpec that made ``run`` (``run.request``: stored with it, or read from its flat spec for an
+    older run and then checked against its activation key when a store is given). An imported run's
+    stored spec is validated field by field, and refused when it would run code or a local path
+    (:func:`imported_rerun_problem`). BadInputError if it cannot be told."""
+    if getattr(run, "origin", None) == "import":
+        data = run.extra.get("run_spec")
+        spec = run.request_from(data, strict=True) if isinstance(data, dict) else run.request
+        if spec is None:
+            raise BadInputError(f"{run.label} is an imported result without its settings; rerun it from the Probe page")
+        problem = imported_rerun_problem(spec)
+        if problem:
+            raise BadInputError(problem)
+        return spec
+    spec = getattr(run, "request", None)
+    if spec is None:
+        if str(run.spec.get("dataset") or "").startswith("custom"):
+            raise BadInputError(f"{run.label} was made from an uploaded file whose path the result does not keep; "
+                                "run it again from the Probe page under the other protocol")
+        raise BadInputError(f"cannot tell how {run.label} was made (an older result); run it again from the Probe page")
+    if isinstance(run.extra.get("run_spec"), dict):
+        return spec
+    # rebuilt from the flat block: its template may have been asked for as none or spelled out
+    explicit = replace(spec, extraction=replace(spec.extraction, dataset=replace(
+        spec.extraction.dataset, prompt=run.spec.get("prompt") or None)))
+    for candidate in dict.fromkeys((spec, explicit)):
+        if _exact(candidate, run, store, data_dir):
+            return candidate
     raise BadInputError(f"cannot tell exactly how {run.label} was made (an older result); run it again from the "
                         "Probe page under the other protocol")
 
@@ -165,3 +178,12 @@ def rerun_spec(run: Any, *, store: Any = None, protocol: str = "cv", data_dir=No
     """The spec of ``run`` with its probe under ``protocol`` (same samples, seed and depth settings)."""
     spec = run_spec_of(run, store, data_dir)
     return replace(spec, probe=replace(spec.probe, protocol=protocol))
+
+
+def rerun_description(spec: RunSpec) -> str:
+    """What a rerun would load and run, for a confirmation before an import is rerun."""
+    ex = spec.extraction
+    return (f"model {ex.model.source} at {ex.model.quant} bits" + (f" (revision {ex.model.revision})" if ex.model.revision
+                                                                  else "")
+            + f", dataset {ex.dataset.name}" + (f" (limit {ex.dataset.limit})" if ex.dataset.limit else "")
+            + f", {ex.hook} / {ex.pooling}, protocol {spec.probe.protocol}, probe {spec.probe.probe}")

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ..core.drawing import Drawable, draw
-from ..core.errors import BadInputError
-from ..datasets.registry import get_entry
+from ..results.settings import same_settings
+from .baselines import newest_first
 from ..results.labels import model_name
 from ..results.run import RunResult
 from .sweeps import SweepItem, SweepOutcome, run_sweep
@@ -81,49 +81,13 @@ def compare_models(items: Sequence[SweepItem], *, store, device: str | None = No
 
 
 # ---- finding a grid's runs among stored ones (no model, no key computed) ---------------------
-def _variant(dataset: str, variant: str | None) -> str | None:
-    """A dataset's variant with the default spelled out (no variant given = the registry's first)."""
-    if variant is not None:
-        return variant
-
-    try:
-        variants = get_entry(dataset).variants
-    except BadInputError:  # a file of the user's own
-        return None
-    return variants[0] if variants else None
-
-
-def _wanted(item: SweepItem) -> dict[str, Any]:
-    spec = item.spec
-    ex, ds = spec.extraction, spec.extraction.dataset
-    return {"model": ex.model.source, "quant": ex.model.quant, "dataset": str(ds.name).lower(), "limit": ds.limit,
-            "noise": ds.noise.kind, "noise_strength": ds.noise.strength, "noise_seed": ds.noise.seed,
-            "variant": _variant(ds.name, ds.variant), "hook": ex.hook, "pooling": ex.pooling, "max_tokens": ex.max_tokens,
-            "chat_template": bool(ex.chat_template)}
-
-
-def _matches(run: RunResult, item: SweepItem) -> bool:
-    s = run.spec
-    have = {"model": s.get("model"), "quant": s.get("quant"), "dataset": str(s.get("dataset")).lower(),
-            "limit": s.get("limit"), "noise": s.get("noise") or "none", "noise_strength": s.get("noise_strength") or 0.0,
-            "noise_seed": s.get("noise_seed") or 0, "variant": _variant(str(s.get("dataset")), s.get("variant")),
-            "hook": s.get("hook", "residual"),
-            "pooling": s.get("pooling", "last"), "max_tokens": s.get("max_tokens", 512),
-            "chat_template": bool(s.get("chat_template"))}
-    spec = item.spec
-    if spec.extraction.dataset.prompt is not None and s.get("prompt") != spec.extraction.dataset.prompt:
-        return False
-    if spec.extraction.model.revision and s.get("model_revision") != spec.extraction.model.revision:
-        return False
-    return (have == _wanted(item) and run.extra.get("probe_spec") == spec.probe.to_dict()
-            and run.extra.get("depth_spec") == spec.depth.to_dict() and run.extra.get("origin") != "import")
-
-
 def stored_runs(items: Sequence[SweepItem], runs: Sequence[RunResult]) -> list[RunResult | None]:
     """For each item, the newest of ``runs`` (newest first) with its settings, or None.
 
-    Matching is by settings, not by cache key (which needs the dataset and the model's
-    fingerprint), so it is instant; a run of an older revision of a model still matches.
+    Matching is by settings (:func:`concept_depth.results.settings.same_settings`), not by cache key
+    (which needs the dataset and the model's fingerprint), so it is instant; a run of an older revision of
+    a model still matches. Imported runs never stand in for a grid's run.
     Running the grid (:func:`compare_models`) is what checks the keys.
     """
-    return [next((r for r in runs if _matches(r, item)), None) for item in items]
+    computed = newest_first(r for r in runs if r.origin != "import")
+    return [next((r for r in computed if same_settings(r, item.spec)), None) for item in items]

@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from ..analyses.builders import run_spec
+from ..core.options import comma_list
 from ..analyses.probe import run_probe
 from ..core.errors import BadInputError, Cancelled, ConceptDepthError
 from ..core.specs import RunSpec
@@ -48,19 +48,20 @@ class SweepOutcome:
 
 
 def as_list(value: Any) -> list[str]:
-    """``"a,b"`` or ``["a", "b"]`` or ``32`` -> ``["a", "b"]`` / ``["32"]``."""
+    """``"a,b"`` or ``["a", "b"]`` or ``32`` -> ``["a", "b"]`` / ``["32"]`` (``[]`` for None or nothing)."""
     if value is None:
         return []
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [v.strip() for v in str(value).split(",") if v.strip()]
+    try:
+        return comma_list(value, "")
+    except BadInputError:
+        return []
 
 
 def plan_sweep(*, model: Any = "embedded", quant: Any = 32, dataset: Any = None, noise: Any = "none",
                dataset_file: str | None = None, **options: Any) -> list[SweepItem]:
     """Every combination of the comma lists (or lists) ``model``, ``quant``, ``dataset``, ``noise``.
 
-    ``options``: the other run keywords (see :mod:`concept_depth.spec_builders`), shared by all.
+    ``options``: the other option values of a run (``RunSpec.from_options``), shared by all.
     Items are ordered model, bit width, dataset, noise, so a model is loaded once per bit width.
     """
 
@@ -72,7 +73,7 @@ def plan_sweep(*, model: Any = "embedded", quant: Any = 32, dataset: Any = None,
         raise BadInputError("--model, --quant and --noise need at least one value each")
     items = []
     for m, q, d, n in itertools.product(models, quants, datasets, noises):
-        spec = run_spec(model=m, quant=q, dataset=d, noise=n, dataset_file=dataset_file, **options)
+        spec = RunSpec.from_options(model=m, quant=q, dataset=d, noise=n, dataset_file=dataset_file, **options)
         items.append(SweepItem((m, q, d or str(dataset_file).rsplit("/", 1)[-1], n), spec))
     return items
 

@@ -26,12 +26,7 @@ def _cli_dests(command: str) -> set[str]:
 def _api_names(fn) -> set[str]:
     import inspect
 
-    from concept_depth.analyses import builders as sb
-
-    names = {p for p in inspect.signature(fn).parameters if p not in ("options", "progress")}
-    for builder in (sb.model_spec, sb.dataset_spec, sb.extraction_spec, sb.probe_spec, sb.depth_spec):
-        names |= {p for p in inspect.signature(builder).parameters if p != "options"}
-    return names
+    return {p for p in inspect.signature(fn).parameters if p not in ("options", "progress")}
 
 
 @pytest.mark.parametrize("command,fn", [("extract", cd.extract), ("run", cd.run), ("sweep", cd.sweep),

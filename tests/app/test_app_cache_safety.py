@@ -111,10 +111,10 @@ def test_runs_page_survives_its_cache_folder_being_removed(set_env, tmp_path, op
 
     cache = tmp_path / "cache"
     set_env(cache)
-    at = open_page("pages/runs.py")
+    at = open_page("app_pages/runs.py")
     assert not at.exception
     shutil.rmtree(cache)  # removed while the server holds its Store object
-    at = open_page("pages/runs.py")
+    at = open_page("app_pages/runs.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("No cached runs" in i.value for i in at.info)
     good = make_run(key="after-removal").to_json().encode()
@@ -129,7 +129,7 @@ def test_runs_page_escapes_imported_names_and_reports_crafted_files(set_env, tmp
     set_env(tmp_path / "cache")
     evil = make_run(key="evil", dataset="[click](http://evil.example) ![x](http://evil.example/p.png)")
     nan = make_run(key="nan").to_json().replace('"chance": 0.5', '"chance": NaN')
-    at = open_page("pages/runs.py")
+    at = open_page("app_pages/runs.py")
     at.file_uploader(key="import_files").set_value([("evil.json", evil.to_json().encode(), "application/json"),
                                                    ("nan.json", nan.encode(), "application/json")]).run()
     at.button(key="import").click().run()
@@ -137,7 +137,7 @@ def test_runs_page_escapes_imported_names_and_reports_crafted_files(set_env, tmp
     [ok] = [s.value for s in at.success]
     assert "\\[click\\]\\(http\\://evil.example\\)" in ok and "\\!\\[x\\]" in ok
     assert any(e.value.startswith("nan.json") and "NaN" in e.value for e in at.error)
-    at = open_page("pages/runs.py")  # the imported run renders; Delete stays reachable
+    at = open_page("app_pages/runs.py")  # the imported run renders; Delete stays reachable
     assert not at.exception and at.button(key="delete")
 
 

@@ -38,7 +38,7 @@ def _roles(fig):
 
 
 def test_difference_tab_says_which_layers_are_beyond_noise_and_offers_cv(charts, open_page, env_bits):
-    at = open_page("pages/compare.py")
+    at = open_page("app_pages/compare.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     figs = charts(at)
     diff = next(f for f in figs if "difference" in _roles(f))
@@ -69,7 +69,7 @@ def test_runs_without_outcomes_are_unpaired_until_refitted(open_page, env_bits):
     for run in (base, q16):  # as made before outcomes were stored
         store.put_result(RUN_KIND, run.key, replace(run, extra={k: v for k, v in run.extra.items()
                                                                 if k != "outcomes"}).to_dict())
-    at = open_page("pages/compare.py")
+    at = open_page("app_pages/compare.py")
     assert not at.exception and not at.error
     assert any("not paired" in m.value and "no per-sample outcomes" in m.value for m in at.markdown)
     assert any("conservative" in c.value for c in at.caption)

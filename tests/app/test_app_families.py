@@ -20,7 +20,7 @@ def _family_charts(charts, at):
 
 def test_compare_runs_the_missing_grid_with_progress_then_draws_it(charts, open_page, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = open_page("pages/compare.py")
+    at = open_page("app_pages/compare.py")
     assert not at.exception
     assert any("No cached runs yet" in i.value for i in at.info)  # the grid is offered even with no runs
     at.multiselect(key="fam_models").set_value(TINY)
@@ -50,7 +50,7 @@ def test_a_partly_cached_grid_is_drawn_and_says_what_is_missing(charts, open_pag
     cache = tmp_path / "cache"
     run(model="tiny:llama", dataset="builtin-coinflip", limit=20, cache_dir=cache, progress=False)
     set_env(cache)
-    at = open_page("pages/compare.py")
+    at = open_page("app_pages/compare.py")
     at.multiselect(key="fam_models").set_value(TINY)
     at.multiselect(key="fam_datasets").set_value(["builtin-coinflip"])
     at.number_input(key="fam_limit").set_value(20).run()
@@ -63,7 +63,7 @@ def test_a_partly_cached_grid_is_drawn_and_says_what_is_missing(charts, open_pag
 
 def test_chat_toggle_follows_the_catalog_and_a_missing_template_is_one_clear_error(open_page, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = open_page("pages/probe.py")
+    at = open_page("app_pages/probe.py")
     def pick(start: str) -> None:  # a fresh element each time: the page's widgets change with the model
         box = at.selectbox(key="model_choice")
         box.select(next(o for o in box.options if o.startswith(start))).run()
@@ -89,7 +89,7 @@ def test_chat_toggle_follows_the_catalog_and_a_missing_template_is_one_clear_err
 
 def test_expression_page_has_the_chat_toggle(open_page, pick_tiny, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = pick_tiny(open_page("pages/expression.py"), model="tiny:gpt2", limit=24, limit_key="x_limit")
+    at = pick_tiny(open_page("app_pages/expression.py"), model="tiny:gpt2", limit=24, limit_key="x_limit")
     at.multiselect(key="x_shots").set_value([0])
     at.toggle(key="x_chat").set_value(True).run()
     at.button(key="x_run").click().run()
@@ -111,7 +111,7 @@ def test_issue_11_done_when_gemma_and_smollm2_side_by_side(charts, open_page, se
     assert main(["sweep", "--model", "embedded,smollm2", "--dataset", "cities,coinflip", "--limit", "60",
                  "--cache-dir", str(cache), "--out-dir", str(tmp_path / "sweep"), "--quiet"]) == 0
     set_env(cache)
-    at = open_page("pages/compare.py")
+    at = open_page("app_pages/compare.py")
     at.number_input(key="fam_limit").set_value(60).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     # the grid's defaults are these two models and datasets: at 60 samples all four runs are there

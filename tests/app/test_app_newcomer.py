@@ -53,14 +53,14 @@ def test_runs_page_shows_origin_and_opens_a_run_by_deep_link(charts, make_run, o
     now = time.time()
     _save(cache, make_run(key="probe-a", jump=4, converge=4), "probe", now - 10)
     _save(cache, make_run(key="sweep-b", dataset="STSA"), "sweep", now)
-    at = open_page("pages/runs.py")
+    at = open_page("app_pages/runs.py")
     assert list(at.dataframe[0].value["origin"]) == ["sweep", "probe"]
     assert at.selectbox(key="runs_pick").value == "sweep-b"
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=60)
     at.query_params["run"] = "probe-a"
-    at.switch_page("pages/runs.py").run()
+    at.switch_page("app_pages/runs.py").run()
     assert not at.exception
     assert at.selectbox(key="runs_pick").value == "probe-a"
     fig = charts(at)[0]
@@ -79,7 +79,7 @@ def test_probe_page_says_where_paper_datasets_are_and_download_offline_says_what
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(sources, "fetch", offline)  # never touch the network
-    at = open_page("pages/probe.py")
+    at = open_page("app_pages/probe.py")
     at.radio(key="dataset_source").set_value("Paper dataset").run()
     note = " ".join(c.value for c in at.caption)
     assert "CONCEPT_DEPTH_DATA_DIR" in note and str(tmp_path / "no-data-here") in note
@@ -95,7 +95,7 @@ def test_probe_page_says_where_paper_datasets_are_and_download_offline_says_what
 # ---- sample limit ----------------------------------------------------------------------------
 def test_sample_limit_is_a_main_control_not_under_advanced(open_page, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = open_page("pages/probe.py")
+    at = open_page("app_pages/probe.py")
     advanced, = [e for e in at.expander if e.label.startswith("Advanced")]
     assert "limit" not in advanced.label
     assert "limit" not in [n.key for n in advanced.number_input]
@@ -107,7 +107,7 @@ def test_sample_limit_is_a_main_control_not_under_advanced(open_page, set_env, t
 def test_expression_job_leaves_no_cancel_button_or_bars_and_its_probe_is_not_a_probe_run(
         charts, open_page, pick_tiny, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = pick_tiny(open_page("pages/expression.py"), model="tiny:gpt2", limit=24, limit_key="x_limit")
+    at = pick_tiny(open_page("app_pages/expression.py"), model="tiny:gpt2", limit=24, limit_key="x_limit")
     at.multiselect(key="x_shots").set_value([0])
     at.button(key="x_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -120,7 +120,7 @@ def test_expression_job_leaves_no_cancel_button_or_bars_and_its_probe_is_not_a_p
 
 def test_probe_job_progress_line_names_each_stage_with_its_share(open_page, pick_tiny, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = pick_tiny(open_page("pages/probe.py"))
+    at = pick_tiny(open_page("app_pages/probe.py"))
     at.button(key="run").click().run()
     assert not at.exception and not at.error
     took = [c.value for c in at.caption if c.value.startswith("Took")]
@@ -134,7 +134,7 @@ def test_layers_tables_show_the_sample_text_label_prediction_and_confidence(make
     cache = tmp_path / "cache"
     set_env(cache)
     run, _ = make_runs(cache)
-    at = open_page("pages/layers.py")
+    at = open_page("app_pages/layers.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     tables = [t.value for t in at.table]
     assert tables, "the example tables are st.table (wrapping text, no horizontal scrolling)"

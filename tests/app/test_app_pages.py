@@ -55,7 +55,7 @@ def test_home_lists_recent_runs(charts, open_page, trace_names, env_cached):
 # ---- Probe --------------------------------------------------------------------------
 def test_probe_runs_tiny_model_and_shows_curves_metrics_and_table(charts, open_page, pick_tiny, trace_names,
                                                                   env_empty):
-    at = pick_tiny(open_page("pages/probe.py"))
+    at = pick_tiny(open_page("app_pages/probe.py"))
     at.button(key="run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     from concept_depth.analyses.probe import list_runs
@@ -83,7 +83,7 @@ def test_probe_runs_tiny_model_and_shows_curves_metrics_and_table(charts, open_p
 
 
 def test_probe_unavailable_model_shows_error_and_page_stays_usable(open_page, env_empty):
-    at = open_page("pages/probe.py")
+    at = open_page("app_pages/probe.py")
     at.selectbox(key="model_choice").select("Other: hub id or local path…").run()
     at.text_input(key="model_text").input("/nonexistent/model").run()
     at.number_input(key="limit").set_value(40)
@@ -94,7 +94,7 @@ def test_probe_unavailable_model_shows_error_and_page_stays_usable(open_page, en
 
 
 def test_probe_bad_upload_shows_error_and_good_upload_shows_columns(open_page, env_empty):
-    at = open_page("pages/probe.py")
+    at = open_page("app_pages/probe.py")
     at.radio(key="dataset_source").set_value("Upload a file").run()
     assert any("upload a file" in e.value for e in at.error)
     at.file_uploader(key="upload").set_value(("broken.csv", b"", "text/csv")).run()
@@ -108,7 +108,7 @@ def test_probe_bad_upload_shows_error_and_good_upload_shows_columns(open_page, e
 
 # ---- Layers -------------------------------------------------------------------------
 def test_layers_shows_pca_with_variance_and_examples(charts, open_page, trace_names, env_cached):
-    at = open_page("pages/layers.py")
+    at = open_page("app_pages/layers.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     fig, = charts(at)
     assert "% of variance" in fig["layout"]["xaxis"]["title"]["text"]
@@ -129,21 +129,21 @@ def test_layers_shows_pca_with_variance_and_examples(charts, open_page, trace_na
 
 
 def test_layers_without_runs_or_activations_explains(make_run, open_page, env_empty, monkeypatch):
-    at = open_page("pages/layers.py")
+    at = open_page("app_pages/layers.py")
     assert any("No cached runs" in i.value for i in at.info)
     # an imported result has no layer vectors: readable error, no traceback
     from concept_depth.analyses.probe import save_run
     from concept_depth.storage.store import Store
 
     save_run(Store(env_empty), make_run(key="imported-run"))
-    at = open_page("pages/layers.py")
+    at = open_page("app_pages/layers.py")
     assert not at.exception
     assert any("no activations" in e.value for e in at.error)
 
 
 # ---- Compare ------------------------------------------------------------------------
 def test_compare_overlays_heatmap_and_difference(charts, open_page, env_cached):
-    at = open_page("pages/compare.py")
+    at = open_page("app_pages/compare.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     figs = charts(at)
     assert len(figs) == 4  # curves, heatmap, difference, depth shift (tabs render all)
@@ -166,13 +166,13 @@ def test_compare_overlays_heatmap_and_difference(charts, open_page, env_cached):
 
 
 def test_compare_without_runs_says_so(open_page, env_empty):
-    at = open_page("pages/compare.py")
+    at = open_page("app_pages/compare.py")
     assert not at.exception and any("No cached runs" in i.value for i in at.info)
 
 
 # ---- Runs ---------------------------------------------------------------------------
 def test_runs_lists_imports_and_deletes(make_run, charts, open_page, trace_names, env_empty):
-    at = open_page("pages/runs.py")
+    at = open_page("app_pages/runs.py")
     assert any("No cached runs" in i.value for i in at.info)
 
     good = make_run(key="from-gpu-server").to_json().encode()
@@ -182,7 +182,7 @@ def test_runs_lists_imports_and_deletes(make_run, charts, open_page, trace_names
     assert not at.exception
     assert any("imported good.json" in s.value for s in at.success)
     assert any("bad.json" in e.value and "JSON" in e.value for e in at.error)
-    at = open_page("pages/runs.py")
+    at = open_page("app_pages/runs.py")
     table = at.dataframe[0].value  # the compact table: fits the page, creation time to the minute
     assert table["created"][0] == "2026-11-22 10:00"
     assert table["origin"][0] == "import" and "cities" in table["run"][0]
@@ -191,5 +191,5 @@ def test_runs_lists_imports_and_deletes(make_run, charts, open_page, trace_names
     fig, = charts(at)  # the chosen run's curves, jumping point marked
     assert "jumping point (layer 3)" in trace_names(fig)
     at.button(key="delete").click().run()
-    at = open_page("pages/runs.py")
+    at = open_page("app_pages/runs.py")
     assert any("No cached runs" in i.value for i in at.info)

@@ -15,7 +15,7 @@ def _roles(fig):
 
 def test_page_runs_all_three_analyses_and_shows_their_figures(charts, open_page, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = open_page("pages/beyond.py")
+    at = open_page("app_pages/beyond.py")
     assert not at.exception
     infos = " ".join(i.value for i in at.info)
     assert "No transfer results" in infos and "No direction analyses" in infos and "No steering results" in infos
@@ -54,7 +54,7 @@ def test_page_runs_all_three_analyses_and_shows_their_figures(charts, open_page,
 
 def test_bad_settings_are_one_message_not_a_traceback(open_page, set_env, tmp_path):
     set_env(tmp_path / "cache")
-    at = _setup(open_page("pages/beyond.py"))
+    at = _setup(open_page("app_pages/beyond.py"))
     at.text_input(key="b_s_alpha").set_value("strong").run()
     at.button(key="b_s_run").click().run()
     assert not at.exception

@@ -10,7 +10,7 @@ def _components(figs):
 def test_probe_runs_the_chosen_hooks_and_compare_overlays_them(charts, open_page, pick_tiny, set_env, trace_names,
                                                                tmp_path):
     set_env(tmp_path / "cache")
-    at = pick_tiny(open_page("pages/probe.py"))
+    at = pick_tiny(open_page("app_pages/probe.py"))
     at.button(key="run").click().run()
     assert not at.exception and not at.error
     assert _components(charts(at)) == []  # one hook only: no overlay yet
@@ -22,7 +22,7 @@ def test_probe_runs_the_chosen_hooks_and_compare_overlays_them(charts, open_page
     assert fig["data"][1]["x"][0] == 1  # block hooks start at layer 1, the residual stream at 0
     assert fig["data"][0]["x"][0] == 0
 
-    at = open_page("pages/compare.py")
+    at = open_page("app_pages/compare.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     fig, = _components(charts(at))
     assert {t["meta"]["hook"] for t in fig["data"]} == {"residual", "attn_out", "mlp_out"}

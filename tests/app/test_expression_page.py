@@ -15,7 +15,7 @@ def _pick(pick_tiny, at, words=None):
 def test_expression_page_runs_and_shows_figures(charts, open_page, pick_tiny, set_env, trace_names, tmp_path,
                                                 monkeypatch):
     set_env(tmp_path / "cache")
-    at = open_page("pages/expression.py")
+    at = open_page("app_pages/expression.py")
     assert not at.exception
     assert any("No expression analyses cached yet" in i.value for i in at.info)
     at = _pick(pick_tiny, at)
@@ -35,7 +35,7 @@ def test_expression_page_runs_and_shows_figures(charts, open_page, pick_tiny, se
 
 def test_expression_page_bad_answer_words_show_an_error(open_page, pick_tiny, set_env, tmp_path, monkeypatch):
     set_env(tmp_path / "cache")
-    at = _pick(pick_tiny, open_page("pages/expression.py"), words=("Negative", "Positive"))
+    at = _pick(pick_tiny, open_page("app_pages/expression.py"), words=("Negative", "Positive"))
     at.button(key="x_run").click().run()
     assert not at.exception
     assert any("single token" in e.value for e in at.error), [e.value for e in at.error]

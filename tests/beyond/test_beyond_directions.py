@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 from concept_depth.analyses import DIRECTIONS_SCHEMA, DirectionsResult, run_directions
-from concept_depth.analyses.builders import directions_spec, extraction_spec
+from concept_depth.analyses import DirectionsSpec
+from concept_depth.core.specs import ExtractionSpec
+
+directions_spec, extraction_spec = DirectionsSpec.from_options, ExtractionSpec.from_options
 from concept_depth.core.errors import BadInputError
 from concept_depth.extraction import extract_activations
 from concept_depth.probing import paper_split

@@ -21,16 +21,14 @@ def no_work(monkeypatch, tmp_path):
     def forbidden(*args, **kwargs):
         raise AssertionError("work started before the options were checked")
 
-    import concept_depth.analyses.expression as expression
-    import concept_depth.analyses.probe as pipeline
-    import concept_depth.extraction as extraction
-    import concept_depth.models as models
+    import concept_depth.analyses.protocol as protocol
+    import concept_depth.cli.analysis_cmd as analysis_cmd
+    import concept_depth.cli.extract_cmd as extract_cmd
     import concept_depth.models.loader as loader
 
-    # models before models.loader: ``models`` exports lazily, and reading its ``load_model`` after the
-    # loader's was replaced would record the replacement as the original (and restore it after the test)
-    for module, name in ((pipeline, "run_probe"), (extraction, "extract_activations"), (models, "load_model"),
-                         (loader, "load_model"), (expression, "run_expression")):
+    # where the commands start work: the analyses' one runner and extraction, the extract command, model loads
+    for module, name in ((analysis_cmd, "run_analysis"), (protocol, "extract_activations"),
+                         (extract_cmd, "extract_activations"), (loader, "load_model")):
         monkeypatch.setattr(module, name, forbidden)
     return tmp_path
 
@@ -116,6 +114,7 @@ def test_a_catalog_model_too_large_for_here_says_so_offline_before_any_load(monk
     """Offline, a paper model's fingerprint cannot be resolved; its size is in the catalog, so the refusal
     says what it needs, what is free and which bit width fits, rather than only "no network"."""
     import concept_depth.models as models
+    import concept_depth.extraction.keys as keys
     import concept_depth.models.fingerprint as fingerprint
     import concept_depth.models.loader as loader
     import concept_depth.models.memory as memory
@@ -132,6 +131,7 @@ def test_a_catalog_model_too_large_for_here_says_so_offline_before_any_load(monk
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CONCEPT_DEPTH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(fingerprint, "model_fingerprint", offline)
+    monkeypatch.setattr(keys, "model_fingerprint", offline)  # where the key is computed
     monkeypatch.setattr(memory, "ram_available", lambda: 20 * GiB)
     monkeypatch.setattr(memory, "gpu_free", lambda: [])
     monkeypatch.setattr(models, "load_model", forbidden)

@@ -119,7 +119,8 @@ def test_paper_protocol_records_convergence_warnings_per_layer(tmp_path):
     max_iter on that layer, not on the well-scaled one, and the run says which."""
     from dataclasses import dataclass, field
 
-    from concept_depth.analyses.probe import _compute
+    from concept_depth.analyses.probe import score_activations
+    from concept_depth.analyses.protocol import Session
     from concept_depth.storage.store import Store
 
     rng = np.random.default_rng(0)
@@ -145,6 +146,6 @@ def test_paper_protocol_records_convergence_warnings_per_layer(tmp_path):
     from concept_depth.datasets.sample_set import SampleSet
 
     samples = SampleSet(name="toy", category="factual", template="{text}", texts=tuple(map(str, range(n))), labels=y)
-    result = _compute(spec, Store(tmp_path / "c"), samples, Acts(), "k", None, 1, "probe")
+    result = score_activations(spec, Session(store=Store(tmp_path / "c"), n_jobs=1), samples, Acts(), "k")
     assert unconverged_layers(result) == [1]
     assert "fidelity" not in result.extra  # float32: nothing to compare with

@@ -10,7 +10,6 @@ import pytest
 from concept_depth.analyses import DirectionsResult, SteeringResult, TransferResult
 from concept_depth.figures import (
     component_curves,
-    component_runs,
     layer_cosine_heatmap,
     setting_cosine_curves,
     steering_figure,
@@ -18,6 +17,7 @@ from concept_depth.figures import (
     transfer_heatmap,
     what_this_shows,
 )
+from concept_depth.workflows.baselines import component_runs
 
 
 def _transfer() -> TransferResult:

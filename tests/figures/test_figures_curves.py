@@ -1,7 +1,7 @@
 import pytest
 
-from concept_depth.figures import difference_curves, layer_curves, pair_with_baselines, what_this_shows
-from concept_depth.figures.difference import find_baseline
+from concept_depth.figures import difference_curves, layer_curves, what_this_shows
+from concept_depth.workflows.baselines import find_baseline, pair_with_baselines
 
 
 def _role(fig, role):

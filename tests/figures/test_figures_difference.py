@@ -6,7 +6,8 @@ from dataclasses import replace
 import pytest
 
 from concept_depth.figures import difference_curves
-from concept_depth.figures.difference import NORMAL_METHOD, difference_interval, eval_count, missing_difference_message
+from concept_depth.figures.difference import NORMAL_METHOD, difference_interval, eval_count
+from concept_depth.workflows.baselines import missing_difference_message
 
 
 def _role(fig, role):

@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from concept_depth.analyses import probe as pipeline
+from concept_depth.analyses import protocol
 from concept_depth.core.errors import BadInputError, UnavailableError
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, ProbeSpec, RunSpec
 from concept_depth.datasets.sample_set import SampleSet
@@ -70,7 +71,7 @@ def fake_extract(monkeypatch):
         return FakeActivations(key, tuple(range(L + 1)), samples.labels, samples.prompts, L, D, spec.to_dict(),
                                "Fake LM", False, {"load_s": 1.5, "extract_s": 2.5, "prompts_per_s": 36.0})
 
-    monkeypatch.setattr(pipeline, "extract_activations", extract_activations)
+    monkeypatch.setattr(protocol, "extract_activations", extract_activations)  # the one place analyses extract
     return calls
 
 

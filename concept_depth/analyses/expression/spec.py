@@ -1,12 +1,22 @@
-"""What an expression analysis computes, and its cache key."""
+"""What an expression analysis computes, its options, and its cache key."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
+from ...core.choices import MAX_SEED, SCHEMA_VERSION
 from ...core.errors import BadInputError
-from ...core.specs import SCHEMA_VERSION, DatasetSpec, ModelSpec, _SpecMixin, stable_hash
+from ...core.options import (
+    DATASET_OPTIONS,
+    EXTRACTION_OPTIONS,
+    MODEL_OPTIONS,
+    Option,
+    OptionGroup,
+    numbers,
+    text_escapes,
+)
+from ...core.specs import DatasetSpec, ModelSpec, Spec, number, stable_hash
 
 #: Bump when the expression code changes the numbers it produces.
 EXPRESSION_VERSION = 2
@@ -14,9 +24,22 @@ RESULT_KIND = "expression"
 DEFAULT_SHOTS = (0, 1, 2, 4, 8)
 DEFAULT_CUE = "\nAnswer:"
 
+EXPRESSION_OPTIONS = OptionGroup("expression", (
+    Option("shots", "0,1,2,4,8", help="comma-separated numbers of solved examples (0 always runs)"),
+    Option("seed", 0, kind=int, help="seed of the held-out example pool and example order"),
+    Option("answer_words", None, help="class-0,class-1 answer words, e.g. No,Yes (default: the dataset's own)"),
+    Option("answer_cue", "\\nAnswer:",
+           help="text ending every prompt before the answer ('\\n' = newline; '' keeps the dataset prompt)"),
+    Option("pool_size", 16, kind=int, help="samples held out as examples (never evaluated)"),
+    Option("max_n", 16, kind=int, help="report pass@n for n = 1..N"),
+    Option("no_probe", False, flag=True, help="skip the probe (expression numbers only)"),
+))
+#: The extraction options an expression analysis takes (it reads the residual stream's last token).
+EXPRESSION_TEXT_OPTIONS = EXTRACTION_OPTIONS.without("hook", "pooling")
+
 
 @dataclass(frozen=True)
-class ExpressionSpec(_SpecMixin):
+class ExpressionSpec(Spec):
     """Cognition (probe) versus expression (the model's own answer) on one model and dataset.
 
     Attributes
@@ -34,6 +57,8 @@ class ExpressionSpec(_SpecMixin):
     chat_template : wrap each prompt (examples and query) as one user turn of the model's chat
         template, so an instruct model answers as it was trained to.
     """
+
+    OPTIONS: ClassVar = (MODEL_OPTIONS, DATASET_OPTIONS, EXPRESSION_OPTIONS, EXPRESSION_TEXT_OPTIONS)
 
     model: ModelSpec
     dataset: DatasetSpec
@@ -64,11 +89,22 @@ class ExpressionSpec(_SpecMixin):
             raise BadInputError("max_n must be at least 1")
         if self.max_tokens < 1:
             raise BadInputError("max_tokens must be at least 1")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= 2**32 - 1:
-            raise BadInputError(f"seed must be a whole number from 0 to {2**32 - 1}, got {self.seed!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise BadInputError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
         if isinstance(self.pool_size, bool) or not isinstance(self.pool_size, int) or self.pool_size < 0:
             raise BadInputError(f"pool size must be 0 or more, got {self.pool_size!r}")
         object.__setattr__(self, "pool_size", max(int(self.pool_size), max(shots)))
+
+    @classmethod
+    def take_options(cls, values: dict[str, Any]) -> "ExpressionSpec":
+        model = ModelSpec.take_options(values)
+        dataset = DatasetSpec.take_options(values)
+        v = EXPRESSION_OPTIONS.take(values)
+        t = EXPRESSION_TEXT_OPTIONS.take(values)
+        return cls(model=model, dataset=dataset, shots=parse_shots(v["shots"]), seed=int(number(v["seed"], "seed", whole=True)),
+                   answer_words=parse_answer_words(v["answer_words"]), answer_cue=text_escapes(v["answer_cue"]),
+                   pool_size=int(v["pool_size"]), max_n=int(v["max_n"]), max_tokens=int(t["max_tokens"]),
+                   probe=not v["no_probe"], chat_template=bool(t["chat_template"]))
 
     def key(self, model_fingerprint: str, dataset_hash: str, answer_words: tuple[str, str]) -> str:
         """Cache key: everything that changes the numbers (weights, bit width, prompts, words...)."""
@@ -84,36 +120,23 @@ class ExpressionSpec(_SpecMixin):
     def with_changes(self, **changes: Any) -> "ExpressionSpec":
         return replace(self, **changes)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ExpressionSpec":
-        data = dict(data)
-        if isinstance(data.get("model"), dict):
-            data["model"] = ModelSpec.from_dict(data["model"])
-        if isinstance(data.get("dataset"), dict):
-            data["dataset"] = DatasetSpec.from_dict(data["dataset"])
-        for name in ("shots", "answer_words"):
-            if isinstance(data.get(name), list):
-                data[name] = tuple(data[name])
-        return super().from_dict(data)
+
+def parse_shots(text: Any) -> tuple[int, ...]:
+    """``"0,1,2,4,8"`` or ``(0, 1, 2)`` -> (0, 1, 2, 4, 8); BadInputError on anything else."""
+    if not text or (isinstance(text, str) and not text.strip()):
+        return ()
+    return numbers(text, "--shots", int)
 
 
-def parse_shots(text: str) -> tuple[int, ...]:
-    """``"0,1,2,4,8"`` -> (0, 1, 2, 4, 8); BadInputError on anything else."""
-    try:
-        return tuple(int(v) for v in str(text).replace(" ", "").split(",") if v != "")
-    except ValueError:
-        raise BadInputError(f"--shots must be comma-separated whole numbers, got {text!r}") from None
-
-
-def parse_answer_words(text: str | None) -> tuple[str, str] | None:
-    """``"No,Yes"`` -> ("No", "Yes") (class 0 first); None or "" -> None (the dataset's own)."""
-    if text is None or not str(text).strip():
+def parse_answer_words(text: Any) -> tuple[str, str] | None:
+    """``"No,Yes"`` or ``("No", "Yes")`` -> ("No", "Yes") (class 0 first); None or "" -> None (the dataset's own)."""
+    if text is None or (isinstance(text, str) and not text.strip()):
         return None
-    words = tuple(w.strip() for w in str(text).split(","))
+    words = tuple(w.strip() for w in (text.split(",") if isinstance(text, str) else map(str, text)))
     if len(words) != 2 or not all(words):
         raise BadInputError(f"--answer-words needs two comma-separated words, class 0 first (e.g. No,Yes), got {text!r}")
     return words  # type: ignore[return-value]
 
 
-__all__ = ["ExpressionSpec", "EXPRESSION_VERSION", "RESULT_KIND", "DEFAULT_SHOTS", "DEFAULT_CUE",
+__all__ = ["ExpressionSpec", "EXPRESSION_VERSION", "EXPRESSION_OPTIONS", "RESULT_KIND", "DEFAULT_SHOTS", "DEFAULT_CUE",
            "parse_shots", "parse_answer_words"]

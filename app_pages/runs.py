@@ -5,12 +5,8 @@ from datetime import datetime
 
 import streamlit as st
 
+import concept_depth as cd
 import ui
-from concept_depth.analyses.probe import delete_run
-from concept_depth.export.bundle import make_bundle, runs_table
-from concept_depth.figures import layer_curves, what_this_shows
-
-ui.ensure_navigation()
 
 st.title("Runs")
 store = ui.get_store()
@@ -36,7 +32,7 @@ ui.runs_dataframe(ui.runs_frame(runs))
 st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB · origin: probe = a probe run, "
            "expression = the probe step of an expression analysis, sweep, or import = a result file")
 with st.expander("Every spec field of every run, with key and size (the runs.csv of a bundle)"):
-    full = runs_table(runs)
+    full = ui.runs_full_table(runs)
     full.insert(1, "activations (MB)", [round(sizes.get(("activations", r.extra.get("activation_key")), 0) / 1e6, 2)
                                         for r in runs])
     st.dataframe(full, hide_index=True, width="stretch")
@@ -51,18 +47,15 @@ run = by_key[key]
 with st.expander("Full spec and depth definition"):
     st.json({"key": run.key, "created": run.created, "spec": run.spec, "depth": run.to_dict()["depth"],
              "timing": run.timing})
-ui.figure_with_downloads(layer_curves(run), f"curves-{run.key[:8]}", note=what_this_shows("curves", run),
+ui.figure_with_downloads(cd.figures.layer_curves(run), f"curves-{run.key[:8]}",
+                         note=cd.figures.what_this_shows("curves", run),
                          key="runs-detail", height=380)
 c1, c2 = st.columns(2)
 confirm = c1.checkbox("Also delete its layer vectors", key="del_acts",
                       help="activations are shared by runs with different probe settings")
 if c2.button("Delete this run", key="delete"):
     with ui.show_errors("delete"):
-        delete_run(store, key)
-        if confirm and run.extra.get("activation_key"):
-            store.delete_activations(run.extra["activation_key"])
-        ui.bump_data_version()
-        st.success(f"deleted {ui.escape_markdown(run.label)}")
+        ui.delete_stored_run(run, with_vectors=confirm)
         st.rerun()
 
 st.subheader("Export a bundle")
@@ -71,7 +64,7 @@ picked = st.multiselect("Runs", list(by_key), default=list(by_key), format_func=
 with_figs = st.checkbox("Include curve figures (SVG, takes a few seconds each)", value=False, key="bundle_figs")
 st.download_button(
     "Download bundle (.zip)", key="bundle",
-    data=lambda: make_bundle([by_key[k] for k in picked], figures=with_figs),
+    data=lambda: ui.bundle_bytes([by_key[k] for k in picked], figures=with_figs),
     file_name=f"concept-depth-{datetime.now():%Y%m%d-%H%M}.zip", mime="application/zip", on_click="ignore",
     disabled=not picked, help="results/*.json, tidy.csv (run x layer x metric), runs.csv, figures/, manifest.json",
 )

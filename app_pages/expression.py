@@ -3,11 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+import concept_depth as cd
 import ui
-from concept_depth.analyses.expression import ExpressionSpec, list_expression_results, run_expression
-from concept_depth.core.errors import BadInputError
-from concept_depth.core.specs import NOISE_KINDS, QUANTS, DatasetSpec, ModelSpec, NoiseSpec
-from concept_depth.figures.expression import gap_figure, pass_at_n_figure, probe_vs_answer_scatter, shots_figure
+
+F = cd.figures
 
 SHOT_OPTIONS = [0, 1, 2, 4, 8, 16]
 NOTES = {
@@ -27,7 +26,6 @@ NOTES = {
                "accuracy. Points under the diagonal are concepts the model knows better than it says.",
 }
 
-ui.ensure_navigation()
 
 st.title("Cognition vs expression")
 st.caption("What a linear probe reads from the layers (cognition) against what the model actually answers "
@@ -42,15 +40,14 @@ with ui.show_errors("dataset"):
     dataset = ui.forms.dataset_picker()
 
 default_words = ("No", "Yes")
-if dataset is not None and dataset["name"] != "custom":
+if dataset is not None and dataset["dataset"]:
     with ui.show_errors("dataset"):
-        info = next((d for d in ui.catalog() if d.name == dataset["name"]), None)
+        info = next((d for d in ui.catalog() if d.name == dataset["dataset"]), None)
         default_words = tuple(info.answer_words) if info is not None else default_words
 
 c1, c2, c3, c4 = st.columns(4)
-quant = c1.selectbox("Bit width", QUANTS, key="x_quant",
-                     format_func=lambda q: {32: "32 (float32)", 16: "16 (bfloat16)", 8: "8 (int8)", 4: "4 (NF4)"}[q])
-noise = c2.selectbox("Noise", NOISE_KINDS, key="x_noise")
+quant = c1.selectbox("Bit width", cd.choices.QUANTS, key="x_quant", format_func=cd.choices.QUANT_NAMES.get)
+noise = c2.selectbox("Noise", cd.choices.NOISE_KINDS, key="x_noise")
 limit = ui.forms.sample_limit(key="x_limit", container=c3)
 shots = c4.multiselect("Examples (k)", SHOT_OPTIONS, default=[0, 1, 2, 4, 8], key="x_shots",
                        help="solved examples before each question; 0 always runs")
@@ -66,27 +63,19 @@ cue = st.text_input("Answer cue (ends every prompt)", "\\nAnswer:", key="x_cue",
 
 if model is not None and dataset is not None:
     with ui.show_errors("settings"):
-        if not model:
-            raise BadInputError("type a hub id or local path for the model")
-        ds = DatasetSpec(name=dataset["name"], path=dataset["path"], text_col=dataset["text_col"],
-                         label_col=dataset["label_col"], variant=dataset["variant"], limit=limit,
-                         noise=NoiseSpec(kind=noise))
-        spec = ExpressionSpec(model=ModelSpec(source=model, quant=int(quant)), dataset=ds, shots=tuple(shots),
-                              seed=int(seed), answer_words=(word0, word1), answer_cue=cue.replace("\\n", "\n"),
-                              probe=bool(probe), chat_template=chat_template)
+        spec = cd.ExpressionSpec.from_options(
+            model=ui.forms.checked_model(model), quant=int(quant), noise=noise, limit=limit, **dataset,
+            shots=tuple(shots), seed=int(seed), answer_words=(word0, word1), answer_cue=cue, no_probe=not probe,
+            chat_template=chat_template)
 
 if st.button("Run", type="primary", disabled=spec is None, key="x_run"):
-    result = ui.run_job(lambda progress: run_expression(spec, store=ui.get_store(), progress=progress,
-                                                        model_loader=ui.loader_for(progress)),
-                        key="expression", what="expression")
+    result = ui.run_analysis(spec, key="expression", what="expression")
     if result is not None:
         st.session_state["expression_key"] = result.key
 ui.show_cancelled_notice()
 
 # ---- results -----------------------------------------------------------------------------------
-results = []
-with ui.show_errors("cached results"):
-    results = list_expression_results(ui.get_store())
+results = ui.stored_results("expression")
 if not results:
     st.info("No expression analyses cached yet: pick a model and a dataset and press Run.")
     st.stop()
@@ -122,19 +111,19 @@ for note in res.notes:
     st.caption(f"Note: {note}")
 
 with ui.show_errors("figures"):
-    ui.figure_with_downloads(gap_figure(res), f"expression-gap-{res.spec['dataset']}", note=NOTES["gap"],
+    ui.figure_with_downloads(F.gap_figure(res), f"expression-gap-{res.spec['dataset']}", note=NOTES["gap"],
                              key="x_gap")
     a, b = st.columns(2)
     with a:
-        ui.figure_with_downloads(shots_figure(res), f"expression-shots-{res.spec['dataset']}", note=NOTES["shots"],
+        ui.figure_with_downloads(F.shots_figure(res), f"expression-shots-{res.spec['dataset']}", note=NOTES["shots"],
                                  key="x_shots_fig")
     with b:
-        ui.figure_with_downloads(pass_at_n_figure(res), f"expression-pass-at-n-{res.spec['dataset']}",
+        ui.figure_with_downloads(F.pass_at_n_figure(res), f"expression-pass-at-n-{res.spec['dataset']}",
                                  note=NOTES["passn"], key="x_passn")
     table = pd.DataFrame(res.layers)[["layer", "probe_accuracy", "lens_accuracy", "gap"]]
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button("Result JSON", res.to_json(), file_name=f"expression-{res.key}.json",
                        mime="application/json", key="x_json")
     st.subheader("Across cached analyses")
-    ui.figure_with_downloads(probe_vs_answer_scatter(results), "expression-probe-vs-answer", note=NOTES["scatter"],
+    ui.figure_with_downloads(F.probe_vs_answer_scatter(results), "expression-probe-vs-answer", note=NOTES["scatter"],
                              key="x_scatter")

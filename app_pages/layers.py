@@ -5,13 +5,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import concept_depth as cd
 import ui
-from concept_depth.core.errors import UnavailableError
-from concept_depth.figures import pca_animation, pca_grid, pca_scatter, project_layers, what_this_shows
-from concept_depth.figures.scatter import ONE_POINT, ONE_POINT_WHY
-from concept_depth.figures.text import sample_texts, template_parts
 
-ui.ensure_navigation()
+F = cd.figures
 
 st.title("Layers")
 st.caption("How a run's prompts are arranged in each layer, and what the probe makes of them.")
@@ -36,7 +33,7 @@ shared = st.toggle("One PCA basis for all layers", value=False, key="shared_basi
 data = None
 with ui.show_errors("layer vectors unavailable"):
     if not act_key:
-        raise UnavailableError(
+        raise cd.UnavailableError(
             "this run has no activations in the cache (an imported result?); rerun it on the Probe page to explore its layers")
     chosen = tuple(layers)
     data = ui.layer_vectors(store_dir, act_key, chosen)
@@ -46,8 +43,8 @@ labels = data["labels"]
 prompts = data["prompts"]
 # What hover labels and tables show: each sample's own text, not the instruction every prompt shares.
 template = run.spec.get("prompt")
-texts = sample_texts(prompts, template)
-parts = template_parts(template)
+texts = F.sample_texts(prompts, template)
+parts = F.template_parts(template)
 with st.expander("The full prompt (hover labels and tables show only each sample's text)"):
     if parts:
         st.markdown("Every prompt is the instruction below with the sample's text at **{text}**:")
@@ -58,7 +55,7 @@ with st.expander("The full prompt (hover labels and tables show only each sample
 
 def projections(selected):
     vecs = {l: data["vectors"][l] for l in selected}
-    return project_layers(vecs, labels, shared=shared)
+    return F.project_layers(vecs, labels, shared=shared)
 
 
 if mode == "one layer":
@@ -70,13 +67,13 @@ if mode == "one layer":
     # With a shared basis the projection must come from all layers; otherwise only this one.
     proj = (projections(layers) if shared else projections([layer]))[layer]
     wrong = (pred["is_eval"] & ~pred["correct"].astype(bool)) if pred is not None else None
-    fig = pca_scatter(proj, labels, prompts=texts, proba=None if pred is None else pred["proba"], wrong=wrong,
+    fig = F.pca_scatter(proj, labels, prompts=texts, proba=None if pred is None else pred["proba"], wrong=wrong,
                       label_names=label_names, layer=layer,
                       title=f"{run.label}: layer {layer}")
     if proj.degenerate:
-        st.info(f"Layer {layer}: {ONE_POINT}. This is expected, not a fault: {ONE_POINT_WHY}. The probe can only "
+        st.info(f"Layer {layer}: {F.ONE_POINT}. This is expected, not a fault: {F.ONE_POINT_WHY}. The probe can only "
                 "guess here, so its accuracy at this layer is about chance.")
-    ui.figure_with_downloads(fig, f"pca-layer{layer}-{run.key[:8]}", note=what_this_shows("pca", run),
+    ui.figure_with_downloads(fig, f"pca-layer{layer}-{run.key[:8]}", note=F.what_this_shows("pca", run),
                              key="pca-one", height=560)
     if pred is not None:
         st.subheader(f"Layer {layer}: most confident right and wrong held-out examples")
@@ -101,12 +98,12 @@ if mode == "one layer":
         else:
             st.table(wrong_tab, hide_index=True)
         with st.expander("What these tables show"):
-            st.markdown(what_this_shows("examples", run))
+            st.markdown(F.what_this_shows("examples", run))
 elif mode == "play through all layers":
     start = run.depth.jumping_point if run.depth.jumping_point in layers else layers[len(layers) // 2]
-    fig = pca_animation(projections(layers), labels, prompts=texts, label_names=label_names, start_layer=start,
+    fig = F.pca_animation(projections(layers), labels, prompts=texts, label_names=label_names, start_layer=start,
                         title=run.label)
-    ui.figure_with_downloads(fig, f"pca-animation-{run.key[:8]}", note=what_this_shows("pca", run)
+    ui.figure_with_downloads(fig, f"pca-animation-{run.key[:8]}", note=F.what_this_shows("pca", run)
                              + "\n\nPress ▶ play to step through the layers (hover shows prompts; probe "
                                "confidence is in the one-layer view).", key="pca-anim", height=620)
 else:
@@ -117,6 +114,6 @@ else:
         st.warning("Choose at least one layer.")
     else:
         projs = projections(layers) if shared else projections(selected)
-        fig = pca_grid(projs, labels, layers=sorted(selected), label_names=label_names, cols=cols,
+        fig = F.pca_grid(projs, labels, layers=sorted(selected), label_names=label_names, cols=cols,
                        shared_basis=shared, title=f"{run.label}", prompts=texts)
-        ui.figure_with_downloads(fig, f"pca-grid-{run.key[:8]}", note=what_this_shows("grid", run), key="pca-grid")
+        ui.figure_with_downloads(fig, f"pca-grid-{run.key[:8]}", note=F.what_this_shows("grid", run), key="pca-grid")

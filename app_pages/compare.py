@@ -2,22 +2,10 @@
 
 import streamlit as st
 
+import concept_depth as cd
 import ui
-from concept_depth.figures import (
-    component_curves,
-    component_runs,
-    depth_heatmap,
-    difference_curves,
-    layer_curves,
-    pair_with_baselines,
-    what_this_shows,
-)
-from concept_depth.figures.difference import missing_difference_message
-from concept_depth.figures.family_panels import family_panels
-from concept_depth.workflows.families import stored_runs
-from concept_depth.workflows.sweeps import plan_sweep
 
-ui.ensure_navigation()
+F = cd.figures
 
 st.title("Compare")
 st.caption("Line up runs across models, datasets, bit widths and noise.")
@@ -31,10 +19,9 @@ grid_items = []
 with ui.show_errors("grid"):
     grid = ui.forms.grid_picker(key="fam")
     if grid["models"] and grid["datasets"]:
-        grid_items = plan_sweep(model=grid["models"], dataset=grid["datasets"], quant=grid["quant"],
-                                limit=grid["limit"])
+        grid_items = ui.plan_grid(grid["models"], grid["datasets"], quant=grid["quant"], limit=grid["limit"])
 if grid_items:
-    missing = [it for it, r in zip(grid_items, stored_runs(grid_items, ui.cached_runs())) if r is None]
+    missing = [it for it, r in zip(grid_items, ui.stored_grid_runs(grid_items)) if r is None]
     label = (f"Run the {len(missing)} missing run{'s' if len(missing) != 1 else ''} and draw" if missing
              else f"All {len(grid_items)} runs are cached")
     if st.button(label, type="primary", disabled=not missing, key="fam_run",
@@ -52,21 +39,21 @@ if grid_items:
             st.caption(done["took"])
         for failure in done["failures"]:
             st.warning(f"failed: {ui.escape_markdown(failure)}")
-    found = [r for r in stored_runs(grid_items, ui.cached_runs()) if r is not None]
+    found = [r for r in ui.stored_grid_runs(grid_items) if r is not None]
     if found:
         if len(found) < len(grid_items):
             st.caption(f"{len(found)} of {len(grid_items)} runs of this grid are cached; drawn below. Run the "
                        "missing ones to complete it.")
         tab_panels, tab_grid_heat = st.tabs(["Panels by dataset", "Heatmap"])
         with tab_panels, ui.show_errors("families figure"):
-            fig = family_panels(found)
-            ui.figure_with_downloads(fig, "families", note=what_this_shows("families"), key="fam-panels",
+            fig = F.family_panels(found)
+            ui.figure_with_downloads(fig, "families", note=F.what_this_shows("families"), key="fam-panels",
                                      size_in=(10.0, round(fig.layout.height / 96, 2)))
         with tab_grid_heat, ui.show_errors("heatmap"):
             fam_value = st.selectbox("Value", ["jumping_point", "converging_point", "peak_accuracy"],
                                      format_func=lambda v: v.replace("_", " "), key="fam_heat_value")
-            ui.figure_with_downloads(depth_heatmap(found, value=fam_value, relative=True), f"families-{fam_value}",
-                                     note=what_this_shows("heatmap"), key="fam-heat")
+            ui.figure_with_downloads(F.depth_heatmap(found, value=fam_value, relative=True), f"families-{fam_value}",
+                                     note=F.what_this_shows("heatmap"), key="fam-heat")
     else:
         st.info("None of these runs is cached yet: press Run to compute them.")
 
@@ -95,8 +82,8 @@ with tab_curves:
         st.warning("Pick at least one run.")
     else:
         with ui.show_errors("curves"):
-            fig = layer_curves(selected, metrics=(metric,), x=xk, show_control=False)
-            ui.figure_with_downloads(fig, "compare-curves", note=what_this_shows("curves"), key="cmp-curves",
+            fig = F.layer_curves(selected, metrics=(metric,), x=xk, show_control=False)
+            ui.figure_with_downloads(fig, "compare-curves", note=F.what_this_shows("curves"), key="cmp-curves",
                                      height=520)
 with tab_heat:
     value = st.selectbox("Value", ["jumping_point", "converging_point", "peak_accuracy"],
@@ -105,29 +92,29 @@ with tab_heat:
     st.caption("Uses the filtered runs; where several share a model and dataset, the newest wins "
                "(filter by bit width and noise to choose).")
     with ui.show_errors("heatmap"):
-        fig = depth_heatmap(filtered, value=value, relative=relative)
-        ui.figure_with_downloads(fig, f"heatmap-{value}", note=what_this_shows("heatmap"), key="cmp-heat")
+        fig = F.depth_heatmap(filtered, value=value, relative=relative)
+        ui.figure_with_downloads(fig, f"heatmap-{value}", note=F.what_this_shows("heatmap"), key="cmp-heat")
 with tab_diff:
-    pairs = pair_with_baselines(selected, runs)
-    missing = missing_difference_message(selected, runs)
+    pairs = ui.pair_with_baselines(selected, runs)
+    missing = ui.missing_difference_message(selected, runs)
     if missing:
         st.info(missing)
     else:
         # paired tests, depth shifts and fidelity of each pair (issue 15); cached by the runs' content
         comparisons = ui.pair_comparisons(pairs)
         with ui.show_errors("difference curves"):
-            fig = difference_curves(pairs, metric=metric, x=xk, paired=[c.paired for c in comparisons])
-            ui.figure_with_downloads(fig, "difference-curves", note=what_this_shows("difference"), key="cmp-diff")
+            fig = F.difference_curves(pairs, metric=metric, x=xk, paired=[c.paired for c in comparisons])
+            ui.figure_with_downloads(fig, "difference-curves", note=F.what_this_shows("difference"), key="cmp-diff")
             st.caption(ui.band_caption(comparisons, (fig.layout.meta or {}).get("interval_method"), metric))
         ui.show_comparison_details(comparisons, metric=metric)
 with tab_parts:
     anchor_key = st.selectbox("Run", list(by_key), format_func=lambda k: ui.run_option(by_key[k]), key="cmp_parts_run",
                               help="its residual / attention / MLP runs (same settings, other hook) are overlaid")
-    parts = component_runs(runs, by_key[anchor_key]) if anchor_key else []
+    parts = ui.component_runs(by_key[anchor_key]) if anchor_key else []
     if len(parts) < 2:
         st.info("No run of the same model, dataset and settings with another hook is cached. Probe it with hook "
                 "attn_out and mlp_out (Probe page, or `--hook attn_out` on the command line) to compare components.")
     else:
         with ui.show_errors("component curves"):
-            fig = component_curves(parts, metric=metric, x=xk)
-            ui.figure_with_downloads(fig, "component-curves", note=what_this_shows("components"), key="cmp-parts")
+            fig = F.component_curves(parts, metric=metric, x=xk)
+            ui.figure_with_downloads(fig, "component-curves", note=F.what_this_shows("components"), key="cmp-parts")

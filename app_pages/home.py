@@ -4,11 +4,8 @@ import os
 
 import streamlit as st
 
+import concept_depth as cd
 import ui
-from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, RunSpec
-from concept_depth.figures import layer_curves, what_this_shows
-
-ui.ensure_navigation()
 
 st.title("Concept Depth Explorer")
 st.markdown(
@@ -29,8 +26,7 @@ st.write(f"Probe the embedded Gemma 3 270M on the built-in coin-flip task ({QUIC
          "converting the model once): a progress bar shows each step and its share of the time. Later runs "
          "load the converted model in seconds, and a run already made comes straight from the cache.")
 if st.button("Run the quick start", type="primary", key="quickstart"):
-    spec = RunSpec(extraction=ExtractionSpec(model=ModelSpec(source=QUICK_MODEL),
-                                             dataset=DatasetSpec(name=QUICK_DATASET, limit=200)))
+    spec = cd.RunSpec.from_options(model=QUICK_MODEL, dataset=QUICK_DATASET, limit=200)
     result = ui.execute_run(spec, key="quick")
     if result is not None:
         st.session_state["probe_result"] = result.to_json()
@@ -48,7 +44,7 @@ if runs:
     else:
         st.markdown(f"**Latest probe run:** {ui.run_name(latest)}")
         ui.headline(latest)
-        ui.figure_with_downloads(layer_curves(latest), f"curves-{latest.key[:8]}",
-                                 note=what_this_shows("curves", latest), key="home-latest")
-    st.page_link("pages/layers.py", label="Explore a run layer by layer", icon=":material/layers:")
-    st.page_link("pages/compare.py", label="Compare runs", icon=":material/compare:")
+        ui.figure_with_downloads(cd.figures.layer_curves(latest), f"curves-{latest.key[:8]}",
+                                 note=cd.figures.what_this_shows("curves", latest), key="home-latest")
+    st.page_link("app_pages/layers.py", label="Explore a run layer by layer", icon=":material/layers:")
+    st.page_link("app_pages/compare.py", label="Compare runs", icon=":material/compare:")

@@ -4,12 +4,8 @@ from dataclasses import replace
 
 import streamlit as st
 
+import concept_depth as cd
 import ui
-from concept_depth.core.specs import HOOKS
-from concept_depth.figures import component_curves, component_runs, what_this_shows
-from concept_depth.results.run import RunResult
-
-ui.ensure_navigation()
 
 st.title("Probe")
 st.caption("Pick a model and a dataset, then train one linear probe per layer.")
@@ -26,7 +22,7 @@ if model is not None and dataset is not None:
     with ui.show_errors("settings"):
         spec = ui.forms.build_run_spec(model, dataset, settings)
 
-components = st.multiselect("Also probe these hooks (component curves)", HOOKS, key="probe_components",
+components = st.multiselect("Also probe these hooks (component curves)", cd.choices.HOOKS, key="probe_components",
                             help="the same model and dataset read at other places of each block: the residual "
                                  "stream, what each block's attention adds (attn_out) and what its MLP adds "
                                  "(mlp_out); overlaid below the result")
@@ -41,10 +37,11 @@ ui.show_cancelled_notice()
 
 if st.session_state.get("probe_result"):
     with ui.show_errors("result"):
-        shown = RunResult.from_json(st.session_state["probe_result"])
+        shown = cd.RunResult.from_json(st.session_state["probe_result"])
         ui.show_run(shown, key="probe")
-        parts = component_runs(ui.cached_runs(), shown)
+        parts = ui.component_runs(shown)
         if len(parts) > 1:
-            ui.figure_with_downloads(component_curves(parts), f"components-{shown.spec.get('dataset')}-{shown.key[:8]}",
-                                     note=what_this_shows("components"), key="probe-components")
-        st.page_link("pages/layers.py", label="Look at this run layer by layer", icon=":material/layers:")
+            ui.figure_with_downloads(cd.figures.component_curves(parts),
+                                     f"components-{shown.spec.get('dataset')}-{shown.key[:8]}",
+                                     note=cd.figures.what_this_shows("components"), key="probe-components")
+        st.page_link("app_pages/layers.py", label="Look at this run layer by layer", icon=":material/layers:")
