@@ -6,6 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
+from ..core.files import write_atomic
 from ..export.figures import figure_to_bytes, format_from_path
 
 
@@ -26,10 +27,7 @@ def write_figure(fig, path: str | Path, width_in: float = 6.5, height_in: float 
     """Write a plotly figure to ``path`` (format from the extension) in the paper theme."""
 
     data = figure_to_bytes(fig, format_from_path(str(path)), width_in=width_in, height_in=height_in, dpi=dpi)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
-    return out
+    return write_atomic(Path(path), data)
 
 
 def fmt(x, digits: int = 3, signed: bool = False) -> str:

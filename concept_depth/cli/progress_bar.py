@@ -10,6 +10,8 @@ from typing import Callable, Iterator
 
 from tqdm import tqdm
 
+from ..core.files import write_atomic
+
 
 class TqdmProgress:
     """Progress callback drawing one tqdm bar per stage on stderr."""
@@ -56,10 +58,7 @@ def progress_bar(args: argparse.Namespace, prefix: str = "") -> Iterator[TqdmPro
 
 
 def write_json(text: str, path: str | Path) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    return out
+    return write_atomic(Path(path), text)
 
 
 def emit_result(result, args: argparse.Namespace, format_table: Callable[[object], str]) -> None:
