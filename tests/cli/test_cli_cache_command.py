@@ -126,3 +126,27 @@ def test_import_command_validates_and_reports_each_file(cache, tmp_path, make_ru
     assert json.dumps(cache.get_result("run", "run0001")) == json.dumps(make_run(key="run0001").to_dict())
     assert main(["cache", "import", str(good), *d]) == 0
     assert "already imported good.json" in capsys.readouterr().out
+
+
+def _nested(depth: int) -> dict:
+    inner: dict = {}
+    for _ in range(depth):
+        inner = {"a": inner}
+    return inner
+
+
+@pytest.mark.parametrize("field", ["timing", "run_spec", "depth.definition", "layers.0.extra"])
+def test_a_deeply_nested_import_is_one_line_not_a_recursion_error(cache, tmp_path, make_run, capsys, field):
+    """Item 14: a 600-deep nested value passed validation, then `cache import` died with RecursionError."""
+    doc = make_run(key="deep").to_dict()
+    parent, _, name = field.rpartition(".")
+    target = doc
+    for part in parent.split(".") if parent else []:
+        target = target[int(part)] if part.isdigit() else target[part]
+    target[name] = {"x": _nested(600)}
+    path = tmp_path / "deep.json"
+    path.write_text(json.dumps(doc))
+    assert main(["cache", "import", str(path), "--cache-dir", str(cache.directory)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("deep.json:") and "nested" in err[0] and len(err) == 2, err
+    assert cache.get_result("import", "import-deep") is None
