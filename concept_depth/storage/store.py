@@ -303,7 +303,8 @@ class Store:
         return F.iter_chunks(self._chunks(key))
 
     def chunk_indices(self, key: str) -> np.ndarray:
-        """Sorted row numbers already saved by :meth:`write_chunk` (reads no vectors): for resuming."""
+        """Sorted row numbers already saved by :meth:`write_chunk` and matching their checksums: for
+        resuming (reads each chunk once; a damaged one is dropped with one warning line)."""
         return F.chunk_indices(self._chunks(key))
 
     def read_chunks(self, key: str) -> tuple[np.ndarray, np.ndarray | None]:

@@ -104,10 +104,10 @@ def verify_cache(store: Store, repair: bool = False) -> list[Finding]:
                 report("entry", folder.name[:60], "unexpected folder", lambda f=folder: F.remove_tree(f))
                 continue
             for idx, vec in F.chunk_files(chunks):
-                shape = F.npy_shape(vec)
-                if shape is None or len(shape) != 3 or F.npy_shape(idx) != (shape[0],):
-                    report("partial", folder.name, f"chunk {idx.name[:-8]} is truncated",
-                           lambda i=idx, v=vec: (F._remove(i), F._remove(v)))
+                problem = F.chunk_problem(idx, vec)
+                if problem:
+                    report("partial", folder.name, f"chunk {idx.name[:-8]}: {problem}",
+                           lambda i=idx, v=vec: F.remove_chunk(i, v))
             if folder.name not in finished and not chunks.is_dir():
                 report("activations", folder.name, "layer files without an entry (orphaned)",
                        lambda f=folder: F.remove_tree(f))
