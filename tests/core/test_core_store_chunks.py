@@ -12,6 +12,7 @@ import logging
 import numpy as np
 import pytest
 
+import concept_depth.extraction.extract as extract_module
 from concept_depth.core.errors import Cancelled
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec
 from concept_depth.extraction import activation_key, extract_activations
@@ -76,9 +77,7 @@ def test_verify_reports_an_edited_chunk(store):
 def test_resume_after_a_chunk_was_edited_gives_the_right_numbers(make_samples, tiny_models, store, tmp_path,
                                                                  monkeypatch, caplog):
     """The issue's case end to end: cancel, edit one chunk value, resume; the entry equals a fresh one."""
-    import concept_depth.extraction.extract as ex
-
-    monkeypatch.setattr(ex, "CHUNK_SECONDS", 0.0)  # one chunk per batch
+    monkeypatch.setattr(extract_module, "CHUNK_SECONDS", 0.0)  # one chunk per batch
     samples = make_samples()
 
     def load(spec):
