@@ -28,7 +28,7 @@ from filelock import FileLock, Timeout
 
 from ..core.files import CONVERTED_MARKER, write_atomic
 from .keys import KEY
-from .sidecars import ACTIVATION_FILE
+from .sidecars import ACTIVATION_FILE, is_ours
 
 #: Written into ``arrays/<key>/`` before anything else: this folder is the store's.
 OWNER_FILE = "owner.json"
@@ -51,6 +51,14 @@ def mark_arrays(folder: Path, key: str) -> None:
         write_atomic(marker, json.dumps({"format": OWNER_FORMAT, "key": key}))
 
 
+def _marked(folder: Path) -> bool:
+    try:
+        mark = json.loads((folder / OWNER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(mark, dict) and mark.get("format") == OWNER_FORMAT
+
+
 def has_chunk_files(folder: Path) -> bool:
     chunks = folder / "chunks"
     return chunks.is_dir() and any(_CHUNK_FILE.fullmatch(p.name) for p in chunks.iterdir())
@@ -60,7 +68,7 @@ def arrays_owned(folder: Path, indexed: set[str]) -> bool:
     """True when the store made ``folder`` (``indexed``: keys with an activations row in the index)."""
     if not (KEY.fullmatch(folder.name) and folder.is_dir()):
         return False
-    return (folder.name in indexed or (folder / OWNER_FILE).is_file() or (folder / ACTIVATION_FILE).is_file()
+    return (folder.name in indexed or _marked(folder) or is_ours(folder / ACTIVATION_FILE)
             or has_chunk_files(folder))
 
 

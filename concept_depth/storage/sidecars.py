@@ -43,6 +43,10 @@ MAX_BYTES = 256 * 2**20
 
 
 
+#: How every sidecar file begins (``write`` puts ``format`` first): what tells ours from a user's file.
+_HEAD = ('{"format":"' + FORMAT + '"').encode()
+
+
 class SidecarError(ValueError):
     """A sidecar file is missing, unreadable, or does not match its checksum or location."""
 
@@ -109,6 +113,15 @@ def read(root: Path, index_key: str) -> Any:
     return doc["value"]
 
 
+def is_ours(path: Path) -> bool:
+    """True when ``path`` was written by :func:`write` (whole or damaged later), judged by how it begins."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(_HEAD)) == _HEAD
+    except OSError:
+        return False
+
+
 def exists(root: Path, index_key: str) -> bool:
     path = location(root, index_key)
     return path is not None and path.is_file()
@@ -131,11 +144,12 @@ def remove(root: Path, index_key: str) -> None:
 
 
 def scan(root: Path) -> Iterator[tuple[str, Path]]:
-    """(index key, sidecar path) of every file laid out as a sidecar (its content not yet checked)."""
+    """(index key, sidecar path) of every sidecar file: laid out as one and beginning as :func:`write`
+    writes them (its checksum not yet checked). Other files, even where a sidecar would be, are not ours."""
     arrays = root / "arrays"
     if arrays.is_dir():
         for folder in sorted(arrays.iterdir()):
-            if KEY.fullmatch(folder.name) and (folder / ACTIVATION_FILE).is_file():
+            if KEY.fullmatch(folder.name) and is_ours(folder / ACTIVATION_FILE):
                 yield f"act/{folder.name}/meta", folder / ACTIVATION_FILE
     results = root / RESULTS_DIR
     if results.is_dir():
@@ -144,12 +158,12 @@ def scan(root: Path) -> Iterator[tuple[str, Path]]:
                 continue
             for path in sorted(kind.glob("*.json")):
                 key = path.name[: -len(".json")]
-                if KEY.fullmatch(key) and path.is_file():
+                if KEY.fullmatch(key) and is_ours(path):
                     yield f"res/{kind.name}/{key}", path
 
 
 def result_files(root: Path) -> list[Path]:
-    """Every result sidecar file (for clearing); files laid out otherwise under ``results/`` are not ours."""
+    """Every result sidecar file (for clearing); other files under ``results/`` are not ours."""
     return [path for index_key, path in scan(root) if index_key.startswith("res/")]
 
 

@@ -145,7 +145,9 @@ def _user_things(root) -> dict:
     things = {root / "arrays" / "README": b"my notes", root / "arrays" / "mystuff" / "data.bin": b"mine",
               root / "arrays" / "mystuff" / "layer-0.npy": b"not ours either",
               root / "models" / "mymodel" / "weights.bin": b"my model", root / "results" / "notes.txt": b"mine",
-              root / "results" / "run" / "notes.txt": b"mine"}
+              root / "results" / "run" / "notes.txt": b"mine", root / "results" / "run" / "notes.json": b"{}",
+              root / "arrays" / "other" / "entry.json": b'{"mine": true}',
+              root / "arrays" / "other" / "owner.json": b'{"me": 1}'}
     for path, data in things.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

@@ -394,3 +394,14 @@ def test_cache_dir_that_is_a_file_is_one_line(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(BadInputError, match="is a file"):
         Store(tmp_path / "f")
+
+
+def test_a_write_cut_between_sidecar_and_index_row_is_regained(store):
+    """The sidecar is written first: killed before the index row landed, the entry is still found."""
+    store.put_result("run", "a", {"spec": {}, "v": 1})
+    store.index.delete("res/run/a")  # as if the process died between the two writes
+    assert [e.key for e in store.entries()] == []
+    assert store.get_result("run", "a") == {"spec": {}, "v": 1}  # read: added back
+    assert [e.key for e in store.entries()] == ["a"]
+    store.delete_result("run", "a")
+    assert not store.sidecar_path("run", "a").exists() and store.get_result("run", "a") is None
