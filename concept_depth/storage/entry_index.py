@@ -109,11 +109,6 @@ class EntryIndex:
             restored += 1
         return restored, skipped
 
-    def rebuild(self) -> tuple[int, int]:
-        """Add every entry whose sidecar is intact and whose row is absent or damaged; (restored, damaged)."""
-        with self._lock("index-rebuild"):
-            return self._restore(self.index)
-
     # ---- one entry ----------------------------------------------------------------------
     def _sidecar_value(self, key: str) -> Any | None:
         try:

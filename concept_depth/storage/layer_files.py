@@ -36,7 +36,7 @@ from typing import Iterator
 import numpy as np
 
 from ..core.errors import UnavailableError
-from ..core.files import sha256_bytes, sha256_stream
+from ..core.files import sha256_bytes, sha256_stream, temp_name
 
 log = logging.getLogger("concept_depth.store")
 
@@ -51,8 +51,7 @@ class CorruptEntryError(RuntimeError):
     """A cached array is missing, truncated or failed its checksum; the caller recomputes."""
 
 
-def _tmp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{next(_COUNTER)}")
+_tmp_name = temp_name  # one naming rule for every temporary file (core.files)
 
 
 def _remove(path: Path) -> None:

@@ -2,7 +2,7 @@
 
 The index (:mod:`.index`, one SQLite database) is fast but a single file: damaged or deleted,
 it would take every stored result with it. So each entry is also written as a *sidecar*
-file, before its index row, and the index can be rebuilt from them (:meth:`Store.rebuild_index`):
+file, before its index row, and the index can be rebuilt from them (:mod:`.entry_index`):
 
 - activations ``act/<key>/meta``  -> ``arrays/<key>/entry.json`` (beside the layer files)
 - results ``res/<kind>/<key>``     -> ``results/<kind>/<key>.json`` (results have no arrays)

@@ -126,11 +126,6 @@ class Store:
         """The sidecar file of an entry (``kind`` ``activations`` or a result kind), for tools and tests."""
         return self._entries.sidecar_path(kind, key)
 
-    def rebuild_index(self) -> tuple[int, int]:
-        """Add every entry whose sidecar file is intact and whose index row is absent or damaged
-        (``cache verify --repair``); returns (restored, damaged sidecar files)."""
-        return self._entries.rebuild()
-
     # ---- locking -----------------------------------------------------
     @contextmanager
     def lock(self, key: str, timeout: float = -1) -> Iterator[None]:
@@ -391,8 +386,8 @@ class Store:
     def delete_activations(self, key: str) -> None:
         """Delete activations ``key``: sidecar, index row, then the folder (only the store's own)."""
         folder = self._folder(key)
-        row = index_key("activations", key)
-        mine = folder.is_dir() and owned.arrays_owned(folder, {key} if self.index.keys(row) else set())
+        indexed = {key} if self.index.read(index_key("activations", key)) != (None, None) else set()
+        mine = folder.is_dir() and owned.arrays_owned(folder, indexed)
         self._entries.remove("activations", key)
         if mine:
             F.remove_tree(folder)
@@ -413,14 +408,20 @@ class Store:
     def clear(self) -> list[Path]:
         """Delete every activation, partial extraction and result, old-format cache folders and
         leftovers of interrupted conversions; returns what was left alone (not the store's)."""
-        for folder in self.array_folders():  # sidecars and folders first: an interrupted clear
-            F.remove_tree(folder)            # leaves index rows (entries), never orphaned copies
-        for path in S.result_files(self.directory):
-            S.remove(self.directory, "res/" + "/".join((path.parent.name, path.name[: -len(".json")])))
+        # copies first: an interrupted clear leaves index rows (found damaged, computed again), never
+        # sidecar files without rows, which a rebuild would bring back
+        for folder in self.array_folders():
+            F.remove_tree(folder)
+        for row, _path in S.scan(self.directory):
+            if row.startswith("res/"):
+                S.remove(self.directory, row)
         self.index.clear()
         self.index.stamp()
         for path in self.leftovers() + self.conversion_leftovers():
-            F.remove_tree(path) if path.is_dir() else path.unlink(missing_ok=True)
+            if path.is_dir():
+                F.remove_tree(path)
+            else:
+                path.unlink(missing_ok=True)
         for folder in (self.arrays_dir, self.directory / S.RESULTS_DIR):
             try:
                 folder.rmdir()  # only when empty: what is not ours stays, and so does its folder
@@ -449,4 +450,3 @@ class Store:
         size = F.folder_bytes(models[name])
         shutil.rmtree(models[name])
         return size
-
