@@ -39,12 +39,18 @@ def register(sub) -> None:
                                                           "takes a minute to convert again)")
     _cache_dir_option(c, argparse.SUPPRESS)
     v = actions.add_parser("verify", help="check every entry (checksums, metadata, results); one line per problem")
-    v.add_argument("--repair", action="store_true", help="delete damaged entries (they are computed again when needed)")
+    v.add_argument("--repair", action="store_true", help="restore damaged entries from their sidecar copies, delete "
+                                                          "what cannot be restored (computed again when needed)")
     _cache_dir_option(v, argparse.SUPPRESS)
     i = actions.add_parser("import", help="import result JSON files made elsewhere (validated; never replaces a run)")
     i.add_argument("files", nargs="+", metavar="FILE")
     _cache_dir_option(i, argparse.SUPPRESS)
     p.set_defaults(func=_cache, action=None)
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 problem``, ``2 problems`` (``words``: the plural when it is not ``word + "s"``)."""
+    return f"{n} {word}" if n == 1 else f"{n} {words or word + 's'}"
 
 
 def _describe(entry) -> str:
@@ -76,6 +82,10 @@ def _list(store) -> int:
     for path in store.leftovers():
         print(f"note: {path.name} is ignored (old cache format or damaged index); `cache clear` or "
               "`cache verify --repair` removes it")
+    for path in store.conversion_leftovers():
+        size = folder_bytes(path) if path.is_dir() else path.stat().st_size
+        print(f"note: models/{path.name} ({format_bytes(size)}) was left by an interrupted model conversion; "
+              "`cache clear` or `cache verify --repair` removes it")
     return 0
 
 
@@ -101,8 +111,11 @@ def _delete(store, key: str) -> int:
 
 def _clear(store, models: bool) -> int:
     before = store.total_bytes()
-    store.clear()
+    kept = store.clear()
     print(f"cleared {format_bytes(before)} of cached activations and results")
+    if kept:
+        print(f"left alone {plural(len(kept), 'item')} the cache did not make, e.g. "
+              f"{kept[0].relative_to(store.directory)}")
     if models:
         freed = sum(store.delete_converted_model(name) for name in list(store.converted_models()))
         print(f"deleted {format_bytes(freed)} of converted models")
@@ -114,15 +127,19 @@ def _verify(store, repair: bool) -> int:
     findings = verify_cache(store, repair=repair)
     for f in findings:
         print(f.line())
-    n = len(store.entries())
-    if not findings:
-        print(f"cache {store.directory}: {n} entries, all intact")
+    problems = [f for f in findings if not f.note]
+    n = len(store.entries(repair=repair))  # verify alone changes nothing, not even what it lists
+    if not problems:
+        print(f"cache {store.directory}: {plural(n, 'entry', 'entries')}, all intact")
         return 0
     if repair:
-        print(f"repaired: deleted {len(findings)} damaged or stray items; {n} intact entries remain")
+        restored = sum(1 for f in problems if f.fixed and f.fixed != "deleted")
+        deleted = len(problems) - restored
+        print(f"repaired: restored {restored}, deleted {plural(deleted, 'damaged or stray item')}; "
+              f"{plural(n, 'intact entry', 'intact entries')} left")
         return 0
-    sys.stderr.write(f"error: {len(findings)} problems in the cache (listed above); "
-                     "`cache verify --repair` deletes the damaged items\n")
+    sys.stderr.write(f"error: {plural(len(problems), 'problem')} in the cache (listed above); "
+                     "`cache verify --repair` restores what has an intact copy and deletes the rest\n")
     return 1
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from .. import figures as F
 from ..analyses.probe import layer_predictions, load_run
 from ..core.errors import BadInputError, UnavailableError
+from ..core.files import write_atomic
 from ..datasets import get_dataset_info
 from ..export.bundle import make_bundle
 from ..export.figures import figure_to_bytes, format_from_path
@@ -124,10 +125,7 @@ def write_figure(results: RunResult | Sequence[RunResult], path: str | Path, *, 
     fmt = format_from_path(str(path))
     fig = build_figure(runs, kind, store=store, **figure_kwargs)
     data = figure_to_bytes(fig, fmt, width_in=width_in, height_in=height_in, dpi=dpi)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
+    return write_atomic(Path(path), data)
 
 
 def _int_list(text: str | None) -> list[int] | None:
@@ -162,8 +160,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.bundle:
 
         data = make_bundle(runs, figures=not args.no_figures, fmt="svg")
-        Path(args.bundle).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.bundle).write_bytes(data)
+        write_atomic(Path(args.bundle), data)
         print(f"wrote {args.bundle} ({len(data)} bytes, {len(runs)} runs)")
     return 0
 

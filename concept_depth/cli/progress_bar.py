@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..core.files import write_atomic
 from ..core.progress_bars import RunsBar, TqdmProgress
 
 
@@ -22,10 +23,7 @@ def progress_bar(args: argparse.Namespace, prefix: str = "") -> Iterator[TqdmPro
 
 
 def write_json(text: str, path: str | Path) -> Path:
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    return out
+    return write_atomic(Path(path), text)
 
 
 def emit_result(result, args: argparse.Namespace, format_table: Callable[[object], str]) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
+from ..core.files import write_atomic
 from ..workflows.families import TABLE_COLUMNS, ModelComparison
 from .figures import CSS_DPI, figure_to_bytes, format_from_path
 
@@ -18,11 +20,11 @@ def write_outputs(comparison: ModelComparison, *, figure: str | None = None, hea
 
     lines = []
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(TABLE_COLUMNS))
-            writer.writeheader()
-            writer.writerows(comparison.table())
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=list(TABLE_COLUMNS))
+        writer.writeheader()
+        writer.writerows(comparison.table())
+        write_atomic(Path(out), text.getvalue())
         lines.append(f"wrote {out} ({len(comparison.runs)} rows)")
     if not comparison.runs:
         return lines
@@ -34,7 +36,6 @@ def write_outputs(comparison: ModelComparison, *, figure: str | None = None, hea
     for path, fig in figures:
         h = height or max(3.0, (fig.layout.height or 400) / CSS_DPI)
         data = figure_to_bytes(fig, format_from_path(str(path)), width_in=width, height_in=h, dpi=dpi)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_bytes(data)
+        write_atomic(Path(path), data)
         lines.append(f"wrote {path} ({len(data)} bytes)")
     return lines

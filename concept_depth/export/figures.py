@@ -20,6 +20,7 @@ import plotly.io as pio
 from PIL import Image
 
 from ..core.errors import BadInputError, UnavailableError
+from ..core.files import write_atomic
 from ..figures.theme import paper_theme
 
 FORMATS = ("png", "svg", "pdf")
@@ -124,7 +125,4 @@ def write_figure(fig: go.Figure, path: str | os.PathLike, *, width_in: float = 6
                  dpi: int = 300) -> Path:
     """Write ``fig`` to ``path`` in the paper theme (format from the extension: .png, .svg or .pdf)."""
     data = figure_to_bytes(fig, format_from_path(str(path)), width_in=width_in, height_in=height_in, dpi=dpi)
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
-    return out
+    return write_atomic(Path(path), data)  # a full disk leaves the old file, never a cut-off one

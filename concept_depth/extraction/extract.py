@@ -14,6 +14,7 @@ from ..core.progress import ProgressCallback, ProgressTracker
 from ..core.specs import ExtractionSpec, ModelSpec
 from ..datasets import load_samples
 from ..datasets.sample_set import SampleSet
+from ..models.known import known_model
 from ..models.loader import cached_loader
 from ..storage.store import IncompleteEntryError, Store
 from .activations import Activations, activations_from_key
@@ -79,8 +80,17 @@ def extract_activations(spec: ExtractionSpec, *, store: Store, samples: SampleSe
     return acts
 
 
+def _space_needed(n: int, n_layers: int, hidden_size: int, hook: str) -> int:
+    """Bytes the layer vectors of ``n`` prompts take while assembled: the chunks and the layer files."""
+    return 2 * n * len(layer_numbers(n_layers, hook)) * hidden_size * 4
+
+
 def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, device, progress) -> Activations:
     t0 = time.perf_counter()
+    known = known_model(spec.model.source)
+    if known is not None:  # its shape is known without loading it: a full disk is said before a long load
+        store.check_free_space(_space_needed(len(samples), known.n_layers, known.hidden_size, spec.hook),
+                               f"the layer vectors of {len(samples)} prompts")
     if model_loader is None:
 
         model_loader = cached_loader(store.directory, device, progress)
@@ -91,8 +101,7 @@ def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, d
     ids, prompts, n_cut = cap.encode_samples(samples, spec.max_tokens, chat_template=spec.chat_template)
     layers = layer_numbers(lm.n_layers, spec.hook)
     n = len(ids)
-    row_bytes = len(layers) * lm.hidden_size * 4
-    store.check_free_space(2 * n * row_bytes, f"the layer vectors of {n} prompts")
+    store.check_free_space(_space_needed(n, lm.n_layers, lm.hidden_size, spec.hook), f"the layer vectors of {n} prompts")
     have = np.zeros(n, dtype=bool)
     done_before = store.chunk_indices(key)  # a killed or cancelled run of this key resumes here
     have[done_before[done_before < n]] = True

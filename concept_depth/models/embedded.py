@@ -9,14 +9,17 @@
 
 Both go through one path: the GGUF is dequantised once by :func:`.gguf.convert_gguf` into
 ``<cache_dir>/models/gguf-<sha16>/`` under a file lock (two processes convert once) and a
-temporary GGUF (Gemma's assembled copy) is deleted afterwards, since the package can always
-rebuild it. Nothing here imports torch.
+temporary GGUF (Gemma's assembled copy, in ``models/.gguf-source.tmp-<pid>/``) is deleted
+afterwards, since the package can always rebuild it; a killed conversion's copy is listed by
+``cache list`` and removed by ``cache clear``. Nothing here imports torch.
 """
 
 from __future__ import annotations
 
 import base64
 import importlib
+import os
+import shutil
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -93,22 +96,24 @@ class EmbeddedModel:
                 return target
             steps = ConvertSteps(progress)
             sha = self.gguf_sha256()
-            if self.assemble_module:
-                steps(0, f"assembling the GGUF from the {self.package} packages")
-                gguf, temporary = self._assemble(models / "gguf-source"), True
-            else:
-                steps(0, "checking the GGUF file (sha256)")
-                gguf, temporary = self._shipped_path(), False
-
-                if file_sha256(gguf) != sha:
-                    raise UnavailableError(f"the GGUF file of {self.package} does not match its published sha256; "
-                                           f"reinstall it ({self.install})")
+            source_dir = None  # a temporary folder of ours, removed however this ends
             try:
+                if self.assemble_module:
+                    steps(0, f"assembling the GGUF from the {self.package} packages")
+                    source_dir = models / f".gguf-source.tmp-{os.getpid()}"  # pid: a killed one is found
+                    gguf = self._assemble(source_dir)
+                else:
+                    steps(0, "checking the GGUF file (sha256)")
+                    gguf = self._shipped_path()
+
+                    if file_sha256(gguf) != sha:
+                        raise UnavailableError(f"the GGUF file of {self.package} does not match its published "
+                                               f"sha256; reinstall it ({self.install})")
                 convert_gguf(gguf, target, gguf_sha=sha, label=f"{self.label} [{self.package}=={self.version()}]",
                              steps=steps)
             finally:
-                if temporary:
-                    Path(gguf).unlink(missing_ok=True)
+                if source_dir is not None:
+                    shutil.rmtree(source_dir, ignore_errors=True)
         return target
 
     # ---- where the file comes from -------------------------------------------------------

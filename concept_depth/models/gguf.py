@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import Cancelled, UnavailableError
+from ..core.files import CONVERTED_MARKER
 from ..core.optional import (
     torch,
     transformers,
@@ -48,7 +49,7 @@ from .hashing import file_sha256
 #: Bumped when the conversion changes the numbers (part of converted models' fingerprint).
 #: The direct path (same tensors as transformers' GGUF loader, bit for bit) did not.
 CONVERT_VERSION = 1
-_MARKER = "concept_depth_converted.json"
+_MARKER = CONVERTED_MARKER  # what makes a folder under models/ the cache's own (storage.owned)
 
 
 def converted_dir(cache_dir: str | os.PathLike, gguf_sha: str) -> Path:

@@ -4,7 +4,8 @@ A result file is untrusted input (a user imports it, or hands it to ``export``).
 read strictly: at most :data:`MAX_RESULT_BYTES`, UTF-8, JSON with finite numbers only
 (no NaN, Infinity or overflowing literals), validated with ``jsonschema`` against
 :data:`RESULT_JSON_SCHEMA` (types, ranges, at most :data:`MAX_LAYERS` layers, string
-lengths), then checked for what a schema cannot say (layer numbers unique, depth layers
+lengths, at most :data:`MAX_DEPTH` levels of nesting, checked first without recursion), then
+checked for what a schema cannot say (layer numbers unique, depth layers
 among them, names free of control characters and ``<``/``>`` markup). Every failure is
 one BadInputError line naming the field.
 """
@@ -26,6 +27,9 @@ MAX_RESULT_BYTES = 5 * 2**20
 MAX_LAYERS = 1024
 MAX_NAME = 300
 MAX_TEXT = 10_000
+#: Levels of nested objects and lists a result may have (ours have at most 5); deeper ones are refused
+#: before the schema or any other recursive code walks them.
+MAX_DEPTH = 16
 
 _NAME = {"type": "string", "maxLength": MAX_NAME}
 _OPT_NAME = {"type": ["string", "null"], "maxLength": MAX_NAME}
@@ -214,8 +218,30 @@ def parse_result_bytes(data: bytes | str, name: str = "result file") -> dict[str
         raise BadInputError(f"{name}: {exc}") from None
 
 
+def nesting_depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """Levels of nested dicts and lists in ``value`` (a scalar is 0), counted without recursion;
+    stops counting past ``limit`` (returns ``limit + 1`` then), so a crafted document costs little."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, level + 1) for child in children if isinstance(child, (dict, list, tuple)))
+    return deepest
+
+
 def validate_result_document(doc: Any) -> dict[str, Any]:
     """``doc`` if it is a valid ``concept-depth/result@1`` document, else one BadInputError line."""
+    if isinstance(doc, (dict, list)) and nesting_depth(doc) > MAX_DEPTH:  # before anything recursive walks it
+        raise BadInputError(f"not a valid {RESULT_SCHEMA} result: nested too deeply (more than {MAX_DEPTH} levels)")
     if not isinstance(doc, dict):
         raise BadInputError(f"not a {RESULT_SCHEMA} result: the document must be a JSON object, "
                             f"not {type(doc).__name__ if doc is not None else 'null'}")

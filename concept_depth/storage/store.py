@@ -7,15 +7,23 @@ Layout under the cache directory:
                            per-layer sha256, created, complete flag, size_bytes.
   - ``res/<kind>/<key>``   JSON dict of a result (``kind`` e.g. ``run``, ``expression``,
                            ``import`` for result files imported from elsewhere).
-- ``arrays/<key>/``        ``layer-<l>.npy`` float32 [N, D] per layer, and ``chunks/`` of an
-                           extraction in progress (see :mod:`concept_depth.layer_files`).
+- ``arrays/<key>/``        ``owner.json`` (the store's mark), ``layer-<l>.npy`` float32 [N, D]
+                           per layer, ``entry.json`` (the meta's sidecar), and ``chunks/`` of an
+                           extraction in progress (see :mod:`.layer_files`).
+- ``results/<kind>/<key>.json``  the sidecar of each result (see :mod:`.sidecars`).
 - ``locks/<name>.lock``    OS file locks (released if the holder dies).
 - ``models/``              converted models (written by ``concept_depth.models``).
 
+Every index entry is written twice, its sidecar file first: a damaged, emptied or deleted
+index is rebuilt from the sidecars when it is next opened (one warning line), and a damaged
+value is restored from its sidecar when read. Only what carries the store's mark is listed,
+deleted, cleared or repaired (:mod:`.owned`).
+
 Keys are names, never paths: :func:`check_key` refuses anything but letters, digits and
 ``. _ - : @ + =`` (no ``/``, no leading dot), so nothing addressed by a key can lie outside
-the cache. Nothing is pickled. A damaged entry is reported in one warning line and reads
-as absent (so it is computed again); a removed cache folder is recreated by the next write.
+the cache. Nothing is pickled. A damaged entry without an intact sidecar is reported in one
+warning line and reads as absent (so it is computed again); a removed cache folder is
+recreated by the next write.
 
 Cache directory: argument, else ``$CONCEPT_DEPTH_CACHE``, else ``cache/`` in the current
 directory.
@@ -23,11 +31,9 @@ directory.
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
-import re
 import shutil
 import time
 from contextlib import contextmanager
@@ -39,40 +45,21 @@ import numpy as np
 from filelock import FileLock
 
 from ..core.errors import BadInputError, UnavailableError
-from ..core.files import default_cache_dir
+from ..core.files import DISK_ERRNOS, default_cache_dir
 from . import layer_files as F
-from .index import JsonIndex
+from . import owned
+from . import sidecars as S
+from .entry_index import EntryIndex
+from .keys import KEY, KIND, check_key, check_kind, index_key, is_key
 from .layer_files import CorruptEntryError, IncompleteEntryError
+from .owned import LEGACY_DIRS
 
 log = logging.getLogger("concept_depth.store")
 
 __all__ = ["Store", "CacheEntry", "CorruptEntryError", "IncompleteEntryError", "check_key", "is_key", "default_cache_dir",
            "format_bytes"]
 
-_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._:@+=-]{0,199}")
-_KIND = re.compile(r"[a-z][a-z0-9_-]{0,39}")
-#: Folders of the old (pickle) format, ignored; ``cache clear`` and ``cache verify --repair`` remove them.
-LEGACY_DIRS = ("diskcache",)
-
-
-def check_key(key: str, what: str = "cache key") -> str:
-    """``key`` if it is a plain name (letters, digits, ``. _ - : @ + =``); else BadInputError."""
-    if not isinstance(key, str) or not _KEY.fullmatch(key):
-        shown = repr(key)[:80]
-        raise BadInputError(f"{shown} is not a {what}: keys are names made of letters, digits and . _ - : @ + = "
-                            "(see `cache list`), never paths")
-    return key
-
-
-def is_key(name: object) -> bool:
-    """True when ``name`` is a plain cache key (see :func:`check_key`)."""
-    return isinstance(name, str) and _KEY.fullmatch(name) is not None
-
-
-def _check_kind(kind: str) -> str:
-    if not isinstance(kind, str) or not _KIND.fullmatch(kind):
-        raise BadInputError(f"{str(kind)[:40]!r} is not a result kind")
-    return kind
+__all__ += ["LEGACY_DIRS"]
 
 
 def format_bytes(n: float) -> str:
@@ -102,7 +89,7 @@ def _disk_errors(what: str, where: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM):
+        if exc.errno in DISK_ERRNOS:
             raise UnavailableError(f"could not write {what} into the cache at {where}: {exc.strerror}") from None
         raise
 
@@ -114,7 +101,8 @@ class Store:
         self.directory = Path(directory).resolve() if directory else default_cache_dir()
         if self.directory.exists() and not self.directory.is_dir():
             raise BadInputError(f"cache directory {self.directory} is a file, not a folder")
-        self.index = JsonIndex(self.directory / "index")
+        self._entries = EntryIndex(self.directory, self.lock)  # rows + sidecar copies (rebuilds a new index)
+        self.index = self._entries.index
 
     @property
     def arrays_dir(self) -> Path:
@@ -129,6 +117,14 @@ class Store:
     def layer_path(self, key: str, layer: int) -> Path:
         """The ``.npy`` file of one layer of activations ``key`` (for tools and tests)."""
         return self._folder(key) / f"layer-{int(layer)}.npy"
+
+    def _own(self, key: str) -> None:
+        """Mark ``arrays/<key>/`` as the store's before anything is written into it."""
+        owned.mark_arrays(self._folder(key), key)
+
+    def sidecar_path(self, kind: str, key: str) -> Path:
+        """The sidecar file of an entry (``kind`` ``activations`` or a result kind), for tools and tests."""
+        return self._entries.sidecar_path(kind, key)
 
     # ---- locking -----------------------------------------------------
     @contextmanager
@@ -177,22 +173,13 @@ class Store:
         return value, False
 
     # ---- activations -------------------------------------------------
-    def activation_meta(self, key: str) -> dict[str, Any] | None:
-        """Metadata of the finished activations ``key``; None if absent, unfinished or damaged."""
-        meta = self.index.get(f"act/{check_key(key)}/meta")
-        if not meta or not isinstance(meta, dict) or not meta.get("complete"):
-            return None
-        try:
-            ok = (all(isinstance(l, int) for l in meta["layers"]) and isinstance(meta["n_samples"], int)
-                  and isinstance(meta["hidden_size"], int) and isinstance(meta["sha256"], dict))
-        except (KeyError, TypeError):
-            ok = False
-        if not ok:
-            log.warning("cached activations %s have damaged metadata; dropped them, they will be computed again",
-                        key)
-            self.delete_activations(key)
-            return None
-        return meta
+    def activation_meta(self, key: str, *, repair: bool = True) -> dict[str, Any] | None:
+        """Metadata of the finished activations ``key``; None if absent, unfinished or damaged.
+
+        Damaged metadata is restored from its sidecar file, else dropped with the layer files
+        (one warning line); with ``repair`` False nothing is written or dropped.
+        """
+        return self._entries.read("activations", key, repair=repair, drop=lambda: self.delete_activations(key))
 
     def has_activations(self, key: str) -> bool:
         return self.activation_meta(key) is not None
@@ -201,7 +188,8 @@ class Store:
                      meta: dict[str, Any]) -> dict[str, Any]:
         full = dict(meta, layers=[int(l) for l in layers], n_samples=int(n), hidden_size=int(d), sha256=sums,
                     created=time.time(), complete=True, size_bytes=int(n) * len(layers) * int(d) * 4)
-        self.index.set(f"act/{key}/meta", full)
+        with _disk_errors(f"activations {key}", self.directory):
+            full = self._entries.write("activations", key, full)
         self.clear_chunks(key)
         return full
 
@@ -222,6 +210,7 @@ class Store:
         sums: dict[str, str] = {}
         n = d = 0
         with _disk_errors(f"activations {key}", self.directory):
+            self._own(key)
             for layer, array in zip(layers, arrays):
                 array = np.asarray(array, dtype=np.float32)
                 sums[str(layer)] = F.save_npy(self.layer_path(key, layer), array)
@@ -248,6 +237,7 @@ class Store:
         """
         n = len(meta["labels"]) if meta.get("labels") is not None else meta.get("n_samples")
         with _disk_errors(f"activations {key}", self.directory):
+            self._own(key)
             n, d, sums = F.assemble_layers(self._folder(key), self._chunks(key), key, list(layers), n)
         return self._finish_meta(key, list(layers), n, d, sums, meta)
 
@@ -296,6 +286,7 @@ class Store:
     def write_chunk(self, key: str, indices: np.ndarray, features: np.ndarray) -> None:
         """Save finished rows ``indices`` [n] with their vectors ``features`` [n, K, D]."""
         with _disk_errors(f"partial activations {key}", self.directory):
+            self._own(key)
             F.write_chunk(self._chunks(key), indices, features)
 
     def iter_chunks(self, key: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -303,7 +294,8 @@ class Store:
         return F.iter_chunks(self._chunks(key))
 
     def chunk_indices(self, key: str) -> np.ndarray:
-        """Sorted row numbers already saved by :meth:`write_chunk` (reads no vectors): for resuming."""
+        """Sorted row numbers already saved by :meth:`write_chunk` and matching their checksums: for
+        resuming (reads each chunk once; a damaged one is dropped with one warning line)."""
         return F.chunk_indices(self._chunks(key))
 
     def read_chunks(self, key: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -323,52 +315,53 @@ class Store:
         F.remove_tree(self._chunks(key))
 
     # ---- results -----------------------------------------------------
-    def get_result(self, kind: str, key: str) -> dict[str, Any] | None:
-        value = self.index.get(f"res/{_check_kind(kind)}/{check_key(key)}")
-        if value is not None and not isinstance(value, dict):
-            log.warning("cached %s %s is damaged (not a JSON object); dropped it", kind, key)
-            self.delete_result(kind, key)
-            return None
-        return value
+    def get_result(self, kind: str, key: str, *, repair: bool = True) -> dict[str, Any] | None:
+        """The stored result ``(kind, key)``, or None. A damaged value is restored from its sidecar
+        file, else dropped (one warning line); with ``repair`` False nothing is written or dropped."""
+        return self._entries.read(kind, key, repair=repair, drop=lambda: self.delete_result(kind, key))
 
     def put_result(self, kind: str, key: str, value: dict[str, Any]) -> None:
         with _disk_errors(f"{kind} result {key}", self.directory):
-            self.index.set(f"res/{_check_kind(kind)}/{check_key(key)}", value)
+            self._entries.write(kind, key, value)
 
     def list_results(self, kind: str) -> list[dict[str, Any]]:
         out = []
-        for k in self.index.keys(f"res/{_check_kind(kind)}/"):
-            value = self.get_result(kind, k.split("/", 2)[2])
+        for k in self.index.keys(f"res/{check_kind(kind)}/"):
+            name = k.split("/", 2)[2]
+            value = self.get_result(kind, name) if KEY.fullmatch(name) else None
             if value is not None:
                 out.append(value)
         return out
 
     def delete_result(self, kind: str, key: str) -> None:
-        self.index.delete(f"res/{_check_kind(kind)}/{check_key(key)}")
+        """Delete a result: its sidecar first (an interrupted delete leaves an entry, never a ghost copy)."""
+        self._entries.remove(kind, key)
 
     # ---- listing and deleting ----------------------------------------
-    def entries(self) -> list[CacheEntry]:
-        """Every complete activation set, extraction in progress and result, with sizes; newest first."""
+    def entries(self, *, repair: bool = True) -> list[CacheEntry]:
+        """Every complete activation set, extraction in progress and result, with sizes; newest first.
+
+        ``repair`` False (``cache verify``): damaged entries are left out but not touched.
+        """
         out: list[CacheEntry] = []
         finished = set()
         for k in self.index.keys("act/"):
             key = k[len("act/"):-len("/meta")] if k.endswith("/meta") else None
-            meta = self.activation_meta(key) if key and _KEY.fullmatch(key) else None
+            meta = self.activation_meta(key, repair=repair) if key and KEY.fullmatch(key) else None
             if meta:
                 finished.add(key)
                 out.append(CacheEntry("activations", key, int(meta.get("size_bytes", 0)),
                                       float(meta.get("created", 0) or 0), {"spec": meta.get("spec", {})}))
-        if self.arrays_dir.is_dir():
-            for folder in self.arrays_dir.iterdir():
-                chunks = folder / "chunks"
-                if folder.name not in finished and _KEY.fullmatch(folder.name) and chunks.is_dir():
-                    out.append(CacheEntry("partial", folder.name, F.folder_bytes(chunks),
-                                          chunks.stat().st_mtime, {"spec": {}}))
+        for folder in self.array_folders():
+            chunks = folder / "chunks"
+            if folder.name not in finished and chunks.is_dir():
+                out.append(CacheEntry("partial", folder.name, F.folder_bytes(chunks),
+                                      chunks.stat().st_mtime, {"spec": {}}))
         for k in self.index.keys("res/"):
             _, kind, key = k.split("/", 2)
-            if not (_KIND.fullmatch(kind) and _KEY.fullmatch(key)):
+            if not (KIND.fullmatch(kind) and KEY.fullmatch(key)):
                 continue
-            value = self.get_result(kind, key)
+            value = self.get_result(kind, key, repair=repair)
             if value is None:
                 continue
             created = value.get("created_ts") or 0.0
@@ -377,9 +370,27 @@ class Store:
                                   {"spec": value.get("spec") if isinstance(value.get("spec"), dict) else {}}))
         return sorted(out, key=lambda e: e.created, reverse=True)
 
+    def array_folders(self) -> list[Path]:
+        """The folders under ``arrays/`` the store made (see :mod:`.owned`); anything else there is not touched."""
+        if not self.arrays_dir.is_dir():
+            return []
+        indexed = {k[len("act/"):-len("/meta")] for k in self.index.keys("act/") if k.endswith("/meta")}
+        return [p for p in sorted(self.arrays_dir.iterdir()) if owned.arrays_owned(p, indexed)]
+
+    def not_owned(self) -> list[Path]:
+        """What lies under ``arrays/`` and ``results/`` without the store's mark (listed, never touched)."""
+        mine = set(self.array_folders())
+        out = [p for p in sorted(self.arrays_dir.iterdir()) if p not in mine] if self.arrays_dir.is_dir() else []
+        return out + S.stray_result_files(self.directory)
+
     def delete_activations(self, key: str) -> None:
-        self.index.delete(f"act/{check_key(key)}/meta")
-        F.remove_tree(self._folder(key))
+        """Delete activations ``key``: sidecar, index row, then the folder (only the store's own)."""
+        folder = self._folder(key)
+        indexed = {key} if self.index.read(index_key("activations", key)) != (None, None) else set()
+        mine = folder.is_dir() and owned.arrays_owned(folder, indexed)
+        self._entries.remove("activations", key)
+        if mine:
+            F.remove_tree(folder)
 
     def delete(self, kind: str, key: str) -> None:
         if kind == "activations":
@@ -391,27 +402,45 @@ class Store:
 
     def total_bytes(self) -> int:
         """Bytes of activations and results (converted models not included)."""
-        return self.index.volume() + F.folder_bytes(self.arrays_dir)
+        return (self.index.volume() + sum(F.folder_bytes(p) for p in self.array_folders())
+                + sum(p.stat().st_size for p in S.result_files(self.directory)))
 
-    def clear(self) -> None:
-        """Delete every activation, partial extraction and result, and old-format cache folders."""
+    def clear(self) -> list[Path]:
+        """Delete every activation, partial extraction and result, old-format cache folders and
+        leftovers of interrupted conversions; returns what was left alone (not the store's)."""
+        # copies first: an interrupted clear leaves index rows (found damaged, computed again), never
+        # sidecar files without rows, which a rebuild would bring back
+        for folder in self.array_folders():
+            F.remove_tree(folder)
+        for row, _path in S.scan(self.directory):
+            if row.startswith("res/"):
+                S.remove(self.directory, row)
         self.index.clear()
-        F.remove_tree(self.arrays_dir)
-        for path in self.leftovers():
-            F.remove_tree(path)
+        self.index.stamp()
+        for path in self.leftovers() + self.conversion_leftovers():
+            if path.is_dir():
+                F.remove_tree(path)
+            else:
+                path.unlink(missing_ok=True)
+        for folder in (self.arrays_dir, self.directory / S.RESULTS_DIR):
+            try:
+                folder.rmdir()  # only when empty: what is not ours stays, and so does its folder
+            except OSError:
+                pass
+        return self.not_owned()
 
     def leftovers(self) -> list[Path]:
         """Folders the store ignores: the old pickle-format cache and damaged indexes moved aside."""
-        out = [self.directory / name for name in LEGACY_DIRS if (self.directory / name).is_dir()]
-        return out + sorted(self.directory.glob("index.damaged-*"))
+        return owned.legacy_leftovers(self.directory)
+
+    def conversion_leftovers(self) -> list[Path]:
+        """What killed model conversions left under ``models/`` (listed by ``cache list``, removed by ``clear``)."""
+        return owned.conversion_leftovers(self.directory)
 
     # ---- converted models ------------------------------------------------
     def converted_models(self) -> dict[str, Path]:
-        """Converted model folders under ``models/``, by name."""
-        models = self.directory / "models"
-        if not models.is_dir():
-            return {}
-        return {p.name: p for p in sorted(models.iterdir()) if p.is_dir() and not p.name.startswith(".")}
+        """Converted model folders under ``models/``, by name: only those carrying the cache's mark."""
+        return owned.converted_models(self.directory)
 
     def delete_converted_model(self, name: str) -> int:
         """Delete the converted model ``name`` (exactly as listed); returns the bytes freed."""

@@ -1,5 +1,7 @@
 """The on-disk store: per-layer files, checksums, chunks, bounded assembly, results, locks, damage, removal."""
 
+import gc
+import json
 import logging
 import os
 import shutil
@@ -11,6 +13,7 @@ import pytest
 
 from concept_depth.core.errors import BadInputError, UnavailableError
 from concept_depth.storage.store import CorruptEntryError, IncompleteEntryError, Store
+from concept_depth.storage.verify import verify_cache
 
 
 @pytest.fixture
@@ -167,13 +170,22 @@ def test_keys_are_names_never_paths(store, tmp_path, key):
     assert victim.is_dir() and store.directory.is_dir()
 
 
-def test_damaged_result_value_is_dropped_with_one_line_and_the_rest_works(store, caplog):
-    """Item 3: a truncated value file reads as absent (recomputed); other entries keep working."""
-    store.put_result("run", "big", {"spec": {}, "blob": os.urandom(100_000).hex()})  # large: its own file
+def test_damaged_result_value_is_restored_from_its_sidecar_else_dropped(store, caplog):
+    """Item 3, and issue 22 item 6: a truncated value file is restored from the entry's sidecar file;
+    with no intact sidecar it reads as absent (recomputed), in one line; other entries keep working."""
+    big = {"spec": {}, "blob": os.urandom(100_000).hex()}
+    store.put_result("run", "big", big)  # large: its own value file in the index
     store.put_result("run", "small", {"spec": {"x": 1}})
-    value_files = [p for p in (store.directory / "index").rglob("*.val")]
-    assert len(value_files) == 1
-    value_files[0].write_bytes(value_files[0].read_bytes()[:100])
+    [value_file] = list((store.directory / "index").rglob("*.val"))
+    value_file.write_bytes(value_file.read_bytes()[:100])
+    with caplog.at_level(logging.WARNING, "concept_depth.store"):
+        assert store.get_result("run", "big") == big
+        assert store.get_result("run", "big") == big  # the row itself was mended: no second line
+    assert len(caplog.records) == 1 and "restored it from its sidecar" in caplog.records[0].getMessage()
+    caplog.clear()
+    [value_file] = list((store.directory / "index").rglob("*.val"))
+    value_file.write_bytes(value_file.read_bytes()[:100])
+    store.sidecar_path("run", "big").unlink()  # no second copy this time
     with caplog.at_level(logging.WARNING, "concept_depth.store"):
         assert store.get_result("run", "big") is None
         assert [r["spec"] for r in store.list_results("run")] == [{"x": 1}]
@@ -183,26 +195,134 @@ def test_damaged_result_value_is_dropped_with_one_line_and_the_rest_works(store,
     assert store.get_result("run", "big") == {"spec": {}, "again": True}
 
 
-def test_damaged_activation_metadata_is_dropped(store, caplog):
+def test_damaged_activation_metadata_is_restored_from_its_sidecar_else_dropped(store, caplog):
     store.write_layers("k", np.ones((2, 2, 3), dtype=np.float32), [0, 1], {"labels": [0, 1]})
     store.index.set("act/k/meta", {"complete": True, "layers": "nonsense"})
+    with caplog.at_level(logging.WARNING, "concept_depth.store"):
+        assert store.activation_meta("k")["labels"] == [0, 1] and store.verify("k")
+    assert "restored it from its sidecar" in caplog.text
+    store.index.set("act/k/meta", {"complete": True, "layers": "nonsense"})
+    store.sidecar_path("activations", "k").unlink()
     with caplog.at_level(logging.WARNING, "concept_depth.store"):
         assert store.activation_meta("k") is None and not store.has_activations("k")
     assert "damaged metadata" in caplog.text and not store.layer_path("k", 0).exists()
 
 
-def test_damaged_index_database_is_moved_aside_and_a_new_one_works(tmp_path, caplog):
-    """Item 3: a damaged cache.db no longer makes every command fail."""
+def test_damaged_index_database_is_moved_aside_and_rebuilt_from_sidecars(tmp_path, caplog):
+    """Item 3 and issue 22 item 6: a damaged cache.db no longer makes every command fail, and loses nothing."""
     path = tmp_path / "cache"
     Store(path).put_result("run", "a", {"spec": {}})
     (path / "index" / "cache.db").write_bytes(b"this is not a database" * 100)
     with caplog.at_level(logging.WARNING, "concept_depth.store"):
         store = Store(path)
-    assert store.get_result("run", "a") is None  # lost with the index, computed again when asked
+    assert store.get_result("run", "a") == {"spec": {}}  # rebuilt from its sidecar file
     store.put_result("run", "b", {"spec": {}})
     assert store.get_result("run", "b") == {"spec": {}}
-    assert len(caplog.records) == 1 and "moved it to index.damaged-" in caplog.records[0].getMessage()
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "moved it to index.damaged-" in line and "rebuilt 1 entries from their sidecar files" in line
     assert [p.name.startswith("index.damaged-") for p in store.leftovers()] == [True]
+
+
+def _fill(store: Store) -> dict:
+    """One entry of every sort: activations and results of four kinds (results have no arrays)."""
+    rng = np.random.default_rng(3)
+    feats = rng.normal(size=(4, 2, 3)).astype(np.float32)
+    store.write_layers("acts", feats, [0, 1], {"labels": [0, 1, 0, 1], "spec": {"m": "tiny"}})
+    values = {("run", "r1"): {"spec": {"x": 1}, "score": np.float32(0.25), "layers": (1, 2)},
+              ("expression", "e1"): {"spec": {}, "by_layer": {"3": 0.5, "10": 0.25}},
+              ("import", "import-x"): {"spec": {"model": "m"}, "nan": float("nan")},
+              ("sweep", "sweep-1"): {"total": 3, "done": 1}}
+    for (kind, key), value in values.items():
+        store.put_result(kind, key, value)
+    return {"feats": feats, "values": {k: store.get_result(*k) for k in values}}
+
+
+def _destroy_index(path, how: str) -> None:
+    db = path / "index" / "cache.db"
+    for extra in db.parent.glob("cache.db-*"):
+        extra.unlink()
+    if how == "truncate":
+        db.write_bytes(db.read_bytes()[: db.stat().st_size // 3])
+    elif how == "empty":
+        db.write_bytes(b"")
+    elif how == "garbage":
+        db.write_bytes(b"\x00garbage" * 900)
+    elif how == "folder":
+        shutil.rmtree(path / "index")
+    else:
+        db.unlink()
+
+
+@pytest.mark.parametrize("how", ["truncate", "empty", "garbage", "delete", "folder"])
+def test_every_entry_is_rebuilt_from_its_sidecar_file(tmp_path, caplog, how):
+    """Issue 22 items 6 and 16: truncated, 0-byte, garbage or deleted index: every entry comes back, one line."""
+    path = tmp_path / "cache"
+    before = _fill(Store(path))
+    gc.collect()  # no index connection left open
+    _destroy_index(path, how)
+    with caplog.at_level(logging.WARNING, "concept_depth.store"):
+        store = Store(path)
+        for (kind, key), value in before["values"].items():
+            assert json.dumps(store.get_result(kind, key), sort_keys=True) == json.dumps(value, sort_keys=True)
+        np.testing.assert_array_equal(store.read_all("acts"), before["feats"])
+        assert store.verify("acts") and len(store.entries()) == 5
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "rebuilt 5 entries from their sidecar files" in line
+    assert ("empty (0 bytes)" if how == "empty" else "missing" if how in ("delete", "folder") else "damaged") in line
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, "concept_depth.store"):
+        assert len(Store(path).entries()) == 5  # rebuilt once: the next open says nothing
+    assert caplog.records == []
+
+
+def test_a_damaged_sidecar_is_never_used(tmp_path, caplog):
+    path = tmp_path / "cache"
+    store = Store(path)
+    store.put_result("run", "good", {"spec": {}, "v": 1})
+    store.put_result("run", "edited", {"spec": {}, "v": 2})
+    side = store.sidecar_path("run", "edited")
+    side.write_text(side.read_text().replace('"v":2', '"v":3'))  # the checksum no longer matches
+    store.index.close()
+    (path / "index" / "cache.db").unlink()
+    with caplog.at_level(logging.WARNING, "concept_depth.store"):
+        store = Store(path)
+        assert store.get_result("run", "good") == {"spec": {}, "v": 1}
+        assert store.get_result("run", "edited") is None
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "rebuilt 1 entries" in line and "1 damaged sidecar files were left out" in line
+
+
+def test_a_zero_byte_index_without_sidecars_is_said_not_silent(tmp_path, caplog):
+    """Issue 22 item 16: a 0-byte cache.db lost entries with no warning (here: entries of an older version)."""
+    path = tmp_path / "cache"
+    store = Store(path)
+    store.index.set("res/run/old", {"spec": {}})  # written the old way: no sidecar file
+    store.index.close()
+    (path / "index" / "cache.db").write_bytes(b"")
+    with caplog.at_level(logging.WARNING, "concept_depth.store"):
+        assert Store(path).get_result("run", "old") is None
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "empty (0 bytes)" in line and "computed again" in line
+
+
+def test_entries_of_an_older_version_keep_working_and_repair_writes_their_sidecars(tmp_path):
+    """A cache made before sidecars: found as before; `verify --repair` backfills the sidecar files."""
+    path = tmp_path / "cache"
+    store = Store(path)
+    store.write_layers("acts", np.ones((2, 2, 3), dtype=np.float32), [0, 1], {"labels": [0, 1]})
+    meta = store.activation_meta("acts")
+    for p in (store.sidecar_path("activations", "acts"), path / "arrays" / "acts" / "owner.json"):
+        p.unlink()  # as an older version left it
+    store.index.set("res/expression/old", {"spec": {"x": 1}})
+    assert store.get_result("expression", "old") == {"spec": {"x": 1}} and store.activation_meta("acts") == meta
+    notes = verify_cache(store)
+    assert len(notes) == 2 and all(f.note and "no sidecar copy" in f.problem for f in notes)
+    assert all(f.fixed == "sidecar written" for f in verify_cache(store, repair=True))
+    assert verify_cache(store) == []
+    store.index.close()
+    (path / "index" / "cache.db").unlink()
+    store = Store(path)
+    assert store.get_result("expression", "old") == {"spec": {"x": 1}} and store.verify("acts")
 
 
 def test_removed_folder_is_recreated_and_the_work_in_hand_lands(store):
@@ -274,3 +394,14 @@ def test_cache_dir_that_is_a_file_is_one_line(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(BadInputError, match="is a file"):
         Store(tmp_path / "f")
+
+
+def test_a_write_cut_between_sidecar_and_index_row_is_regained(store):
+    """The sidecar is written first: killed before the index row landed, the entry is still found."""
+    store.put_result("run", "a", {"spec": {}, "v": 1})
+    store.index.delete("res/run/a")  # as if the process died between the two writes
+    assert [e.key for e in store.entries()] == []
+    assert store.get_result("run", "a") == {"spec": {}, "v": 1}  # read: added back
+    assert [e.key for e in store.entries()] == ["a"]
+    store.delete_result("run", "a")
+    assert not store.sidecar_path("run", "a").exists() and store.get_result("run", "a") is None
