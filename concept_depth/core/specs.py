@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .errors import BadInputError
@@ -35,10 +35,14 @@ HOOKS = tuple(HOOK_DESCRIPTIONS)
 POOLINGS = ("last", "mean")
 NOISE_KINDS = ("none", "paper", "typos")
 PROTOCOLS = ("paper", "cv")
-#: Probe families: what each name means (``mass-mean``: difference of class means, as in geometry-of-truth).
+#: Probe families: what each name means (``mass-mean``: difference of class means, as in geometry-of-truth;
+#: ``reading``: RepE's LAT rep-reading vector, the first principal component of option differences).
 PROBE_NAMES = {"lr": "logistic regression", "rf": "random forest",
-               "mass-mean": "mass-mean (difference of class means)"}
+               "mass-mean": "mass-mean (difference of class means)",
+               "reading": "reading vector (RepE LAT)"}
 PROBES = tuple(PROBE_NAMES)
+#: Depth rules: ``chance`` (default) measures gains over chance; ``paper`` is arXiv 2404.07066's own rule.
+DEPTH_RULES = ("chance", "paper")
 
 
 def stable_hash(obj: Any, length: int = 20) -> str:
@@ -82,7 +86,10 @@ def _in_range(value: Any, name: str, low: float, high: float, *, whole: bool = F
 
 class _SpecMixin:
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[arg-type]
+        """Fields as a dict, nested specs through their own ``to_dict`` (so a spec that leaves a default
+        field out of its dict, as :class:`DepthSpec` does, is rendered the same wherever it is nested)."""
+        return {f.name: (v.to_dict() if isinstance(v := getattr(self, f.name), _SpecMixin) else v)
+                for f in fields(self)}  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
@@ -206,7 +213,9 @@ class ProbeSpec(_SpecMixin):
 
     ``paper``: the reference protocol (LogisticRegression defaults, no scaling,
     60/40 split with ``seed``, not stratified). ``cv``: stratified ``folds``-fold with
-    standardisation inside each fold.
+    standardisation inside each fold. With sample groups (``probe_layers(..., groups=...)``) both
+    split by group: the 60/40 split draws group ids, the folds are ``StratifiedGroupKFold``.
+    ``probe``: a name of ``PROBES`` (``reading`` needs grouped samples: multiple-choice options or pairs).
     """
 
     protocol: str = "paper"
@@ -229,16 +238,31 @@ class ProbeSpec(_SpecMixin):
 
 @dataclass(frozen=True)
 class DepthSpec(_SpecMixin):
-    """Definitions of the concept-depth metrics (see ``concept_depth.depth``)."""
+    """Definitions of the concept-depth metrics (see ``concept_depth.stats.depth``).
+
+    rule: ``chance`` (default) measures the jumping point as a fraction of the gain over chance and
+    reports layers only for an acquired concept; ``paper`` uses arXiv 2404.07066's fraction of the
+    peak accuracy itself (no chance offset) and reports layers for every curve. The rule is left out
+    of :meth:`to_dict` while it is the default, so cache keys made before it existed stay the same.
+    """
 
     jump_fraction: float = 0.8
     converge_eps: float = 0.01
     alpha: float = 0.05
+    rule: str = "chance"
 
     def __post_init__(self) -> None:
         _in_range(self.jump_fraction, "jump fraction", 0.0, 1.0, low_open=True)
         _in_range(self.converge_eps, "converge eps", 0.0, 1.0, high_open=True)
         _in_range(self.alpha, "alpha (significance level)", 0.0, 0.5, low_open=True)
+        if self.rule not in DEPTH_RULES:
+            raise BadInputError(f"unknown depth rule {self.rule!r}; choose one of {', '.join(DEPTH_RULES)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.rule == "chance":
+            del out["rule"]  # the default: keys stay those of results made before the field existed
+        return out
 
 
 @dataclass(frozen=True)
@@ -269,7 +293,7 @@ _NESTED = {
 
 __all__ = [
     "SCHEMA_VERSION", "QUANTS", "HOOKS", "HOOK_DESCRIPTIONS", "POOLINGS", "NOISE_KINDS", "PROTOCOLS", "PROBES",
-    "PROBE_NAMES",
+    "PROBE_NAMES", "DEPTH_RULES",
     "stable_hash", "NoiseSpec", "DatasetSpec", "ModelSpec", "ExtractionSpec", "ProbeSpec",
     "DepthSpec", "RunSpec", "replace",
 ]
