@@ -9,6 +9,7 @@ from concept_depth.core.errors import BadInputError
 from concept_depth.core.specs import ProbeSpec
 from concept_depth.probing import LayerProbe, evaluate_layer, paper_split, probe_layers
 from concept_depth.probing.choice import choice_scores, pick, question_control_labels, questions_of
+from concept_depth.stats.outcomes import EvalOutcomes, outcomes_from_evals
 
 
 def _questions(q=150, d=12, shift=1.0, seed=0, kmin=2, kmax=6):
@@ -139,3 +140,18 @@ def test_probe_layers_multiple_choice_parallel_equals_serial():
     for a, b in zip(serial, par):
         assert a.scores["accuracy"] == b.scores["accuracy"] and np.array_equal(a.unit_correct, b.unit_correct)
         assert a.multiple_choice and a.chance == b.chance
+
+
+def test_outcomes_are_one_bit_per_question_and_round_trip():
+    X, y, groups, ks = _questions(q=60)
+    evals = probe_layers(lambda l: X * (l + 1), [0, 1], y, ProbeSpec(control=False), n_jobs=1,
+                         keep_predictions=True, groups=groups, multiple_choice=True)
+    out = outcomes_from_evals(evals, y)
+    assert out.multiple_choice and out.n_samples == 60 and out.n_eval == evals[0].n_eval
+    assert out.accuracy(1) == pytest.approx(evals[1].scores["accuracy"])
+    assert np.array_equal(out.options, ks[evals[0].unit_is_eval]) and out.labels.all()
+    assert np.allclose(out.unit_chance, evals[0].eval_chances)
+    back = EvalOutcomes.from_dict(out.to_dict())
+    assert np.array_equal(back.options, out.options) and np.array_equal(back.correct[0], out.correct[0])
+    binary = EvalOutcomes.from_dict({k: v for k, v in out.to_dict().items() if k != "options"})
+    assert not binary.multiple_choice and binary.unit_chance is None
