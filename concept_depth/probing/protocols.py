@@ -98,10 +98,6 @@ def check_labels(y: np.ndarray, spec: ProbeSpec) -> None:
         raise BadInputError(f"the 60/40 split needs at least 5 samples, found {len(y)}")
 
 
-def _fit_score(X_tr, y_tr, X_te, y_te, spec: ProbeSpec, scale: bool):
-    return fit_score(X_tr, y_tr, X_te, y_te, spec, scale)
-
-
 def _paper(X, y, spec: ProbeSpec, keep: bool):
     n = len(y)
     idx = np.arange(n)
@@ -110,14 +106,14 @@ def _paper(X, y, spec: ProbeSpec, keep: bool):
                                                        random_state=spec.seed)
     if len(np.unique(y_tr)) < 2:
         raise BadInputError("the training split holds one class only; use more samples")
-    scores, pred, proba = _fit_score(X_tr, y_tr, X_te, y_te, spec, scale=False)
+    scores, pred, proba = fit_score(X_tr, y_tr, X_te, y_te, spec, scale=False)
     out = {**scores, "accuracy_std": None, "f1_std": None, "auc_std": None,
            "control_accuracy": None, "control_accuracy_std": None}
     if spec.control:
         yc = control_labels(y, spec.seed)
         yc_tr, yc_te = yc[i_tr], yc[i_te]  # same split, shuffled labels
         if len(np.unique(yc_tr)) == 2:
-            c_scores, _, _ = _fit_score(X_tr, yc_tr, X_te, yc_te, spec, scale=False)
+            c_scores, _, _ = fit_score(X_tr, yc_tr, X_te, yc_te, spec, scale=False)
             out["control_accuracy"] = c_scores["accuracy"]
     arrays = None
     if keep:
@@ -137,7 +133,7 @@ def _cv(X, y, spec: ProbeSpec, keep: bool):
     oof_proba = np.full(n, np.nan)
     oof_pred = np.full(n, -1, dtype=np.int64)
     for tr, te in skf.split(X, y):
-        scores, pred, proba = _fit_score(X[tr], y[tr], X[te], y[te], spec, scale=True)
+        scores, pred, proba = fit_score(X[tr], y[tr], X[te], y[te], spec, scale=True)
         for k in per:
             per[k].append(scores[k])
         oof_proba[te], oof_pred[te] = proba, pred
@@ -147,7 +143,7 @@ def _cv(X, y, spec: ProbeSpec, keep: bool):
     out["control_accuracy"] = out["control_accuracy_std"] = None
     if spec.control:
         yc = control_labels(y, spec.seed)
-        accs = [_fit_score(X[tr], yc[tr], X[te], yc[te], spec, scale=True)[0]["accuracy"]
+        accs = [fit_score(X[tr], yc[tr], X[te], yc[te], spec, scale=True)[0]["accuracy"]
                 for tr, te in skf.split(X, yc)]
         out["control_accuracy"], out["control_accuracy_std"] = mean_std(accs)
     arrays = (oof_proba, oof_pred, np.ones(n, dtype=bool)) if keep else None

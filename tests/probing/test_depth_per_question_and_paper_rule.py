@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binom, binomtest
 
 from concept_depth.core.errors import BadInputError
 from concept_depth.core.specs import DepthSpec
@@ -39,7 +39,6 @@ def test_mixed_option_counts_are_tested_against_their_own_chances():
     plain = binomial_p_value(0.4, 200, unit.mean())
     assert mixed < plain < 0.2
     # the reference: the exact Poisson-binomial tail by convolution
-    from scipy.stats import binom
     pmf = np.convolve(binom.pmf(np.arange(101), 100, 0.5), binom.pmf(np.arange(101), 100, 0.2))
     assert mixed == pytest.approx(pmf[80:].sum(), rel=1e-10)
 
