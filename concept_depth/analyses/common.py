@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..core.choices import LINEAR_PROBES, PROBE_NAMES, PROBES, SCHEMA_VERSION
+from ..core.choices import LINEAR_PROBES, PLAIN_PROBES, PROBE_NAMES, SCHEMA_VERSION
 from ..core.errors import BadInputError
 from ..core.options import Option, OptionGroup
 from ..core.specs import stable_hash
@@ -22,7 +22,7 @@ ANALYSIS_VERSION = 1
 
 def probe_options(default: str = "lr", *, linear: bool = False, what: str = "the probe") -> OptionGroup:
     """``--probe`` and ``--seed`` (of the paper protocol's 60/40 split) of an analysis."""
-    choices = LINEAR_PROBES if linear else PROBES
+    choices = LINEAR_PROBES if linear else PLAIN_PROBES
     return OptionGroup("probe", (
         Option("probe", default, choices=choices, help=f"{what}: " + "; ".join(f"{p}: {PROBE_NAMES[p]}" for p in choices)),
         Option("seed", 42, kind=int, help="seed of the 60/40 split (probes fitted on the 60%)"),
@@ -30,9 +30,10 @@ def probe_options(default: str = "lr", *, linear: bool = False, what: str = "the
 
 
 def check_probe(probe: str, linear: bool = False) -> str:
-    allowed = LINEAR_PROBES if linear else PROBES
+    allowed = LINEAR_PROBES if linear else PLAIN_PROBES
     if probe not in allowed:
-        why = " (a direction needs a linear probe)" if linear and probe in PROBES else ""
+        why = (" (it reads grouped samples, which this analysis does not have)" if probe not in PLAIN_PROBES and
+               probe in PROBE_NAMES else " (a direction needs a linear probe)" if linear and probe in PROBE_NAMES else "")
         raise BadInputError(f"unknown probe {probe!r}{why}; choose one of {', '.join(allowed)}")
     return probe
 

@@ -21,12 +21,20 @@ HOOKS = tuple(HOOK_DESCRIPTIONS)
 POOLINGS = ("last", "mean")
 NOISE_KINDS = ("none", "paper", "typos")
 PROTOCOLS = ("paper", "cv")
-#: Probe families: what each name means (``mass-mean``: difference of class means, as in geometry-of-truth).
+#: Probe families: what each name means (``mass-mean``: difference of class means, as in geometry-of-truth;
+#: ``reading``: RepE's LAT rep-reading vector, the first principal component of option differences).
 PROBE_NAMES = {"lr": "logistic regression", "rf": "random forest",
-               "mass-mean": "mass-mean (difference of class means)"}
+               "mass-mean": "mass-mean (difference of class means)",
+               "reading": "reading vector (RepE LAT)"}
 PROBES = tuple(PROBE_NAMES)
+#: Probes that read grouped samples only (multiple-choice options, or pairs of one fact).
+GROUPED_PROBES = ("reading",)
+#: Probes the analyses beyond the paper fit on plain two-class samples (transfer).
+PLAIN_PROBES = tuple(p for p in PROBES if p not in GROUPED_PROBES)
 #: Probes whose weights are a direction in the layer's space (directions, steering).
-LINEAR_PROBES = tuple(p for p in PROBES if p != "rf")
+LINEAR_PROBES = tuple(p for p in PLAIN_PROBES if p != "rf")
+#: Depth rules: ``chance`` (default) measures gains over chance; ``paper`` is arXiv 2404.07066's own rule.
+DEPTH_RULES = ("chance", "paper")
 
 #: Seeds are passed to scikit-learn and numpy, which take 0 .. 2**32 - 1.
 MAX_SEED = 2**32 - 1

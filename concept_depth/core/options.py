@@ -14,7 +14,7 @@ import argparse
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator, Mapping
 
-from .choices import HOOK_DESCRIPTIONS, HOOKS, NOISE_KINDS, POOLINGS, PROBE_NAMES, PROBES, PROTOCOLS
+from .choices import DEPTH_RULES, HOOK_DESCRIPTIONS, HOOKS, NOISE_KINDS, POOLINGS, PROBE_NAMES, PROBES, PROTOCOLS
 from .errors import BadInputError
 
 
@@ -183,6 +183,9 @@ DEPTH_OPTIONS = OptionGroup("depth metrics", (
     Option("jump_fraction", 0.8, kind=float, help="jumping point: first layer with acc-chance >= F*(peak-chance)"),
     Option("converge_eps", 0.01, kind=float, help="converging point: first layer with acc >= peak-EPS"),
     Option("alpha", 0.05, kind=float, help="significance level of 'acquired'"),
+    Option("depth_rule", "chance", choices=DEPTH_RULES,
+           help="chance (default): jumping point as a share of the gain over chance, layers only for an acquired "
+                "concept; paper: arXiv 2404.07066's share of the peak accuracy itself, layers for every curve"),
 ))
 
 #: How a run runs (never part of a spec: they change speed, not numbers).

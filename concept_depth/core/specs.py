@@ -17,10 +17,11 @@ import json
 import math
 import typing
 import warnings
-from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, ClassVar
 
 from .choices import (
+    DEPTH_RULES,
     HOOK_DESCRIPTIONS,
     HOOKS,
     MAX_FOLDS,
@@ -93,7 +94,9 @@ class Spec:
     OPTIONS: ClassVar[tuple[OptionGroup, ...]] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        """Fields as a dict, nested specs through their own ``to_dict`` (so a spec that leaves a default
+        field out of its dict, as :class:`DepthSpec` does, is rendered the same wherever it is nested)."""
+        return {f.name: _to_json(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, strict: bool = False):
@@ -127,6 +130,14 @@ class Spec:
         spec = cls.take_options(values)
         refuse_unknown(values, cls.__name__)
         return spec
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Spec):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_to_json(v) for v in value]
+    return value
 
 
 def _from_json(hint: Any, value: Any, where: str, strict: bool) -> Any:
@@ -293,7 +304,9 @@ class ProbeSpec(Spec):
 
     ``paper``: the reference protocol (LogisticRegression defaults, no scaling,
     60/40 split with ``seed``, not stratified). ``cv``: stratified ``folds``-fold with
-    standardisation inside each fold.
+    standardisation inside each fold. With sample groups (``probe_layers(..., groups=...)``) both
+    split by group: the 60/40 split draws group ids, the folds are ``StratifiedGroupKFold``.
+    ``probe``: a name of ``PROBES`` (``reading`` needs grouped samples: multiple-choice options or pairs).
     """
 
     OPTIONS: ClassVar = (PROBE_OPTIONS,)
@@ -323,24 +336,40 @@ class ProbeSpec(Spec):
 
 @dataclass(frozen=True)
 class DepthSpec(Spec):
-    """Definitions of the concept-depth metrics (see ``concept_depth.stats.depth``)."""
+    """Definitions of the concept-depth metrics (see ``concept_depth.stats.depth``).
+
+    rule: ``chance`` (default) measures the jumping point as a fraction of the gain over chance and
+    reports layers only for an acquired concept; ``paper`` uses arXiv 2404.07066's fraction of the
+    peak accuracy itself (no chance offset) and reports layers for every curve. The rule is left out
+    of :meth:`to_dict` while it is the default, so cache keys made before it existed stay the same.
+    """
 
     OPTIONS: ClassVar = (DEPTH_OPTIONS,)
 
     jump_fraction: float = 0.8
     converge_eps: float = 0.01
     alpha: float = 0.05
+    rule: str = "chance"
 
     def __post_init__(self) -> None:
         in_range(self.jump_fraction, "jump fraction", 0.0, 1.0, low_open=True)
         in_range(self.converge_eps, "converge eps", 0.0, 1.0, high_open=True)
         in_range(self.alpha, "alpha (significance level)", 0.0, 0.5, low_open=True)
+        if self.rule not in DEPTH_RULES:
+            raise BadInputError(f"unknown depth rule {self.rule!r}; choose one of {', '.join(DEPTH_RULES)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.rule == "chance":
+            del out["rule"]  # the default: keys stay those of results made before the field existed
+        return out
 
     @classmethod
     def take_options(cls, values: dict[str, Any]) -> "DepthSpec":
         v = DEPTH_OPTIONS.take(values)
         return cls(jump_fraction=number(v["jump_fraction"], "jump fraction"),
-                   converge_eps=number(v["converge_eps"], "converge eps"), alpha=number(v["alpha"], "alpha"))
+                   converge_eps=number(v["converge_eps"], "converge eps"), alpha=number(v["alpha"], "alpha"),
+                   rule=v["depth_rule"])
 
 
 @dataclass(frozen=True)

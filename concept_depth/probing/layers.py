@@ -34,17 +34,23 @@ def default_n_jobs() -> int:
 
 def probe_layers(get_layer: Callable[[int], np.ndarray], layers: Iterable[int], y: np.ndarray,
                  spec: ProbeSpec, *, n_jobs: int | None = None, progress: ProgressCallback | None = None,
-                 keep_predictions: bool = False) -> list[LayerEval]:
+                 keep_predictions: bool = False, groups: np.ndarray | None = None,
+                 multiple_choice: bool = False) -> list[LayerEval]:
     """Evaluate the probe on each layer, in layer order.
 
     Parameters
     ----------
     get_layer : layer number -> [N, D] vectors of that layer.
     layers : layer numbers to probe.
-    y : [N] labels 0/1.
+    y : [N] labels 0/1 (multiple choice: 1 = the correct option).
     spec : probe settings.
     n_jobs : worker processes (None: :func:`default_n_jobs`; 1: in this process).
     progress : callback receiving ``ProgressEvent(stage="probe", unit="layers")``; False cancels.
+    keep_predictions : keep per-sample probabilities and predictions in each LayerEval.
+    groups : [N] int group ids (question ids of multiple-choice options, or pair ids of binary
+        samples); every protocol then keeps each group on one side. None: today's per-sample split.
+    multiple_choice : the samples are options of the questions in ``groups``; accuracy, chance,
+        control and the evaluation units are per question (see :func:`evaluate_layer`).
     """
     layers = list(layers)
     tracker = ProgressTracker(progress, "probe", len(layers), unit="layers")
@@ -57,7 +63,8 @@ def probe_layers(get_layer: Callable[[int], np.ndarray], layers: Iterable[int], 
     if n_jobs == 1 or len(layers) < 3 or first.size < PARALLEL_MIN_VALUES:
         for i, layer in enumerate(layers):
             X = first if i == 0 else get_layer(layer)
-            out.append(evaluate_layer(X, y, spec, layer, keep_predictions))
+            out.append(evaluate_layer(X, y, spec, layer, keep_predictions, groups=groups,
+                                      multiple_choice=multiple_choice))
             tracker.update(i + 1)
         return out
 
@@ -65,7 +72,8 @@ def probe_layers(get_layer: Callable[[int], np.ndarray], layers: Iterable[int], 
     def tasks():
         for i, layer in enumerate(layers):
             X = first if i == 0 else get_layer(layer)
-            yield delayed(evaluate_layer)(X, y, spec, layer, keep_predictions)
+            yield delayed(evaluate_layer)(X, y, spec, layer, keep_predictions, groups=groups,
+                                          multiple_choice=multiple_choice)
 
     # Generator output keeps order and lets progress advance as layers finish.
     parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="n_jobs")

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_array, check_is_fitted, check_X_y
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+#: Accepted feature dtypes: float32 stays float32 (as stored), anything else becomes float64.
+FLOAT_DTYPES = (np.float64, np.float32)
 
 
 def best_threshold(scores: np.ndarray, positive: np.ndarray, midpoint: float) -> float:
@@ -35,6 +39,25 @@ def best_threshold(scores: np.ndarray, positive: np.ndarray, midpoint: float) ->
     return float(cuts[best[np.argmin(np.abs(cuts[best] - midpoint))]])
 
 
+def binary_only_tags(tags):
+    """scikit-learn tags of a two-class probe (``multi_class`` False): the estimator checks then test it
+    on two-class data and expect a clear error on more classes."""
+    tags.classifier_tags.multi_class = False
+    return tags
+
+
+def two_classes(y: np.ndarray, name: str) -> np.ndarray:
+    """``classes_`` [2] of ``y``; ValueError (scikit-learn's contract) unless it holds exactly two classes."""
+    check_classification_targets(y)
+    classes = np.unique(y)
+    if len(classes) == 1:
+        raise ValueError(f"the {name} probe needs two classes, got one class")
+    if type_of_target(y, input_name="y") != "binary":
+        raise ValueError(f"Only binary classification is supported (the {name} probe); "
+                         f"the target holds {len(classes)} classes")
+    return classes
+
+
 class MassMeanProbe(ClassifierMixin, BaseEstimator):
     """Binary classifier along the difference of class means.
 
@@ -51,14 +74,16 @@ class MassMeanProbe(ClassifierMixin, BaseEstimator):
     scale_ : standard deviation of the training projections (1 when they are all equal).
     coef_ : [1, D] ``direction_ / scale_``; ``intercept_`` [1] ``-threshold_ / scale_`` (the
         linear-model form, so code reading ``coef_`` treats both linear probes alike).
+    n_features_in_ : D.
     """
+
+    def __sklearn_tags__(self):
+        return binary_only_tags(super().__sklearn_tags__())
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "MassMeanProbe":
         """Fit on X [n, D] and y [n] (two classes); returns self."""
-        X, y = check_X_y(X, y, dtype=None)
-        classes = np.unique(y)
-        if len(classes) != 2:
-            raise ValueError(f"the mass-mean probe needs two classes, got {len(classes)}")
+        X, y = validate_data(self, X, y, dtype=FLOAT_DTYPES)
+        classes = two_classes(y, "mass-mean")
         self.classes_ = classes
         positive = y == classes[1]
         X64 = np.asarray(X, dtype=np.float64)
@@ -71,13 +96,12 @@ class MassMeanProbe(ClassifierMixin, BaseEstimator):
         self.scale_ = spread if spread > 0 else 1.0
         self.coef_ = (self.direction_ / self.scale_)[None, :]
         self.intercept_ = np.array([-self.threshold_ / self.scale_])
-        self.n_features_in_ = X.shape[1]
         return self
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """[n] signed, scaled distance past the threshold (positive = class ``classes_[1]``)."""
         check_is_fitted(self, "direction_")
-        X = check_array(X, dtype=None)
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
         return (np.asarray(X, dtype=np.float64) @ self.direction_ - self.threshold_) / self.scale_
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -87,4 +111,5 @@ class MassMeanProbe(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """[n] predicted labels."""
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        positive = self.decision_function(X) > 0  # checks the fit before classes_ is read
+        return self.classes_[positive.astype(int)]

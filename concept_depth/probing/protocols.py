@@ -3,6 +3,10 @@
 ``evaluate_layer`` is the unit of work that is run once per layer (possibly in a
 worker process), so it returns plain arrays and counts, including the warnings it
 caught: worker warnings would otherwise be lost or flood the terminal.
+
+Without groups the protocols below are the reference's, number for number. With groups (question
+ids, pair ids) the split keeps each group on one side and, for multiple choice, the unit of
+evaluation is the question: see :mod:`concept_depth.probing.grouped`.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from threadpoolctl import threadpool_limits
 
 from ..core.errors import BadInputError
 from ..core.specs import ProbeSpec
-from .estimators import LayerProbe
-from .metrics import binary_scores, majority_rate, mean_std
+from .fitting import control_labels, fit_score
+from .grouped import GroupedOutput, run_grouped
+from .metrics import majority_rate, mean_std
 
 
 @dataclass(frozen=True)
@@ -29,15 +34,28 @@ class LayerEval:
     ----------
     layer : layer number.
     scores : accuracy, f1, auc, their ``*_std`` (None under ``paper``), control_accuracy,
-        control_accuracy_std (None when no control was run).
-    chance : majority-class rate of the evaluation samples.
-    n_eval : number of evaluation samples (test split, or all N out-of-fold under ``cv``).
+        control_accuracy_std (None when no control was run). Multiple choice: accuracy per
+        question, auc per option (correct against wrong options of the evaluated questions), f1 NaN.
+    chance : majority-class rate of the evaluation samples; multiple choice: mean 1/k over the
+        evaluated questions.
+    n_eval : number of evaluation units: samples (test split, or all N out-of-fold under ``cv``);
+        multiple choice: questions.
     proba : [N] probability of class 1 (NaN where not evaluated), or None if not kept.
-    pred : [N] predicted label (-1 where not evaluated), or None.
-    is_eval : [N] bool, True for evaluation samples, or None.
+    pred : [N] predicted label (-1 where not evaluated), or None. Multiple choice: 1 for the option
+        picked, 0 for the other options of an evaluated question.
+    is_eval : [N] bool, True for evaluation samples (options of evaluated questions), or None.
     warnings : warning category name -> number caught while fitting.
     messages : warning category name -> first message text.
     seconds : wall time of this layer.
+    multiple_choice : True when the units are questions (the fields below are then set).
+    score : [N] the value options were ranked by (decision value; P(class 1) for the random forest),
+        NaN where not evaluated; kept with the predictions, else None.
+    unit_ids : [Q] question ids (distinct group ids, ascending); None unless multiple choice.
+    unit_options : [Q] number of options k of each question.
+    unit_is_eval : [Q] bool, the question was evaluated.
+    unit_correct : [Q] bool, the probe's top-scored option is the question's correct one (False
+        where not evaluated): the bit per evaluation unit of the paired comparisons.
+    unit_pick : [Q] row of the option picked (-1 where not evaluated).
     """
 
     layer: int
@@ -50,11 +68,21 @@ class LayerEval:
     warnings: dict = field(default_factory=dict)
     messages: dict = field(default_factory=dict)
     seconds: float = 0.0
+    multiple_choice: bool = False
+    score: np.ndarray | None = None
+    unit_ids: np.ndarray | None = None
+    unit_options: np.ndarray | None = None
+    unit_is_eval: np.ndarray | None = None
+    unit_correct: np.ndarray | None = None
+    unit_pick: np.ndarray | None = None
 
-
-def control_labels(y: np.ndarray, seed: int) -> np.ndarray:
-    """[N] labels shuffled with ``numpy.random.default_rng(seed)``: the control task."""
-    return np.random.default_rng(seed).permutation(np.asarray(y))
+    @property
+    def eval_chances(self) -> np.ndarray | None:
+        """[n_eval] chance of each evaluated question (1/k), for the binomial test; None unless
+        multiple choice (every sample then has the same chance, ``chance``)."""
+        if self.unit_options is None or self.unit_is_eval is None:
+            return None
+        return 1.0 / self.unit_options[self.unit_is_eval].astype(np.float64)
 
 
 def check_labels(y: np.ndarray, spec: ProbeSpec) -> None:
@@ -70,13 +98,6 @@ def check_labels(y: np.ndarray, spec: ProbeSpec) -> None:
         raise BadInputError(f"the 60/40 split needs at least 5 samples, found {len(y)}")
 
 
-def _fit_score(X_tr, y_tr, X_te, y_te, spec: ProbeSpec, scale: bool):
-    probe = LayerProbe(kind=spec.probe, scale=scale, random_state=spec.seed).fit(X_tr, y_tr)
-    pred = probe.predict(X_te)
-    proba = probe.predict_proba(X_te)[:, 1]
-    return binary_scores(y_te, pred, proba), pred, proba
-
-
 def _paper(X, y, spec: ProbeSpec, keep: bool):
     n = len(y)
     idx = np.arange(n)
@@ -85,14 +106,14 @@ def _paper(X, y, spec: ProbeSpec, keep: bool):
                                                        random_state=spec.seed)
     if len(np.unique(y_tr)) < 2:
         raise BadInputError("the training split holds one class only; use more samples")
-    scores, pred, proba = _fit_score(X_tr, y_tr, X_te, y_te, spec, scale=False)
+    scores, pred, proba = fit_score(X_tr, y_tr, X_te, y_te, spec, scale=False)
     out = {**scores, "accuracy_std": None, "f1_std": None, "auc_std": None,
            "control_accuracy": None, "control_accuracy_std": None}
     if spec.control:
         yc = control_labels(y, spec.seed)
         yc_tr, yc_te = yc[i_tr], yc[i_te]  # same split, shuffled labels
         if len(np.unique(yc_tr)) == 2:
-            c_scores, _, _ = _fit_score(X_tr, yc_tr, X_te, yc_te, spec, scale=False)
+            c_scores, _, _ = fit_score(X_tr, yc_tr, X_te, yc_te, spec, scale=False)
             out["control_accuracy"] = c_scores["accuracy"]
     arrays = None
     if keep:
@@ -112,7 +133,7 @@ def _cv(X, y, spec: ProbeSpec, keep: bool):
     oof_proba = np.full(n, np.nan)
     oof_pred = np.full(n, -1, dtype=np.int64)
     for tr, te in skf.split(X, y):
-        scores, pred, proba = _fit_score(X[tr], y[tr], X[te], y[te], spec, scale=True)
+        scores, pred, proba = fit_score(X[tr], y[tr], X[te], y[te], spec, scale=True)
         for k in per:
             per[k].append(scores[k])
         oof_proba[te], oof_pred[te] = proba, pred
@@ -122,42 +143,74 @@ def _cv(X, y, spec: ProbeSpec, keep: bool):
     out["control_accuracy"] = out["control_accuracy_std"] = None
     if spec.control:
         yc = control_labels(y, spec.seed)
-        accs = [_fit_score(X[tr], yc[tr], X[te], yc[te], spec, scale=True)[0]["accuracy"]
+        accs = [fit_score(X[tr], yc[tr], X[te], yc[te], spec, scale=True)[0]["accuracy"]
                 for tr, te in skf.split(X, yc)]
         out["control_accuracy"], out["control_accuracy_std"] = mean_std(accs)
     arrays = (oof_proba, oof_pred, np.ones(n, dtype=bool)) if keep else None
     return out, majority_rate(y), n, arrays
 
 
+def _check_grouping(y: np.ndarray, spec: ProbeSpec, groups, multiple_choice: bool) -> np.ndarray | None:
+    """``groups`` as an int64 [N] array (None without groups); BadInputError for a combination that is
+    not defined."""
+    if groups is None:
+        if multiple_choice:
+            raise BadInputError("multiple-choice probing needs the question id of every option (groups)")
+        if spec.probe == "reading":
+            raise BadInputError("the reading vector (RepE LAT) reads differences inside groups: it needs a "
+                                "multiple-choice dataset or a group column; use --probe lr or mass-mean here")
+        return None
+    g = np.asarray(groups)
+    if g.shape != y.shape:
+        raise BadInputError(f"groups must hold one id per sample: {g.size} ids for {y.size} samples")
+    if not np.issubdtype(g.dtype, np.integer):
+        raise BadInputError("group ids must be whole numbers")
+    return g.astype(np.int64, copy=False)
+
+
 def evaluate_layer(X: np.ndarray, y: np.ndarray, spec: ProbeSpec, layer: int = 0,
-                   keep_predictions: bool = False) -> LayerEval:
+                   keep_predictions: bool = False, *, groups: np.ndarray | None = None,
+                   multiple_choice: bool = False) -> LayerEval:
     """Score the probe of ``spec`` on one layer.
 
     Parameters
     ----------
     X : [N, D] layer vectors (float32 as stored; not copied or rescaled under ``paper``).
-    y : [N] labels 0/1.
+    y : [N] labels 0/1 (multiple choice: 1 = the correct option of its question).
     spec : protocol, probe, folds, seed, test size, control on/off.
     layer : layer number, carried into the result.
     keep_predictions : also return per-sample probabilities and predictions.
+    groups : [N] int group ids (question ids, pair ids), or None. With groups no group is split
+        across training and evaluation; without, every number is the ungrouped protocol's.
+    multiple_choice : the samples are options of questions (``groups`` = question ids): accuracy,
+        chance, control and ``n_eval`` are per question (see :class:`LayerEval`).
     """
     y = np.asarray(y)
-    check_labels(y, spec)
+    groups = _check_grouping(y, spec, groups, multiple_choice)
+    if not multiple_choice:
+        check_labels(y, spec)
     t0 = time.perf_counter()
     # One BLAS/OpenMP thread per fit: parallelism comes from probing layers side by side, and
     # multi-threaded lbfgs on small problems spins (measured 15x slower on a busy 2-core box).
     with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
         # "always": count every occurrence (the default filter would show each once per place).
         warnings.simplefilter("always")
-        run = _paper if spec.protocol == "paper" else _cv
-        scores, chance, n_eval, arrays = run(X, y, spec, keep_predictions)
+        if groups is None:
+            run = _paper if spec.protocol == "paper" else _cv
+            out = GroupedOutput(*run(X, y, spec, keep_predictions))
+        else:
+            out = run_grouped(X, y, groups, spec, keep_predictions, multiple_choice)
     counts: dict[str, int] = {}
     messages: dict[str, str] = {}
     for w in caught:
         name = w.category.__name__
         counts[name] = counts.get(name, 0) + 1
         messages.setdefault(name, str(w.message).strip().splitlines()[0])
-    proba, pred, is_eval = arrays if arrays else (None, None, None)
-    return LayerEval(layer=int(layer), scores=scores, chance=chance, n_eval=int(n_eval), proba=proba,
+    proba, pred, is_eval = out.arrays if out.arrays else (None, None, None)
+    q = out.questions
+    return LayerEval(layer=int(layer), scores=out.scores, chance=out.chance, n_eval=int(out.n_eval), proba=proba,
                      pred=pred, is_eval=is_eval, warnings=counts, messages=messages,
-                     seconds=time.perf_counter() - t0)
+                     seconds=time.perf_counter() - t0, multiple_choice=bool(multiple_choice), score=out.score,
+                     unit_ids=None if q is None else q.ids, unit_options=None if q is None else q.options,
+                     unit_is_eval=None if q is None else q.is_eval, unit_correct=None if q is None else q.correct,
+                     unit_pick=None if q is None else q.pick)
