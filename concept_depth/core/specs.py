@@ -132,11 +132,18 @@ class NoiseSpec(_SpecMixin):
 class DatasetSpec(_SpecMixin):
     """Which samples, with which prompt, limit and noise.
 
-    name: a registry name (case-insensitive, e.g. ``cities``, ``STSA``, ``builtin-coinflip``)
-    or ``custom`` with ``path``/``text_col``/``label_col``.
+    name: a registry name (case-insensitive, e.g. ``cities``, ``STSA``, ``builtin-coinflip``,
+    ``arc-easy``) or ``custom`` with ``path``/``text_col`` and either ``label_col`` (binary) or
+    ``choices_col``/``answer_col`` (multiple choice).
     prompt: a template with ``{text}`` overriding the dataset's default prompt.
     variant: dataset-specific variant (StrategyQA: ``question`` default, ``rationale``).
-    limit: keep at most ``limit // 2`` samples per class, in file order.
+    limit: binary: keep at most ``limit // 2`` samples per class, in file order (whole groups
+    when grouped); multiple choice: the first ``limit`` questions, in file order.
+    choices_col: the options column of a multiple-choice file (a JSON list of strings, or a
+    ``|``-separated string in CSV/TSV).
+    answer_col: its correct option: a 0-based index, the option's text or its letter (A, B, ...).
+    group_col: a binary dataset's column(s) whose shared value makes rows one group, never split
+    apart (comma-separated for several, e.g. ``relation,subject``).
     """
 
     name: str
@@ -147,6 +154,9 @@ class DatasetSpec(_SpecMixin):
     variant: str | None = None
     limit: int | None = None
     noise: NoiseSpec = field(default_factory=NoiseSpec)
+    choices_col: str | None = None
+    answer_col: str | None = None
+    group_col: str | None = None
 
     def __post_init__(self) -> None:
 
@@ -154,6 +164,19 @@ class DatasetSpec(_SpecMixin):
             raise BadInputError("a dataset needs a name (or custom with a file path)")
         if self.limit is not None:
             _in_range(self.limit, "limit", 2, 10**9, whole=True)
+        for option in ("choices_col", "answer_col", "group_col"):
+            value = getattr(self, option)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise BadInputError(f"{option.replace('_', ' ')} must be a column name, got {value!r}")
+        if (self.choices_col is None) != (self.answer_col is None):
+            raise BadInputError("a multiple-choice file needs both a choices column and an answer column")
+        if self.choices_col is not None and self.label_col is not None:
+            raise BadInputError("give a label column (binary) or choices and answer columns (multiple choice), "
+                                "not both")
+        if self.choices_col is not None and self.group_col is not None:
+            raise BadInputError("a multiple-choice file is grouped by question already; drop the group column")
+        if self.choices_col is not None and not self.path:
+            raise BadInputError("choices and answer columns name columns of a dataset file; give its path")
 
 
 @dataclass(frozen=True)
