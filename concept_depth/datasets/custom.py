@@ -5,6 +5,10 @@ a named pipe, a device), too large, empty, not UTF-8, unknown format, missing co
 is not a string (JSON), one class, more than two classes, fewer than ``MIN_PER_CLASS`` samples in
 a class. Rows with blank text or a missing label are dropped and counted, never silently.
 Labels are compared as values: ``0``, ``0.0`` and ``"0"`` are one class.
+
+A ``group_col`` (one column, or several separated by commas) makes the rows sharing its value
+one group, kept whole by ``limit`` and by every split; a row with a blank group cell is a group
+of its own.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import pandas as pd
 
 from ..core.errors import BadInputError
 from ..core.files import default_cache_dir, sha256_bytes
-from .loaders import RawData
+from .loaders import RawData, group_columns, group_key
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 MIN_PER_CLASS = 10
@@ -265,15 +269,19 @@ def not_text(value) -> str | None:
 
 
 def load_custom_raw(source: str | os.PathLike | bytes, text_col: str, label_col: str, *,
-                    filename: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                    group_col: str | None = None, filename: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
                     min_per_class: int = MIN_PER_CLASS) -> tuple[RawData, tuple[str, str]]:
     """Read and validate a user file; returns the raw samples and the label names (class 0, class 1)."""
     filename = filename or Path(str(source)).name
     df, where = read_rows(source, filename, max_bytes=max_bytes)
     check_columns(df, filename, ((text_col, "text"), (label_col, "label")))
-    raw = RawData([], [])
+    keys = [None] * len(df)
+    if group_col is not None:
+        cols = group_columns(group_col, df.columns, filename)
+        keys = [group_key(row) for row in zip(*(df[c] for c in cols))]
+    raw = RawData([], [], groups=[] if group_col is not None else None)
     kept, problems = [], []
-    for text, label, at in zip(df[text_col], df[label_col], where):
+    for text, label, key, at in zip(df[text_col], df[label_col], keys, where):
         if missing(text):
             raw.drop("blank text")
         elif not_text(text):
@@ -281,20 +289,22 @@ def load_custom_raw(source: str | os.PathLike | bytes, text_col: str, label_col:
         elif missing(label):
             raw.drop("missing label")
         else:
-            kept.append((text, _label_key(label)))
+            kept.append((text, _label_key(label), key))
     if problems:
         raise bad_rows_error(filename, problems)
     if not kept:
         raise BadInputError(f"{filename}: no row has both a text and a label")
-    mapping, names = map_labels([label for _, label in kept], filename)
-    for text, label in kept:
-        raw.add(text, mapping[label])
+    mapping, names = map_labels([label for _, label, _ in kept], filename)
+    for text, label, key in kept:
+        raw.add(text, mapping[label], key)
     for cls, name in enumerate(names):
         count = sum(1 for y in raw.labels if y == cls)
         if count < min_per_class:
             raise BadInputError(f"{filename}: class {name!r} has only {count} sample(s); at least "
                                 f"{min_per_class} per class are needed")
     raw.notes.append(f"labels: {names[0]!r} -> 0, {names[1]!r} -> 1")
+    if group_col is not None:
+        raw.notes.append(f"grouped by {' + '.join(cols)}")
     return raw, names
 
 
