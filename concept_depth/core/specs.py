@@ -187,11 +187,18 @@ class NoiseSpec(Spec):
 class DatasetSpec(Spec):
     """Which samples, with which prompt, limit and noise.
 
-    name: a registry name (case-insensitive, e.g. ``cities``, ``STSA``, ``builtin-coinflip``)
-    or ``custom`` with ``path``/``text_col``/``label_col``.
+    name: a registry name (case-insensitive, e.g. ``cities``, ``STSA``, ``builtin-coinflip``,
+    ``arc-easy``) or ``custom`` with ``path``/``text_col`` and either ``label_col`` (binary) or
+    ``choices_col``/``answer_col`` (multiple choice).
     prompt: a template with ``{text}`` overriding the dataset's default prompt.
     variant: dataset-specific variant (StrategyQA: ``question`` default, ``rationale``).
-    limit: keep at most ``limit // 2`` samples per class, in file order.
+    limit: binary: keep at most ``limit // 2`` samples per class, in file order (whole groups
+    when grouped); multiple choice: the first ``limit`` questions, in file order.
+    choices_col: the options column of a multiple-choice file (a JSON list of strings, or a
+    ``|``-separated string in CSV/TSV).
+    answer_col: its correct option: a 0-based index, the option's text or its letter (A, B, ...).
+    group_col: a binary dataset's column(s) whose shared value makes rows one group, never split
+    apart (comma-separated for several, e.g. ``relation,subject``).
     """
 
     OPTIONS: ClassVar = (DATASET_OPTIONS,)
@@ -204,12 +211,28 @@ class DatasetSpec(Spec):
     variant: str | None = None
     limit: int | None = None
     noise: NoiseSpec = field(default_factory=NoiseSpec)
+    choices_col: str | None = None
+    answer_col: str | None = None
+    group_col: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise BadInputError("a dataset needs a name (or custom with a file path)")
         if self.limit is not None:
             in_range(self.limit, "limit", 2, 10**9, whole=True)
+        for option in ("choices_col", "answer_col", "group_col"):
+            value = getattr(self, option)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise BadInputError(f"{option.replace('_', ' ')} must be a column name, got {value!r}")
+        if (self.choices_col is None) != (self.answer_col is None):
+            raise BadInputError("a multiple-choice file needs both a choices column and an answer column")
+        if self.choices_col is not None and self.label_col is not None:
+            raise BadInputError("give a label column (binary) or choices and answer columns (multiple choice), "
+                                "not both")
+        if self.choices_col is not None and self.group_col is not None:
+            raise BadInputError("a multiple-choice file is grouped by question already; drop the group column")
+        if self.choices_col is not None and not self.path:
+            raise BadInputError("choices and answer columns name columns of a dataset file; give its path")
 
     @classmethod
     def take_options(cls, values: dict[str, Any]) -> "DatasetSpec":
@@ -217,14 +240,17 @@ class DatasetSpec(Spec):
         noise = NoiseSpec(kind=v["noise"], strength=float(number(v["noise_strength"], "noise strength")),
                           seed=_whole(v["noise_seed"], "noise seed"))
         limit = _whole(v["limit"], "limit")
+        columns = {k: v[k] or None for k in ("choices_col", "answer_col", "group_col")}
         if v["dataset_file"]:
-            if not (v["text_col"] and v["label_col"]):
-                raise BadInputError("--dataset-file needs --text-col and --label-col")
+            if not v["text_col"] or not (v["label_col"] or v["choices_col"]):
+                raise BadInputError("--dataset-file needs --text-col and --label-col (or, for multiple choice, "
+                                    "--choices-col and --answer-col)")
             return cls(name="custom", path=str(v["dataset_file"]), text_col=v["text_col"], label_col=v["label_col"],
-                       prompt=v["prompt"], limit=limit, noise=noise)
+                       prompt=v["prompt"], limit=limit, noise=noise, **columns)
         if not v["dataset"]:
             raise BadInputError("give --dataset NAME or --dataset-file PATH")
-        return cls(name=str(v["dataset"]), prompt=v["prompt"], variant=v["variant"], limit=limit, noise=noise)
+        return cls(name=str(v["dataset"]), prompt=v["prompt"], variant=v["variant"], limit=limit, noise=noise,
+                   **columns)
 
 
 @dataclass(frozen=True)

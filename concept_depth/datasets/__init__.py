@@ -1,4 +1,4 @@
-"""Datasets: the paper's nine, built-in generated ones, and user files, as SampleSets.
+"""Datasets: the paper's nine, built-in generated ones, multiple-choice sets, and user files, as SampleSets.
 
 Public API::
 
@@ -14,13 +14,13 @@ from .catalog import DatasetInfo, dataset_catalog, get_dataset_info
 from .custom import DEFAULT_MAX_BYTES, MIN_PER_CLASS, inspect_table, read_table, store_upload
 from .load import check_template, load_samples
 from .noise import apply_noise
-from .registry import BUILTIN_DATASETS, PAPER_DATASETS
-from .sample_set import SampleSet, render_prompt
+from .registry import BUILTIN_DATASETS, CHOICE_DATASETS, PAPER_DATASETS
+from .sample_set import LETTERS, Questions, SampleSet, option_text, render_prompt
 from ..core.files import CACHE_ENV
 from .sources import DATA_DIR_ENV, locate_file
 
 __all__ = [
-    "SampleSet", "render_prompt", "load_samples", "dataset_catalog", "get_dataset_info", "DatasetInfo",
+    "SampleSet", "Questions", "LETTERS", "option_text", "render_prompt", "load_samples", "dataset_catalog", "get_dataset_info", "DatasetInfo",
     "inspect_table", "read_table", "store_upload", "apply_noise", "check_template", "locate_file", "PAPER_DATASETS",
-    "BUILTIN_DATASETS", "DEFAULT_MAX_BYTES", "MIN_PER_CLASS", "DATA_DIR_ENV", "CACHE_ENV",
+    "BUILTIN_DATASETS", "CHOICE_DATASETS", "DEFAULT_MAX_BYTES", "MIN_PER_CLASS", "DATA_DIR_ENV", "CACHE_ENV",
 ]

@@ -1,23 +1,32 @@
 """User datasets: a CSV, TSV or JSONL file with a text column and a binary label column.
 
-Every problem a user can cause is one ``BadInputError`` sentence: too large, empty, not
-UTF-8, unknown format, missing columns, one class, more than two classes, fewer than
-``MIN_PER_CLASS`` samples in a class. Rows with blank text or a missing label are dropped
-and counted, never silently.
+Every problem a user can cause is one ``BadInputError`` sentence: not a regular file (a folder,
+a named pipe, a device), too large, empty, not UTF-8, unknown format, missing columns, text that
+is not a string (JSON), one class, more than two classes, fewer than ``MIN_PER_CLASS`` samples in
+a class. Rows with blank text or a missing label are dropped and counted, never silently.
+Labels are compared as values: ``0``, ``0.0`` and ``"0"`` are one class.
+
+A ``group_col`` (one column, or several separated by commas) makes the rows sharing its value
+one group, kept whole by ``limit`` and by every split; a row with a blank group cell is a group
+of its own.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import math
+import numbers
 import os
+import stat
 from pathlib import Path
 
 import pandas as pd
 
 from ..core.errors import BadInputError
 from ..core.files import default_cache_dir, sha256_bytes
-from .loaders import RawData
+from .loaders import RawData, group_columns, group_key
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 MIN_PER_CLASS = 10
@@ -26,6 +35,25 @@ FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndj
 # Known label pairs (lower-cased): the second word of each pair becomes label 1.
 _KNOWN_PAIRS = (("0", "1"), ("false", "true"), ("no", "yes"), ("negative", "positive"), ("neg", "pos"),
                 ("f", "t"), ("n", "y"), ("-1", "1"))
+#: At most this many bad rows are listed in one error (the rest are counted).
+MAX_LISTED = 10
+
+
+def file_size(path: Path) -> int:
+    """The size of the regular file at ``path``; otherwise one BadInputError line saying what is there."""
+    try:
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise BadInputError(f"dataset file {path} does not exist") from None
+    except OSError as exc:
+        raise BadInputError(f"dataset file {path} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    mode = st.st_mode
+    what = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else None if stat.S_ISREG(mode) else "not a regular file")
+    if what is not None:
+        raise BadInputError(f"dataset file {path} is {what}, not a regular file; give a CSV, TSV or JSONL file")
+    return st.st_size
 
 
 def _read_bytes(source: str | os.PathLike | bytes, filename: str, max_bytes: int) -> bytes:
@@ -34,14 +62,14 @@ def _read_bytes(source: str | os.PathLike | bytes, filename: str, max_bytes: int
     if isinstance(source, (bytes, bytearray)):
         size = len(source)
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise BadInputError(f"dataset file {path} does not exist")
-        size = path.stat().st_size
+        size = file_size(Path(source))
     if size > max_bytes:  # MB = 2**20 bytes, as the README and Streamlit's upload limit count them
         raise BadInputError(f"{filename} is {size / 2**20:.1f} MB, larger than the limit of "
                             f"{max_bytes / 2**20:.0f} MB; use a smaller file or raise the limit")
-    data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+    try:
+        data = bytes(source) if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"dataset file {source} cannot be read ({exc.strerror or type(exc).__name__})") from None
     if not data.strip():
         raise BadInputError(f"{filename} is empty")
     return data
@@ -62,9 +90,20 @@ def _format(filename: str) -> str:
     return FORMATS[ext]
 
 
-def _json_type(value) -> str:
-    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
-            type(None): "null"}.get(type(value), type(value).__name__)
+def json_type(value) -> str:
+    """The JSON name of a parsed value's type: object, array, string, number, boolean, null."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, numbers.Number):
+        return "number"
+    return {dict: "object", list: "array", str: "string", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def bad_rows_error(filename: str, problems: list[tuple[str, str]]) -> BadInputError:
+    """One error line listing the first ``MAX_LISTED`` (where, what) problems and counting the rest."""
+    shown = "; ".join(f"{where}: {what}" for where, what in problems[:MAX_LISTED])
+    more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+    return BadInputError(f"{filename}: {len(problems)} bad row(s): {shown}{more}")
 
 
 def _is_one_json_value(line: str) -> bool:
@@ -75,8 +114,9 @@ def _is_one_json_value(line: str) -> bool:
         return False
 
 
-def _json_records(text: str, filename: str) -> list[dict]:
-    """Objects of a JSON-lines file (one per line), or of one JSON array spanning the file.
+def _json_records(text: str, filename: str) -> tuple[list[dict], list[str]]:
+    """Objects of a JSON-lines file (one per line), or of one JSON array spanning the file, and
+    where each one is (``line N`` of the file, or ``item N`` of the array).
 
     Errors name the file's own line number. A file is read as one array only when its first
     line is not a complete JSON value by itself (so JSON lines holding arrays are JSON lines).
@@ -92,10 +132,10 @@ def _json_records(text: str, filename: str) -> list[dict]:
             raise BadInputError(f"{filename}: expected a JSON array of objects")
         for i, record in enumerate(records, 1):
             if not isinstance(record, dict):
-                raise BadInputError(f"{filename}: item {i} of the JSON array is a JSON {_json_type(record)}, not an "
+                raise BadInputError(f"{filename}: item {i} of the JSON array is a JSON {json_type(record)}, not an "
                                     "object with named fields")
-        return records
-    records = []
+        return records, [f"item {i}" for i in range(1, len(records) + 1)]
+    records, where = [], []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -105,10 +145,53 @@ def _json_records(text: str, filename: str) -> list[dict]:
             raise BadInputError(f"{filename} is not valid JSON lines ({exc.msg} at line {number}, "
                                 f"column {exc.colno})") from None
         if not isinstance(record, dict):
-            raise BadInputError(f"{filename}: line {number} is a JSON {_json_type(record)}, not an object with "
+            raise BadInputError(f"{filename}: line {number} is a JSON {json_type(record)}, not an object with "
                                 "named fields")
         records.append(record)
-    return records
+        where.append(f"line {number}")
+    return records, where
+
+
+def _csv_lines(text: str, sep: str, n_rows: int) -> list[str]:
+    """``line N`` of each data row of a CSV/TSV text (quoted cells may span lines); ``row N`` when
+    Python's csv module and pandas disagree on the rows."""
+    starts, reader, line = [], csv.reader(io.StringIO(text), delimiter=sep), 0
+    try:
+        for row in reader:
+            if row:
+                starts.append(line + 1)
+            line = reader.line_num
+    except csv.Error:
+        starts = []
+    if len(starts) == n_rows + 1:  # the header is the first
+        return [f"line {n}" for n in starts[1:]]
+    return [f"row {i}" for i in range(1, n_rows + 1)]
+
+
+def read_rows(source: str | os.PathLike | bytes, filename: str | None = None, *,
+              max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`read_table`, and where each row is in the file (``line N``, for error messages)."""
+    filename = filename or Path(str(getattr(source, "name", source))).name
+    if not hasattr(source, "getvalue") and not isinstance(source, (bytes, bytearray)):
+        file_size(Path(source))  # a folder, pipe or device says so before its (missing) extension is blamed
+    kind = _format(filename)
+    text = _decode(_read_bytes(source, filename, max_bytes), filename)
+    if kind == "jsonl":
+        records, where = _json_records(text, filename)
+        df = pd.DataFrame.from_records(records)
+    else:
+        sep = "," if kind == "csv" else "\t"
+        try:
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:
+            raise BadInputError(f"{filename} is empty") from None
+        except pd.errors.ParserError as exc:
+            raise BadInputError(f"{filename} could not be parsed as {kind.upper()}: {str(exc).strip()}") from None
+        where = _csv_lines(text, sep, len(df))
+    df.columns = [str(c) for c in df.columns]
+    if len(df) == 0:
+        raise BadInputError(f"{filename} has no data rows")
+    return df, where
 
 
 def read_table(source: str | os.PathLike | bytes, filename: str | None = None, *,
@@ -118,26 +201,11 @@ def read_table(source: str | os.PathLike | bytes, filename: str | None = None, *
     ``source`` is a path or the file's bytes (an upload); ``filename`` gives the format
     (defaults to the path's name).
     """
-    filename = filename or Path(str(getattr(source, "name", source))).name
-    kind = _format(filename)
-    text = _decode(_read_bytes(source, filename, max_bytes), filename)
-    if kind == "jsonl":
-        df = pd.DataFrame.from_records(_json_records(text, filename))
-    else:
-        try:
-            df = pd.read_csv(io.StringIO(text), sep="," if kind == "csv" else "\t", dtype=str,
-                             keep_default_na=False)
-        except pd.errors.EmptyDataError:
-            raise BadInputError(f"{filename} is empty") from None
-        except pd.errors.ParserError as exc:
-            raise BadInputError(f"{filename} could not be parsed as {kind.upper()}: {str(exc).strip()}") from None
-    df.columns = [str(c) for c in df.columns]
-    if len(df) == 0:
-        raise BadInputError(f"{filename} has no data rows")
-    return df
+    return read_rows(source, filename, max_bytes=max_bytes)[0]
 
 
-def _missing(value) -> bool:
+def missing(value) -> bool:
+    """A blank cell: None, NaN or a string of spaces."""
     if value is None:
         return True
     if isinstance(value, float) and value != value:  # NaN
@@ -146,12 +214,16 @@ def _missing(value) -> bool:
 
 
 def _label_key(value) -> str:
-    """A label cell as a canonical string: bools -> true/false, integral floats -> ints."""
+    """A label cell as a canonical string: bools -> true/false, whole numbers (``0``, ``0.0``,
+    ``"1.0"``) -> ints, so one value written two ways is one class."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if math.isfinite(number) and number.is_integer() else text
 
 
 def map_labels(values: list[str], filename: str) -> tuple[dict[str, int], tuple[str, str]]:
@@ -183,38 +255,56 @@ def map_labels(values: list[str], filename: str) -> tuple[dict[str, int], tuple[
     return {first: 0, second: 1}, (first, second)
 
 
-def load_custom_raw(source: str | os.PathLike | bytes, text_col: str, label_col: str, *,
-                    filename: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-                    min_per_class: int = MIN_PER_CLASS) -> tuple[RawData, tuple[str, str]]:
-    """Read and validate a user file; returns the raw samples and the label names (class 0, class 1)."""
-    filename = filename or Path(str(source)).name
-    df = read_table(source, filename, max_bytes=max_bytes)
-    for col, what in ((text_col, "text"), (label_col, "label")):
+def check_columns(df: pd.DataFrame, filename: str, named: tuple[tuple[str, str], ...]) -> None:
+    """Every (column, what it holds) of ``named`` is a column of ``df``, else one error listing them."""
+    for col, what in named:
         if not col or col not in df.columns:
             raise BadInputError(f"{filename}: {what} column {col!r} not found; available columns: "
                                 f"{', '.join(df.columns)}")
-    raw = RawData([], [])
-    kept_text, kept_label = [], []
-    for text, label in zip(df[text_col], df[label_col]):
-        if _missing(text):
+
+
+def not_text(value) -> str | None:
+    """Why a parsed cell cannot be a sample's text (it is a JSON object, number...), or None."""
+    return None if isinstance(value, str) else f"the text is a JSON {json_type(value)}, not a string"
+
+
+def load_custom_raw(source: str | os.PathLike | bytes, text_col: str, label_col: str, *,
+                    group_col: str | None = None, filename: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                    min_per_class: int = MIN_PER_CLASS) -> tuple[RawData, tuple[str, str]]:
+    """Read and validate a user file; returns the raw samples and the label names (class 0, class 1)."""
+    filename = filename or Path(str(source)).name
+    df, where = read_rows(source, filename, max_bytes=max_bytes)
+    check_columns(df, filename, ((text_col, "text"), (label_col, "label")))
+    keys = [None] * len(df)
+    if group_col is not None:
+        cols = group_columns(group_col, df.columns, filename)
+        keys = [group_key(row) for row in zip(*(df[c] for c in cols))]
+    raw = RawData([], [], groups=[] if group_col is not None else None)
+    kept, problems = [], []
+    for text, label, key, at in zip(df[text_col], df[label_col], keys, where):
+        if missing(text):
             raw.drop("blank text")
-        elif _missing(label):
+        elif not_text(text):
+            problems.append((at, not_text(text)))
+        elif missing(label):
             raw.drop("missing label")
         else:
-            kept_text.append(str(text))
-            kept_label.append(_label_key(label))
-    if not kept_text:
+            kept.append((text, _label_key(label), key))
+    if problems:
+        raise bad_rows_error(filename, problems)
+    if not kept:
         raise BadInputError(f"{filename}: no row has both a text and a label")
-    mapping, names = map_labels(kept_label, filename)
-    for text, key in zip(kept_text, kept_label):
-        raw.texts.append(text)
-        raw.labels.append(mapping[key])
+    mapping, names = map_labels([label for _, label, _ in kept], filename)
+    for text, label, key in kept:
+        raw.add(text, mapping[label], key)
     for cls, name in enumerate(names):
         count = sum(1 for y in raw.labels if y == cls)
         if count < min_per_class:
             raise BadInputError(f"{filename}: class {name!r} has only {count} sample(s); at least "
                                 f"{min_per_class} per class are needed")
     raw.notes.append(f"labels: {names[0]!r} -> 0, {names[1]!r} -> 1")
+    if group_col is not None:
+        raw.notes.append(f"grouped by {' + '.join(cols)}")
     return raw, names
 
 

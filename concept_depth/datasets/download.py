@@ -21,10 +21,13 @@ class DownloadReport:
 
 
 def paper_sources() -> tuple[FileSource, ...]:
-    """Every file the paper's datasets read (one entry per file)."""
+    """Every file the Concept Depth paper's datasets read (one entry per file). The multiple-choice
+    sets are not in it: four come with a package, and RACE downloads on its first use."""
 
     seen: dict[str, FileSource] = {}
     for entry in ENTRIES:
+        if entry.multiple_choice:
+            continue
         for source in entry.files:
             seen.setdefault(source.filename, source)
     return tuple(seen.values())

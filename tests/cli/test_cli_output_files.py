@@ -17,7 +17,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 
-from concept_depth.cli import analysis_output, export_cmd
+from concept_depth.cli import export_cmd
+from concept_depth.export import figures as figure_files
 from concept_depth.cli.main import main
 from concept_depth.core.errors import UnavailableError
 from concept_depth.core.files import write_atomic
@@ -132,9 +133,9 @@ def test_export_figure_and_bundle_leave_no_empty_file(make_run, tmp_path, full_d
 
 def test_analysis_figure_and_family_files_are_atomic(full_disk, monkeypatch):
     """The `transfer`/`steer` figure writer and the families table and figures."""
-    monkeypatch.setattr(analysis_output, "figure_to_bytes", lambda fig, fmt, **kw: b"x" * 5000)
+    monkeypatch.setattr(figure_files, "figure_to_bytes", lambda fig, fmt, **kw: b"x" * 5000)
     with pytest.raises(UnavailableError):
-        analysis_output.write_figure(go.Figure(), full_disk / "t.png")
+        figure_files.write_figure(go.Figure(), full_disk / "t.png")
 
     class Comparison:
         runs: list = []

@@ -165,3 +165,44 @@ def test_size_limit_message_counts_mb_as_the_readme_does(tmp_path):
     with pytest.raises(BadInputError) as info:
         read_table(big)
     assert "larger than the limit of 200 MB" in str(info.value)  # not "210 MB" (10**6-byte MB)
+
+
+# ---- issue 22, item 16 --------------------------------------------------------------------------
+@pytest.mark.parametrize("make, what", [
+    (lambda tmp: tmp / "folder.csv", "is a folder"),
+    (lambda tmp: tmp / "pipe.csv", "is a named pipe (FIFO)"),
+    (lambda tmp: "/dev/zero", "is a device"),
+])
+def test_a_path_that_is_not_a_regular_file_says_what_it_is(tmp_path, make, what):
+    import os
+
+    (tmp_path / "folder.csv").mkdir()
+    os.mkfifo(tmp_path / "pipe.csv")
+    path = make(tmp_path)
+    for call in (lambda: _load(path), lambda: inspect_table(path)):
+        with pytest.raises(BadInputError) as info:
+            call()  # never opens the pipe or reads the device (either would hang or fill memory)
+        assert what in str(info.value) and "does not exist" not in str(info.value)
+    with pytest.raises(BadInputError, match="does not exist"):
+        _load(tmp_path / "missing.csv")
+
+
+def test_jsonl_text_that_is_not_a_string_is_refused_with_its_line(tmp_path):
+    lines = [json.dumps({"text": f"s{i}", "label": i % 2}) for i in range(30)]
+    lines[4] = json.dumps({"text": {"body": "an object"}, "label": 0})
+    lines[9] = json.dumps({"text": ["a", "list"], "label": 1})
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
+    with pytest.raises(BadInputError) as info:
+        _load(tmp_path / "d.jsonl")
+    msg = str(info.value)
+    assert "line 5: the text is a JSON object, not a string" in msg and "line 10: the text is a JSON array" in msg
+    assert "{'body'" not in msg and len(msg.splitlines()) == 1
+
+
+def test_labels_written_as_0_and_0_point_0_are_one_class(tmp_path):
+    rows = [(f"s{i}", ("0", "0.0", "1", "1.0")[i % 4]) for i in range(40)]
+    s = _load(_csv(tmp_path / "d.csv", rows))
+    assert s.class_counts == (20, 20) and s.label_names == ("0", "1")
+    records = [{"text": f"s{i}", "label": (0, 0.0, "1", 1.0)[i % 4]} for i in range(40)]
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in records))
+    assert _load(tmp_path / "d.jsonl").class_counts == (20, 20)

@@ -12,20 +12,11 @@ import pytest
 
 from concept_depth.core.errors import BadInputError
 from concept_depth.core.specs import DatasetSpec
-from concept_depth.datasets import dataset_catalog, get_dataset_info, load_samples, sources
+from concept_depth.datasets import dataset_catalog, get_dataset_info, load_samples
 
 SHARED = Path(os.environ.get("CONCEPT_DEPTH_DATA_DIR", "/nonexistent"))
 needs_shared = pytest.mark.skipif(not (SHARED / "cities.csv").is_file(),
                                   reason="CONCEPT_DEPTH_DATA_DIR does not hold the paper's files")
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch, tmp_path):
-    """Tests never download: any fetch fails, and the cache is a fresh temporary folder."""
-    def refuse(url, timeout=0):
-        raise OSError(f"network disabled in tests ({url})")
-    monkeypatch.setattr(sources, "fetch", refuse)
-    monkeypatch.setenv("CONCEPT_DEPTH_CACHE", str(tmp_path / "cache"))
 
 
 @needs_shared
