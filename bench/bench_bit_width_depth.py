@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from concept_depth.core.specs import RunSpec  # noqa: E402
 from concept_depth.analyses.probe import run_probe  # noqa: E402
+from concept_depth.core.specs import RunSpec  # noqa: E402
 from concept_depth.models import load_model  # noqa: E402
 from concept_depth.stats.outcomes import run_outcomes, unconverged_layers  # noqa: E402
 from concept_depth.stats.paired import depth_intervals  # noqa: E402

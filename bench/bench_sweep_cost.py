@@ -65,8 +65,8 @@ def stored_run(cache: str) -> dict:
 
 def measure_run(limit: int) -> dict:
     """One embedded-model run on cities in a fresh cache: timings, tokens, probe cost."""
-    from concept_depth.core.specs import RunSpec
     from concept_depth.analyses.probe import run_probe
+    from concept_depth.core.specs import RunSpec
     from concept_depth.storage.store import Store
 
     models = Path(os.environ.get("CONCEPT_DEPTH_MODEL_CACHE") or "cache").resolve() / "models"

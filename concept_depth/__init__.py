@@ -14,7 +14,6 @@ once over one protocol) -> ``workflows`` (sweeps, families, baselines, compariso
 """
 
 from . import figures
-from .core import choices
 from .analyses import (
     ANALYSES,
     DirectionsResult,
@@ -27,6 +26,7 @@ from .analyses import (
     TransferSpec,
 )
 from .api import compute, directions, expression, extract, families, load_model, run, steer, sweep, transfer
+from .core import choices
 from .core.errors import BadInputError, Cancelled, ConceptDepthError, UnavailableError
 from .core.specs import DatasetSpec, DepthSpec, ExtractionSpec, ModelSpec, NoiseSpec, ProbeSpec, RunSpec
 from .results.run import RunResult

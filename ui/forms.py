@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from concept_depth.core.errors import BadInputError
 from concept_depth.core.choices import (
     HOOK_DESCRIPTIONS,
     HOOKS,
@@ -20,6 +19,7 @@ from concept_depth.core.choices import (
     QUANT_NAMES,
     QUANTS,
 )
+from concept_depth.core.errors import BadInputError
 from concept_depth.core.specs import RunSpec
 from concept_depth.datasets import inspect_table, store_upload
 from concept_depth.models import KNOWN_MODELS, TINY_ARCHES, known_model

@@ -19,7 +19,7 @@ it (``origin``). It loads each dataset once and keeps one model in memory at a t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Generic, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from ..core.options import OptionGroup
 from ..core.progress import ProgressCallback

@@ -33,7 +33,15 @@ import numpy as np
 from ..capture import Capture
 from ..core.choices import PROBE_NAMES
 from ..core.errors import BadInputError
-from ..core.options import DATASET_OPTIONS, EXTRACTION_OPTIONS, MODEL_OPTIONS, Option, OptionGroup, numbers, text_escapes
+from ..core.options import (
+    DATASET_OPTIONS,
+    EXTRACTION_OPTIONS,
+    MODEL_OPTIONS,
+    Option,
+    OptionGroup,
+    numbers,
+    text_escapes,
+)
 from ..core.progress import ProgressTracker
 from ..core.specs import ExtractionSpec, Spec
 from ..datasets import SampleSet

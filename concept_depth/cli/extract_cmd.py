@@ -12,10 +12,10 @@ import sys
 
 import numpy as np
 
-from ..extraction import extract_activations
-from ..storage.store import Store
 from ..core.options import RUN_OPTIONS, values_of
 from ..core.specs import ExtractionSpec
+from ..extraction import extract_activations
+from ..storage.store import Store
 from .options import add_option_groups, check_output_path, check_run_options
 from .progress_bar import progress_bar
 

@@ -10,13 +10,13 @@ Public API::
     apply_noise(texts, noise_spec) -> list[str]
 """
 
+from ..core.files import CACHE_ENV
 from .catalog import DatasetInfo, dataset_catalog, get_dataset_info
 from .custom import DEFAULT_MAX_BYTES, MIN_PER_CLASS, inspect_table, read_table, store_upload
 from .load import check_template, load_samples
 from .noise import apply_noise
 from .registry import BUILTIN_DATASETS, CHOICE_DATASETS, PAPER_DATASETS
 from .sample_set import LETTERS, Questions, SampleSet, option_text, render_prompt
-from ..core.files import CACHE_ENV
 from .sources import DATA_DIR_ENV, locate_file
 
 __all__ = [

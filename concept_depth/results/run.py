@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from ..core.errors import BadInputError
 from ..core.specs import RunSpec
+from ..stats.depth import DepthMetrics
 from .base import Result, iso_time, json_safe, parse_time
 from .schema import MAX_RESULT_BYTES, RESULT_SCHEMA, parse_result_bytes, validate_result_document
 from .settings import differ_only_in, run_spec_from_flat
@@ -43,24 +44,6 @@ class LayerScore:
     @property
     def selectivity(self) -> float | None:
         return None if self.control_accuracy is None else self.accuracy - self.control_accuracy
-
-
-@dataclass(frozen=True)
-class DepthMetrics:
-    """Concept-depth metrics; layer fields are None when the concept is not acquired."""
-
-    jumping_point: int | None
-    converging_point: int | None
-    peak_layer: int | None
-    peak_accuracy: float
-    chance: float
-    acquired: bool
-    p_value: float | None = None
-    n_layers: int = 0
-    definition: dict[str, Any] = field(default_factory=dict)
-
-    def relative(self, layer: int | None) -> float | None:
-        return None if layer is None or not self.n_layers else layer / self.n_layers
 
 
 @dataclass(frozen=True)

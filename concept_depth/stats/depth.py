@@ -25,6 +25,7 @@ and is stored with every result):
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -33,7 +34,25 @@ from scipy.stats import binom, binomtest
 
 from ..core.errors import BadInputError
 from ..core.specs import DepthSpec
-from ..results.run import DepthMetrics
+
+
+@dataclass(frozen=True)
+class DepthMetrics:
+    """Concept-depth metrics. Under the default ``chance`` rule the layer fields are None when the concept is
+    not acquired; the ``paper`` rule reports them for every curve (``acquired`` still says whether it is)."""
+
+    jumping_point: int | None
+    converging_point: int | None
+    peak_layer: int | None
+    peak_accuracy: float
+    chance: float
+    acquired: bool
+    p_value: float | None = None
+    n_layers: int = 0
+    definition: dict[str, Any] = field(default_factory=dict)
+
+    def relative(self, layer: int | None) -> float | None:
+        return None if layer is None or not self.n_layers else layer / self.n_layers
 
 
 def definition(spec: DepthSpec, *, per_question: bool = False) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ..core.drawing import Drawable, draw
-from ..results.settings import same_settings
-from .baselines import newest_first
 from ..results.labels import model_name
 from ..results.run import RunResult
+from ..results.settings import same_settings
+from .baselines import newest_first
 from .sweeps import SweepItem, SweepOutcome, run_sweep
 
 #: Columns of :meth:`ModelComparison.table`, in order.

@@ -12,9 +12,9 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from ..core.options import comma_list
 from ..analyses.probe import run_probe
 from ..core.errors import BadInputError, Cancelled, ConceptDepthError
+from ..core.options import comma_list
 from ..core.specs import RunSpec
 from ..models.loader import OneModelLoader
 from ..results.run import RunResult

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from concept_depth.analyses import DIRECTIONS_SCHEMA, DirectionsResult, run_directions
-from concept_depth.analyses import DirectionsSpec
+from concept_depth.analyses import DIRECTIONS_SCHEMA, DirectionsResult, DirectionsSpec, run_directions
 from concept_depth.core.specs import ExtractionSpec
 
 directions_spec, extraction_spec = DirectionsSpec.from_options, ExtractionSpec.from_options

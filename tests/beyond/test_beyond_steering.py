@@ -7,7 +7,6 @@ import pytest
 import torch
 
 from concept_depth.analyses import STEER_SCHEMA, SteeringResult, SteerSpec, list_steering_results, run_steer
-from concept_depth.analyses import SteerSpec
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec
 
 dataset_spec, extraction_spec, steer_spec = DatasetSpec.from_options, ExtractionSpec.from_options, SteerSpec.from_options

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from concept_depth.analyses import TRANSFER_SCHEMA, TransferResult, TransferSpec, list_transfer_results, run_transfer
-from concept_depth.analyses import TransferSpec
 from concept_depth.core.specs import RunSpec
 
 run_spec, transfer_spec = RunSpec.from_options, TransferSpec.from_options

@@ -113,8 +113,8 @@ def test_unwritable_output_paths_fail_before_any_work(no_work, tmp_path, capsys,
 def test_a_catalog_model_too_large_for_here_says_so_offline_before_any_load(monkeypatch, tmp_path, capsys, command):
     """Offline, a paper model's fingerprint cannot be resolved; its size is in the catalog, so the refusal
     says what it needs, what is free and which bit width fits, rather than only "no network"."""
-    import concept_depth.models as models
     import concept_depth.extraction.keys as keys
+    import concept_depth.models as models
     import concept_depth.models.fingerprint as fingerprint
     import concept_depth.models.loader as loader
     import concept_depth.models.memory as memory

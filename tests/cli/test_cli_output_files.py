@@ -18,11 +18,11 @@ import plotly.graph_objects as go
 import pytest
 
 from concept_depth.cli import export_cmd
-from concept_depth.export import figures as figure_files
 from concept_depth.cli.main import main
 from concept_depth.core.errors import UnavailableError
 from concept_depth.core.files import write_atomic
 from concept_depth.export import families
+from concept_depth.export import figures as figure_files
 
 TINY = ["--model", "tiny:llama", "--dataset", "builtin-coinflip", "--limit", "40", "--quiet", "--jobs", "1",
         "--batch-size", "8"]

@@ -7,8 +7,15 @@ from dataclasses import asdict
 import pytest
 
 from concept_depth.core.errors import BadInputError
-from concept_depth.core.specs import (DEPTH_RULES, DatasetSpec, DepthSpec, ExtractionSpec, ModelSpec, RunSpec,
-                                      stable_hash)
+from concept_depth.core.specs import (
+    DEPTH_RULES,
+    DatasetSpec,
+    DepthSpec,
+    ExtractionSpec,
+    ModelSpec,
+    RunSpec,
+    stable_hash,
+)
 
 
 def test_default_rule_leaves_dicts_and_keys_as_before():
