@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..core.choices import HOOK_DESCRIPTIONS, SCHEMA_VERSION
+from ..core.choices import GROUPED_PROBES, HOOK_DESCRIPTIONS, MIN_PER_CLASS, PROBE_NAMES, SCHEMA_VERSION
 from ..core.errors import BadInputError, UnavailableError
 from ..core.specs import DepthSpec, ProbeSpec, RunSpec, stable_hash
 from ..datasets import SampleSet
@@ -29,7 +29,7 @@ from ..results.imports import IMPORT_KIND, store_import
 from ..results.run import RUN_KIND, DepthMetrics, LayerScore, RunResult
 from ..stats.depth import depth_metrics, relative_depths
 from ..stats.fidelity import fidelity_against_float32, fidelity_rows
-from ..stats.outcomes import EvalOutcomes, layer_warnings, outcomes_from_evals, outcomes_from_predictions, run_outcomes
+from ..stats.outcomes import EvalOutcomes, layer_warnings, outcomes_from_evals, run_outcomes
 from ..storage.store import CorruptEntryError, Store
 from .protocol import Analysis, Session, run_analysis
 
@@ -45,7 +45,21 @@ def run_key(activation_key: str, probe: ProbeSpec, depth: DepthSpec, dataset_nam
 
 def _key(spec: RunSpec, session: Session) -> str:
     samples = session.samples(spec.extraction.dataset)
+    check_enough(spec, samples)
     return run_key(session.activation_key(spec.extraction, samples), spec.probe, spec.depth, samples.name)
+
+
+def check_enough(spec: RunSpec, samples: SampleSet) -> None:
+    """One BadInputError line, before any model loads, when the samples cannot be probed as asked: too few
+    questions of a multiple-choice set, or the reading-vector probe on samples without groups."""
+    questions = samples.questions
+    need = max(MIN_PER_CLASS, spec.probe.folds if spec.probe.protocol == "cv" else 0)
+    if questions is not None and len(questions.texts) < need:
+        raise BadInputError(f"{samples.name} has {len(questions.texts)} questions here; a probe run needs at least "
+                            f"{need} (raise --limit)")
+    if spec.probe.probe in GROUPED_PROBES and samples.groups is None:
+        raise BadInputError(f"the {PROBE_NAMES[spec.probe.probe]} probe reads differences within groups: use a "
+                            "multiple-choice dataset or --group-col")
 
 
 def flat_spec(spec: RunSpec, samples: SampleSet, acts: Activations) -> dict[str, Any]:
@@ -63,7 +77,7 @@ def flat_spec(spec: RunSpec, samples: SampleSet, acts: Activations) -> dict[str,
         "max_tokens": ex.max_tokens, "protocol": spec.probe.protocol, "probe": spec.probe.probe,
         "folds": spec.probe.folds if spec.probe.protocol == "cv" else None, "seed": spec.probe.seed,
         "prompt": getattr(samples, "template", None) or ds.prompt, "variant": ds.variant,
-        "chat_template": bool(ex.chat_template),
+        "chat_template": bool(ex.chat_template), **({"group_col": ds.group_col} if ds.group_col else {}),
     }
 
 
@@ -88,7 +102,8 @@ def score_activations(spec: RunSpec, session: Session, samples: SampleSet, acts:
     try:
         # predictions kept: the result stores which evaluation samples each layer got right (paired tests)
         evals = probe_layers(_layer_reader(session.store, acts), list(acts.layers), labels, spec.probe,
-                             n_jobs=session.n_jobs, progress=session.progress, keep_predictions=True)
+                             n_jobs=session.n_jobs, progress=session.progress, keep_predictions=True,
+                             groups=samples.groups, multiple_choice=samples.questions is not None)
     except CorruptEntryError as exc:
         raise UnavailableError(f"{exc}; delete it on the Runs page (or `cache delete`) and run again") from exc
     probe_s = time.perf_counter() - t0
@@ -96,7 +111,7 @@ def score_activations(spec: RunSpec, session: Session, samples: SampleSet, acts:
     metrics = depth_metrics([s.layer for s in scores], [s.accuracy for s in scores], chance=evals[0].chance,
                             n_eval=evals[0].n_eval, n_layers=acts.n_layers,  # the same evaluation samples everywhere
                             control=[s.control_accuracy for s in scores] if spec.probe.control else None,
-                            spec=spec.depth)
+                            spec=spec.depth, unit_chance=evals[0].eval_chances)
     timing = dict(getattr(acts, "timing", {}) or {})
     timing = {"load_s": float(timing.get("load_s", 0.0) or 0.0), "extract_s": float(timing.get("extract_s", 0.0) or 0.0),
               "probe_s": round(probe_s, 3), "prompts_per_s": timing.get("prompts_per_s"),
@@ -116,7 +131,7 @@ def _extra(spec: RunSpec, session: Session, samples: SampleSet, acts: Activation
     extra: dict[str, Any] = {
         "activation_key": acts.key, "probe_spec": spec.probe.to_dict(), "depth_spec": spec.depth.to_dict(),
         "relative_depth": relative_depths(metrics), "n_eval": evals[0].n_eval,
-        "class_counts": [int(counts[0]), int(counts[1])],
+        "class_counts": [int(counts[0]), int(counts[1])], **grouping(samples),
         "layer_kind": HOOK_DESCRIPTIONS.get(spec.extraction.hook, spec.extraction.hook),
         "notes": list(getattr(samples, "notes", ()) or ()) + notes, "warnings": totals,
         "created_ts": time.time(), "run_spec": spec.to_dict(),
@@ -129,6 +144,29 @@ def _extra(spec: RunSpec, session: Session, samples: SampleSet, acts: Activation
     if fidelity is not None:
         extra["fidelity"] = fidelity
     return extra
+
+
+def grouping(samples: SampleSet) -> dict[str, Any]:
+    """What a result keeps of the samples' groups: their sizes (run-length, so a refit and the Layers page
+    can rebuild ``groups``), and for multiple choice the unit (questions), their option counts and chance."""
+    if samples.groups is None:
+        return {}
+    sizes = np.bincount(np.asarray(samples.groups, dtype=np.int64)).tolist()
+    out: dict[str, Any] = {"groups": {"sizes": sizes}}
+    if samples.questions is not None:
+        k = np.asarray(samples.questions.n_options)
+        out["multiple_choice"] = {"n_questions": int(len(k)), "options": {str(v): int(n) for v, n in
+                                                                        zip(*np.unique(k, return_counts=True))},
+                                  "chance": float(np.mean(1.0 / k)), "unit": "question"}
+    return out
+
+
+def groups_of(run: RunResult) -> np.ndarray | None:
+    """[N] group id of each sample of a run (from its stored group sizes), or None."""
+    sizes = ((run.extra.get("groups") or {}).get("sizes")) if isinstance(run.extra.get("groups"), dict) else None
+    if not sizes:
+        return None
+    return np.repeat(np.arange(len(sizes), dtype=np.int64), np.asarray(sizes, dtype=np.int64))
 
 
 # ---- the text the command prints ---------------------------------------------------------------
@@ -173,12 +211,19 @@ def report(result: RunResult) -> str:
 
     p = "-" if d.p_value is None else ("< 1e-300" if d.p_value == 0 else f"{d.p_value:.2g}")
     t = result.timing
+    mc = result.extra.get("multiple_choice") if isinstance(result.extra.get("multiple_choice"), dict) else None
+    counts = (f"{mc['n_questions']} questions ({result.n_samples} option prompts; "
+              f"{', '.join(f'{n} with {k} options' for k, n in mc['options'].items())}), "
+              f"{result.extra.get('n_eval', '?')} questions evaluated" if mc else
+              f"{result.n_samples} samples ({result.extra.get('n_eval', '?')} evaluated)")
     lines = _layer_rows(result) + [
         "",
-        f"{result.label}: {result.n_samples} samples ({result.extra.get('n_eval', '?')} evaluated), "
-        f"{result.n_layers} layers, hidden {result.hidden_size}, protocol {result.spec.get('protocol')}, "
-        f"probe {result.spec.get('probe')}",
-        f"chance (majority rate)  {d.chance:.3f}    peak accuracy {d.peak_accuracy:.3f}   p = {p}"
+        f"{result.label}: {counts}, {result.n_layers} layers, hidden {result.hidden_size}, "
+        f"protocol {result.spec.get('protocol')}, probe {result.spec.get('probe')}",
+        *(["accuracy per question: the probe's top-scored option is the answer; auc per option; f1 undefined"]
+          if mc else []),
+        f"chance ({'1/k per question' if mc else 'majority rate'})  {d.chance:.3f}    "
+        f"peak accuracy {d.peak_accuracy:.3f}   p = {p}"
         + ("" if d.acquired else "   -> concept NOT acquired"),
         f"jumping point (J)       {point('jumping_point')}",
         f"converging point (C)    {point('converging_point')}",
@@ -263,8 +308,8 @@ class LayerPredictions:
     labels: np.ndarray
 
 
-def layer_predictions(store: Store, run: RunResult, layer: int) -> LayerPredictions:
-    """Refit the run's probe on one layer (deterministic) and return per-sample predictions."""
+def _refit(store: Store, run: RunResult, layer: int) -> tuple[LayerEval, np.ndarray]:
+    """The run's probe refitted on one layer from its cached vectors (deterministic), and the labels."""
     act_key = run.extra.get("activation_key")
     meta = store.activation_meta(act_key) if act_key else None
     if meta is None:
@@ -275,8 +320,23 @@ def layer_predictions(store: Store, run: RunResult, layer: int) -> LayerPredicti
                                                                   "probe": run.spec.get("probe", "lr")})
     labels = np.asarray(meta["labels"], dtype=np.int64)
     ev = evaluate_layer(store.read_layer(act_key, layer), labels, replace(probe, control=False), layer,
-                        keep_predictions=True)
-    correct = ev.is_eval & (ev.pred == labels)
+                        keep_predictions=True, groups=groups_of(run),
+                        multiple_choice=isinstance(run.extra.get("multiple_choice"), dict))
+    return ev, labels
+
+
+def layer_predictions(store: Store, run: RunResult, layer: int) -> LayerPredictions:
+    """Refit the run's probe on one layer (deterministic) and return per-sample predictions (multiple choice:
+    ``pred`` is 1 for the option the probe picked, ``correct`` marks the options of questions it got right)."""
+    ev, labels = _refit(store, run, layer)
+    if ev.multiple_choice:
+        right = np.zeros(len(labels), dtype=bool)
+        groups = groups_of(run)
+        for q, ok in zip(ev.unit_ids, ev.unit_correct):
+            right[groups == q] = bool(ok)
+        correct = ev.is_eval & right
+    else:
+        correct = ev.is_eval & (ev.pred == labels)
     return LayerPredictions(layer=int(layer), proba=ev.proba, pred=ev.pred, is_eval=ev.is_eval,
                             correct=correct, labels=labels)
 
@@ -284,15 +344,14 @@ def layer_predictions(store: Store, run: RunResult, layer: int) -> LayerPredicti
 def refit_outcomes(store: Store, run: RunResult, progress: Callable[[int, int], Any] | None = None) -> EvalOutcomes:
     """Recompute a run's outcomes by refitting its probe on each layer from the cached layer vectors
     (deterministic: same split, same folds, same fit). UnavailableError when the vectors are gone."""
-    per_layer, labels = [], None
+    evals, labels = [], None
     layers = list(run.layer_numbers)
     for i, layer in enumerate(layers):
-        p = layer_predictions(store, run, layer)
-        per_layer.append((layer, p.pred, p.is_eval))
-        labels = p.labels
+        ev, labels = _refit(store, run, layer)
+        evals.append(ev)
         if progress is not None:
             progress(i + 1, len(layers))
-    return outcomes_from_predictions(labels, per_layer)
+    return outcomes_from_evals(evals, labels)
 
 
 def outcomes_or_refit(store: Store | None, run: RunResult, progress=None) -> EvalOutcomes | None:

@@ -11,10 +11,10 @@ import sys
 import time
 
 from ..core.errors import BadInputError
+from ..results.cache_check import verify_cache
 from ..results.imports import import_results
 from ..storage.layer_files import folder_bytes
 from ..storage.store import Store, check_key, format_bytes
-from ..storage.verify import verify_cache
 
 human = format_bytes  # kept for callers of the old name
 MIN_PREFIX = 4

@@ -413,7 +413,8 @@ class RunSpec(Spec):
         need = max(MIN_PER_CLASS, self.probe.folds if self.probe.protocol == "cv" else 0)
         if limit is not None and int(limit) // 2 < need:
             raise BadInputError(f"limit {limit} keeps {int(limit) // 2} samples per class; a probe run needs at least "
-                                f"{need} per class (limit {2 * need} or more)")
+                                f"{need} per class (limit {2 * need} or more; a multiple-choice limit counts "
+                                "questions)")
 
     @classmethod
     def take_options(cls, values: dict[str, Any]) -> "RunSpec":

@@ -59,7 +59,7 @@ def generate_coinflip(n: int = 500, seed: int = 0, people: int = 4) -> RawData:
 def _capitals() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """(country, all its capitals) from countryinfo, sorted by country name for stability."""
     try:
-        import countryinfo
+        import countryinfo  # optional: only the built-in capitals dataset reads it
     except ImportError:
         raise UnavailableError("builtin-capitals needs the countryinfo package; pip install countryinfo") from None
     rows = {}

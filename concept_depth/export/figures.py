@@ -82,7 +82,7 @@ def with_png_dpi(png: bytes, dpi: int) -> bytes:
 @contextmanager
 def export_session() -> Iterator[None]:
     """Keep one headless Chrome open for several exports (a fresh one costs seconds each)."""
-    import kaleido
+    import kaleido  # optional heavy dependency: only to write PNG, SVG or PDF
 
     _ensure_browser()
     started = False

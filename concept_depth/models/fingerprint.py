@@ -64,7 +64,7 @@ def resolve_hub_revision(repo_id: str, revision: str | None) -> str:
         return revision
     ref = revision or "main"
     try:
-        from huggingface_hub import constants
+        from huggingface_hub import constants  # optional heavy dependency: hub models only
 
         refs = Path(constants.HF_HUB_CACHE) / f"models--{repo_id.replace('/', '--')}" / "refs" / ref
         if refs.is_file():
@@ -72,7 +72,7 @@ def resolve_hub_revision(repo_id: str, revision: str | None) -> str:
     except Exception:  # noqa: BLE001 - cache layout unknown: ask the hub below
         pass
     try:
-        from huggingface_hub import HfApi
+        from huggingface_hub import HfApi  # optional heavy dependency: hub models only
 
         return HfApi().model_info(repo_id, revision=revision, token=hub_token()).sha
     except Exception as exc:  # noqa: BLE001 - mapped to one clear message

@@ -74,7 +74,7 @@ class GGUFHeader:
 
         A read-only view of the memory-mapped file (nothing is read until it is used).
         """
-        from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+        from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType  # optional heavy dependency: GGUF files
         from gguf.quants import quant_shape_to_byte_shape
 
         qtype = GGMLQuantizationType(entry.ggml_type)

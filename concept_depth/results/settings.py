@@ -39,9 +39,7 @@ def canonical(spec: Any) -> Any:
 
 def canonical_dataset(ds: DatasetSpec) -> DatasetSpec:
     """The registry's spelling of the name, its first variant when none is given, and no prompt when
-    the prompt is the dataset's own template. Files of the user's own stay as they are."""
-    if ds.path:
-        return ds
+    the prompt is the dataset's own template. Files of the user's own (not registry names) stay as they are."""
     try:
         entry = get_entry(ds.name)
     except BadInputError:
@@ -113,7 +111,7 @@ def run_spec_from_flat(flat: dict[str, Any], probe: dict | None = None, depth: d
         noise = NoiseSpec(kind=flat.get("noise") or "none", strength=flat.get("noise_strength") or 0.0,
                           seed=flat.get("noise_seed") or 0)
         ds = DatasetSpec(name=dataset, prompt=flat.get("prompt"), variant=flat.get("variant"),
-                         limit=flat.get("limit"), noise=noise)
+                         limit=flat.get("limit"), noise=noise, group_col=flat.get("group_col"))
         ds = replace(ds, prompt=canonical_dataset(ds).prompt)  # the flat block keeps the template used
         ex = ExtractionSpec(model=ModelSpec(source=str(flat["model"]), quant=flat.get("quant", 32)), dataset=ds,
                             hook=flat.get("hook") or "residual", pooling=flat.get("pooling") or "last",

@@ -186,9 +186,19 @@ def pairing_problem(run_a: Any, run_b: Any, out_a: EvalOutcomes | None, out_b: E
 def _depth_spec(run: Any) -> DepthSpec:
     d = (getattr(run, "extra", None) or {}).get("depth_spec") or {}
     try:
-        return DepthSpec(**{k: d[k] for k in ("jump_fraction", "converge_eps", "alpha") if k in d})
+        return DepthSpec(**{k: d[k] for k in ("jump_fraction", "converge_eps", "alpha", "rule") if k in d})
     except (BadInputError, TypeError):
         return DepthSpec()
+
+
+def resampled_chance(outcomes: EvalOutcomes, w: np.ndarray) -> np.ndarray:
+    """[n_boot] chance of each resample of the evaluation units: the mean 1/k of its questions (multiple
+    choice), else the majority rate of its labels."""
+    n = outcomes.n_eval
+    if outcomes.unit_chance is not None:
+        return w @ outcomes.unit_chance / n
+    share1 = w @ outcomes.labels.astype(np.float32) / n
+    return np.maximum(share1, 1 - share1)
 
 
 def _resampled_depth(run: Any, layers: list[int], acc: np.ndarray, chance: np.ndarray, n_eval: int) -> np.ndarray:
@@ -246,8 +256,7 @@ def paired_comparison(run_a: Any, run_b: Any, out_a: EvalOutcomes, out_b: EvalOu
     shift_rows: list[DepthShift] = []
     notes = []
     if shifts:
-        share1 = w @ out_a.labels.astype(np.float32) / n
-        chance = np.maximum(share1, 1 - share1)  # majority rate of each resample's labels
+        chance = resampled_chance(out_a, w)
         da = _resampled_depth(run_a, layers, acc_a, chance, n)
         db = _resampled_depth(run_b, layers, acc_b, chance, n)
         for k, name in enumerate(DEPTH_FIELDS):
@@ -279,8 +288,7 @@ def depth_intervals(run: Any, outcomes: EvalOutcomes, *, level: float = 0.95, n_
     n = outcomes.n_eval
     w = bootstrap_weights(n, n_boot, seed)
     acc = w @ outcomes.matrix(layers) / n
-    share1 = w @ outcomes.labels.astype(np.float32) / n
-    chance = np.maximum(share1, 1 - share1)
+    chance = resampled_chance(outcomes, w)
     out: dict[str, tuple[float, float] | None] = {}
     peak = run.depth.peak_layer if run.depth.peak_layer is not None else layers[int(np.argmax(
         [outcomes.accuracy(l) for l in layers]))]

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from concept_depth.core.errors import BadInputError, UnavailableError
+from concept_depth.results.cache_check import verify_cache
 from concept_depth.storage.store import CorruptEntryError, IncompleteEntryError, Store
-from concept_depth.storage.verify import verify_cache
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from concept_depth.core.errors import Cancelled
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec
 from concept_depth.extraction import activation_key, extract_activations
 from concept_depth.models import model_fingerprint
+from concept_depth.results.cache_check import verify_cache
 from concept_depth.storage.store import IncompleteEntryError, Store
-from concept_depth.storage.verify import verify_cache
 
 SPEC = ExtractionSpec(model=ModelSpec(source="tiny:llama"), dataset=DatasetSpec(name="toy"))
 

@@ -33,7 +33,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]  # concept_depth/
 def import_ray():
     """The ``ray`` module, or one UnavailableError line saying what to install."""
     try:
-        import ray
+        import ray  # optional heavy dependency (requirements-cluster.txt)
     except ImportError:
         raise UnavailableError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}") from None
     return ray
@@ -59,7 +59,7 @@ def _single_node_env() -> Iterator[None]:
     os.environ[MULTI_NODE_ENV] = "0"
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray = import_ray()
-    from ray._private import ray_constants
+    from ray._private import ray_constants  # optional heavy dependency (requirements-cluster.txt)
 
     saved_flag = ray_constants.ENABLE_RAY_CLUSTER
     ray_constants.ENABLE_RAY_CLUSTER = False

@@ -11,7 +11,8 @@ Without ``repair`` nothing is written or deleted. ``repair`` restores a damaged 
 index row from an intact sidecar, rewrites a damaged sidecar from an intact row, writes the
 sidecars of entries made before sidecars existed, and deletes what is damaged beyond that (it
 is computed again when next needed). Nothing intact is touched, and nothing the store did not
-make (no mark, see :mod:`.owned`) is deleted: it is named in a note.
+make (no mark, see :mod:`concept_depth.storage.owned`) is deleted: it is named in a note. It sits with the results
+because it checks that stored results read as results.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..core.errors import BadInputError
-from ..results.run import RunResult, validate_result_document
-from . import layer_files as F
-from . import sidecars as S
-from .entry_index import value_problem as _value_problem
-from .index import STAMP
-from .keys import KEY, KIND
-from .store import Store
+from ..storage import layer_files as F
+from ..storage import sidecars as S
+from ..storage.entry_index import value_problem as _value_problem
+from ..storage.index import STAMP
+from ..storage.keys import KEY, KIND
+from ..storage.store import Store
+from .run import RunResult, validate_result_document
 
 
 @dataclass(frozen=True)
