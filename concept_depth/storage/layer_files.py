@@ -316,53 +316,14 @@ def assemble_layers(folder: Path, chunks: Path, key: str, layers: list[int], n: 
     in no intact chunk (nothing is stored then), ValueError when chunks disagree on K or D.
     """
     pieces = _valid_chunks(chunks)
-    if not pieces:
-        raise IncompleteEntryError(key, np.arange(n or 0), n or 0)
-    k, d = pieces[0][2][1:]
-    if k != len(layers):
-        raise ValueError(f"chunks of {key} hold {k} layers, {len(layers)} were named")
-    if n is None:
-        n = max((int(idx.max()) + 1 for idx, _, _, _ in pieces if len(idx)), default=0)
-    n = int(n)
-    have = np.zeros(n, dtype=bool)
-    for idx, _, shape, _ in pieces:
-        if shape[1:] != (k, d):
-            raise ValueError(f"chunks of {key} disagree on their shape: {shape[1:]} vs {(k, d)}")
-        if len(idx) and (idx.min() < 0 or idx.max() >= n):
-            raise ValueError(f"a chunk of {key} holds row {int(idx.max())}, beyond the {n} samples")
-        have[idx] = True
-    if not have.all():
-        raise IncompleteEntryError(key, np.flatnonzero(~have), n)
-    del have
+    n, k, d = _checked_rows(pieces, key, layers, n)
     folder.mkdir(parents=True, exist_ok=True)
     targets = {layer: folder / f"layer-{layer}.npy" for layer in layers}
     tmps = {layer: _tmp_name(path) for layer, path in targets.items()}
     try:
         for tmp in tmps.values():  # header and size now; the data pages are written below
             np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(n, d)).flush()
-        outs = _open_outputs(tmps)
-        written = 0
-        bad: list[tuple[Path, Path, str]] = []
-        good = []
-        for idx, vec_path, _, vec_sha in pieces:
-            vec = np.load(vec_path, allow_pickle=False)  # one chunk: [rows, K, D]
-            if _array_sha(vec) != vec_sha:  # damaged since it was written: none of its rows is used
-                bad.append((vec_path.with_name(vec_path.name.replace(".vec.npy", ".idx.npy")), vec_path,
-                            "failed its checksum"))
-                continue
-            good.append(idx)
-            for j, layer in enumerate(layers):
-                outs[layer][idx] = vec[:, j, :]
-            written += vec.nbytes
-            if written >= FLUSH_BYTES:  # bound resident memory: flush and unmap, then map again
-                for out in outs.values():
-                    out.flush()
-                del outs
-                outs = _open_outputs(tmps)
-                written = 0
-        for out in outs.values():
-            out.flush()
-        del outs
+        good, bad = _scatter(pieces, layers, tmps)
         if bad:
             _drop_chunks(bad)
             have = np.zeros(n, dtype=bool)
@@ -382,3 +343,55 @@ def assemble_layers(folder: Path, chunks: Path, key: str, layers: list[int], n: 
         for tmp in tmps.values():
             _remove(tmp)
     return n, int(d), sums
+
+
+def _checked_rows(pieces: list, key: str, layers: list[int], n: int | None) -> tuple[int, int, int]:
+    """(N, K, D) of the chunks, every row 0..N-1 in one of them (else IncompleteEntryError), their shapes
+    agreeing (else ValueError)."""
+    if not pieces:
+        raise IncompleteEntryError(key, np.arange(n or 0), n or 0)
+    k, d = pieces[0][2][1:]
+    if k != len(layers):
+        raise ValueError(f"chunks of {key} hold {k} layers, {len(layers)} were named")
+    if n is None:
+        n = max((int(idx.max()) + 1 for idx, _, _, _ in pieces if len(idx)), default=0)
+    n = int(n)
+    have = np.zeros(n, dtype=bool)
+    for idx, _, shape, _ in pieces:
+        if shape[1:] != (k, d):
+            raise ValueError(f"chunks of {key} disagree on their shape: {shape[1:]} vs {(k, d)}")
+        if len(idx) and (idx.min() < 0 or idx.max() >= n):
+            raise ValueError(f"a chunk of {key} holds row {int(idx.max())}, beyond the {n} samples")
+        have[idx] = True
+    if not have.all():
+        raise IncompleteEntryError(key, np.flatnonzero(~have), n)
+    return n, k, d
+
+
+def _scatter(pieces: list, layers: list[int], tmps: dict[int, Path]) -> tuple[list, list]:
+    """Write each intact chunk's rows into the memory-mapped layer files (one chunk in memory, outputs
+    flushed and unmapped every :data:`FLUSH_BYTES`); (row numbers written, chunks that failed their checksum)."""
+    outs = _open_outputs(tmps)
+    written = 0
+    bad: list[tuple[Path, Path, str]] = []
+    good = []
+    for idx, vec_path, _, vec_sha in pieces:
+        vec = np.load(vec_path, allow_pickle=False)  # one chunk: [rows, K, D]
+        if _array_sha(vec) != vec_sha:  # damaged since it was written: none of its rows is used
+            bad.append((vec_path.with_name(vec_path.name.replace(".vec.npy", ".idx.npy")), vec_path,
+                        "failed its checksum"))
+            continue
+        good.append(idx)
+        for j, layer in enumerate(layers):
+            outs[layer][idx] = vec[:, j, :]
+        written += vec.nbytes
+        if written >= FLUSH_BYTES:  # bound resident memory: flush and unmap, then map again
+            for out in outs.values():
+                out.flush()
+            del outs
+            outs = _open_outputs(tmps)
+            written = 0
+    for out in outs.values():
+        out.flush()
+    del outs
+    return good, bad

@@ -63,10 +63,8 @@ def run_sweep_on_ray(items: Sequence[SweepItem], *, store, ray: Any = None, gpus
         task one CPU. Fewer CPUs run more CPU tasks at once, with layer vectors equal to a serial
         run's only to float rounding (a probe at its iteration limit may then differ).
     max_retries : Ray's retries of a task whose worker died.
-    with_vectors : also bring each run's layer vectors back into ``store`` (when the workers
-        cannot write into it themselves).
-    model_loader : ``ModelSpec -> LoadedModel`` used on the workers (pickled); default loads each
-        group's model once per task.
+    with_vectors : also bring each run's layer vectors back into ``store`` (workers that cannot write into it).
+    model_loader : ``ModelSpec -> LoadedModel`` used on the workers (pickled); default: each group's model once.
     worker_cache_dir : the workers' store folder; :data:`SAME_AS_DRIVER` (default) is ``store``'s
         folder (right for a local runtime and for a cache on shared storage), None the workers'
         own (``$CONCEPT_DEPTH_CACHE`` or ``~/.cache/concept-depth`` on each node).
@@ -88,14 +86,7 @@ def run_sweep_on_ray(items: Sequence[SweepItem], *, store, ray: Any = None, gpus
             tracker.update(len(outcomes))
 
     try:
-        keys, todo = {}, []
-        for i, item in enumerate(items, 1):
-            keys[i] = planned_key(item, store)
-            result = cached_run(store, keys[i])
-            if result is not None:
-                report(i, SweepOutcome(item, result))
-            else:
-                todo.append((i, item))
+        keys, todo = _cached_first(items, store, report)
         tracker = ProgressTracker(progress, "sweep", total, unit="runs", start_done=len(outcomes))
         tracker.update(len(outcomes))
         if todo:
@@ -111,6 +102,19 @@ def run_sweep_on_ray(items: Sequence[SweepItem], *, store, ray: Any = None, gpus
         raise
     record.finish()
     return [outcomes[i] for i in sorted(outcomes)]
+
+
+def _cached_first(items: Sequence[SweepItem], store, report) -> tuple[dict[int, str | None], list]:
+    """Each item's planned key; the cached ones reported at once, the others returned to run ({i: key}, [(i, item)])."""
+    keys, todo = {}, []
+    for i, item in enumerate(items, 1):
+        keys[i] = planned_key(item, store)
+        result = cached_run(store, keys[i])
+        if result is not None:
+            report(i, SweepOutcome(item, result))
+        else:
+            todo.append((i, item))
+    return keys, todo
 
 
 def _run_groups(ray, todo, keys, store, report, *, cache, gpus_per_task, cpus_per_task, max_retries, with_vectors,
