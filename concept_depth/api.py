@@ -279,8 +279,6 @@ def series(model: Any = None, dataset: Any = None, *, revision: Any = None, seri
     """
     if _is_loaded(model):
         raise BadInputError("cd.series loads each stage itself: give the model's name with revision=..., or series=...")
-    if series and model:
-        raise BadInputError("model= goes with revision=; with series= each stage names its own source")
     plan = plan_series(model=model, revision=revision, series=series, dataset=dataset, quant=quant, noise=noise,
                        **options)
     make = (lambda i, step: _progress(progress)) if progress else None

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..core.errors import BadInputError
 from ..core.options import DATASET_OPTIONS, DEPTH_OPTIONS, EXTRACTION_OPTIONS, MODEL_OPTIONS, PROBE_OPTIONS, values_of
 from ..export.series import OUT_SUFFIXES, write_series_outputs
 from ..storage.store import Store
@@ -65,10 +64,7 @@ def format_series_table(series: CheckpointSeries) -> str:
 
 
 def _series(args: argparse.Namespace) -> int:
-    values = values_of(args, SERIES_GROUPS)
-    if values.get("series") and values.get("model"):
-        raise BadInputError("--model goes with --revision; with --series each stage names its own source")
-    plan = plan_series(**values)  # every spec first: a typo fails before any model loads
+    plan = plan_series(**values_of(args, SERIES_GROUPS))  # every spec first: a typo fails before any model loads
     check_run_options(args)
     if args.out:
         check_output_path(args.out, "--out", suffixes=OUT_SUFFIXES)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -39,6 +41,7 @@ from .families import depth_row
 from .sweeps import SweepItem, SweepOutcome, as_list, run_sweep
 
 SERIES_SCHEMA = "concept-depth/series@1"
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 #: Fewer stages than this leave a correlation undefined (two points always lie on a line).
 MIN_STAGES = 3
 
@@ -78,17 +81,27 @@ class Stage:
 
 
 def parse_stages(text: Any, option: str) -> list[tuple[str | None, str]]:
-    """``"a=X,b=Y"`` (or ``["a=X", "Y"]``) -> ``[("a", "X"), (None, "Y")]``, in the order given."""
+    """``"a=X,b=Y"`` (or ``["a=X", "Y"]``) -> ``[("a", "X"), (None, "Y")]``, in the order given.
+
+    A name holds no ``/``: ``ckpt/lr=3e-4`` is an unnamed path, ``base=ckpt/lr=3e-4`` a named one."""
     entries = as_list(text)
     if not entries:
         raise BadInputError(f"{option} needs at least one stage")
     out = []
     for entry in entries:
         name, sep, value = entry.partition("=")
-        if sep and (not name.strip() or not value.strip()):
+        if not sep or "/" in name or os.sep in name:
+            out.append((None, entry))
+        elif not name.strip() or not value.strip():
             raise BadInputError(f"{option}: {entry!r} is not NAME=VALUE")
-        out.append((name.strip(), value.strip()) if sep else (None, entry))
+        else:
+            out.append((name.strip(), value.strip()))
     return out
+
+
+def _revision_name(revision: str) -> str:
+    """A stage named by its revision: a commit by its first 12 hex digits."""
+    return revision[:12] if _COMMIT.match(revision) else revision
 
 
 def series_stages(*, model: Any = None, revision: Any = None, series: Any = None, quant: Any = 32,
@@ -99,6 +112,8 @@ def series_stages(*, model: Any = None, revision: Any = None, series: Any = None
     """
     if series and revision:
         raise BadInputError("give --series NAME=SOURCE,... or --model ID --revision R1,R2,..., not both")
+    if series and model:
+        raise BadInputError("--model goes with --revision; with --series each stage names its own source")
     if not series and not revision:
         raise BadInputError("a checkpoint series needs --series NAME=SOURCE,... or --model ID --revision R1,R2,...")
     if series:
@@ -107,7 +122,7 @@ def series_stages(*, model: Any = None, revision: Any = None, series: Any = None
         models = as_list(model)
         if len(models) != 1:
             raise BadInputError("--revision takes one --model (the hub model whose revisions are the stages)")
-        pairs = [(name or rev, models[0], rev) for name, rev in parse_stages(revision, "--revision")]
+        pairs = [(name or _revision_name(rev), models[0], rev) for name, rev in parse_stages(revision, "--revision")]
     names = [p[0] for p in pairs]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:

@@ -17,9 +17,14 @@ def test_stages_keep_the_order_given_and_their_names(tmp_path):
     a, b = tmp_path / "ckpt-a", tmp_path / "ckpt-b"
     stages = series_stages(series=f"sft={b},{a}")
     assert [s.name for s in stages] == ["sft", "ckpt-a"] and [s.model.source for s in stages] == [str(b), str(a)]
-    revs = series_stages(model="org/name", revision="step100,pre=step50,main")
-    assert [s.name for s in revs] == ["step100", "pre", "main"]
-    assert [s.model.revision for s in revs] == ["step100", "step50", "main"]
+    commit = "0123456789abcdef" * 2 + "01234567"
+    revs = series_stages(model="org/name", revision=f"step100,pre=step50,{commit}")
+    assert [s.name for s in revs] == ["step100", "pre", "0123456789ab"]
+    assert [s.model.revision for s in revs] == ["step100", "step50", commit]
+    # a path holding "=" is a path, unless a name comes first
+    paths = series_stages(series=f"{tmp_path}/lr=3e-4,base={tmp_path}/lr=1e-3")
+    assert [(s.name, s.model.source) for s in paths] == [("lr=3e-4", f"{tmp_path}/lr=3e-4"),
+                                                        ("base", f"{tmp_path}/lr=1e-3")]
     assert {s.model.source for s in revs} == {"org/name"}
 
 
@@ -29,6 +34,7 @@ def test_stages_keep_the_order_given_and_their_names(tmp_path):
     (dict(model="a,b", revision="r1,r2"), "--revision takes one --model"),
     (dict(series="a=x,a=y"), "given twice: a"),
     (dict(series="a=,b=y"), "'a=' is not NAME=VALUE"),
+    (dict(series="a=x", model="org/name"), "--model goes with --revision"),
 ])
 def test_series_mistakes_are_one_line(kwargs, message):
     with pytest.raises(BadInputError, match=message) as err:
@@ -84,5 +90,5 @@ def test_cd_series_takes_the_declared_options_as_keywords():
     assert "seed" in params and params["seed"].default == 42  # the probe's split seed
     with pytest.raises(BadInputError, match="not both"):
         cd.series(series="a=x", revision="r1", dataset="cities", progress=False)
-    with pytest.raises(BadInputError, match="model= goes with revision="):
+    with pytest.raises(BadInputError, match="--model goes with --revision"):
         cd.series(model="org/name", series="a=x", dataset="cities", progress=False)
