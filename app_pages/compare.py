@@ -4,6 +4,7 @@ import streamlit as st
 
 import concept_depth as cd
 import ui
+from ui.series import checkpoint_series
 
 F = cd.figures
 
@@ -56,6 +57,8 @@ if grid_items:
                                      note=F.what_this_shows("heatmap"), key="fam-heat")
     else:
         st.info("None of these runs is cached yet: press Run to compute them.")
+
+checkpoint_series()  # one model at several training stages: cognition beside expression (ui/series.py)
 
 st.subheader("Cached runs")
 runs = ui.runs_or_notice("No cached runs yet. Run probes on the Probe page or a grid above (or import results on "

@@ -13,6 +13,8 @@ name::
     outcomes = cd.sweep(model="embedded,smollm2", dataset="cities,coinflip", limit=200)
     grid = cd.families(model="embedded,smollm2", dataset="cities,coinflip", limit=200)
     grid.table(), grid.figure(), grid.heatmap("jumping_point")   # the paper's layout, one row per model
+    ser = cd.series(series="base=ckpt/base,sft=ckpt/sft", dataset="cities", limit=200)   # training stages
+    ser.table(), ser.correlation(), ser.figure()                  # cognition vs expression per stage
     t = cd.transfer(model=lm, dataset="cities,counterfact,common", limit=200)   # train on A, test on B
     d = cd.directions(model=lm, dataset="cities", limit=200)                    # cosine of probe directions
     s = cd.steer(model=lm, dataset="cities", limit=200, alpha=(-4, -2, 2, 4))   # does the model use it?
@@ -37,6 +39,7 @@ from .core.options import DATASET_OPTIONS, EXTRACTION_OPTIONS, MODEL_OPTIONS, Op
 from .core.progress_bars import RunsBar, TqdmProgress
 from .core.specs import ExtractionSpec, ModelSpec, RunSpec, Spec
 from .export.families import write_outputs
+from .export.series import write_series_outputs
 from .extraction import Activations, extract_activations
 from .models import LoadedModel, OneModelLoader
 from .models import load_model as _load_model
@@ -44,6 +47,7 @@ from .results.base import Result
 from .storage.store import Store
 from .workflows.cluster import run_sweep_on_ray, worker_cache_for
 from .workflows.families import ModelComparison
+from .workflows.series import SERIES_EXPRESSION_OPTIONS, CheckpointSeries, plan_series, run_series
 from .workflows.sweeps import SweepOutcome, as_list, plan_sweep, run_sweep
 
 #: Keywords of how to run (never part of a spec) every function takes.
@@ -256,5 +260,35 @@ def families(model: Any = "embedded,smollm2", dataset: Any = None, *, quant: Any
 
 families = _with_options(families, RunSpec.OPTIONS)
 
+
+def series(model: Any = None, dataset: Any = None, *, revision: Any = None, series: Any = None, quant: Any = 32,
+           noise: Any = "none", figure: str | None = None, out: str | None = None, width: float = 7.0,
+           height: float = 5.5, dpi: int = 300, cache_dir=None, batch_size: int = 16, device: str | None = None,
+           jobs: int | None = None, progress: bool | Callable = True, **options: Any) -> CheckpointSeries:
+    """A checkpoint series (the CLI's ``series``): one model at several training stages, in training order:
+    ``model="org/name", revision="r1,r2,r3"`` (hub revisions) or ``series="base=DIR1,sft=DIR2"`` (local
+    folders, .gguf files or any model name; ``NAME=`` names a stage). Per stage and dataset a probe run and
+    the zero-shot expression analysis (cached ones come back at once, failures do not stop the others).
+
+    Returns a ``CheckpointSeries``: ``.table()`` (per stage: best probe accuracy and layer, jumping point,
+    answer accuracy, gap), ``.correlation(dataset)`` (Pearson and Spearman over stages, with their number;
+    undefined below 3 stages), ``.figure()``, ``.runs``, ``.failures``, ``.to_json()``.
+    ``out`` (.csv table or .json series) and ``figure`` (PNG/SVG/PDF, ``width`` x ``height`` inches, ``dpi``)
+    also write files. ``options``: the keywords of :func:`run` (``limit``, ``hook``...) and the expression
+    options (``shots``, default 0; ``answer_words``, ``answer_cue``...).
+    """
+    if _is_loaded(model):
+        raise BadInputError("cd.series loads each stage itself: give the model's name with revision=..., or series=...")
+    plan = plan_series(model=model, revision=revision, series=series, dataset=dataset, quant=quant, noise=noise,
+                       **options)
+    make = (lambda i, step: _progress(progress)) if progress else None
+    result = run_series(plan, store=Store(cache_dir), device=device, batch_size=batch_size, n_jobs=jobs,
+                        progress_for=make)
+    write_series_outputs(result, out=out, figure=figure, width=width, height=height, dpi=dpi)
+    return result
+
+
+series = _with_options(series, RunSpec.OPTIONS + (SERIES_EXPRESSION_OPTIONS,))
+
 __all__ = ["load_model", "extract", "run", "expression", "transfer", "directions", "steer", "sweep", "families",
-           "compute"]
+           "series", "compute"]

@@ -20,12 +20,14 @@ from . import (
     extract_cmd,
     families_cmd,
     models_cmd,
+    series_cmd,
     sweep_cmd,
 )
 
 #: Sub-command modules, in the order the help lists them; ``analysis_cmd`` adds one command per analysis
 #: (run, expression, transfer, directions, steer) from the analyses' declarations.
-COMMANDS = (datasets_cmd, models_cmd, extract_cmd, analysis_cmd, sweep_cmd, families_cmd, export_cmd, cache_cmd)
+COMMANDS = (datasets_cmd, models_cmd, extract_cmd, analysis_cmd, sweep_cmd, families_cmd, series_cmd, export_cmd,
+            cache_cmd)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,6 +13,7 @@ from ..analyses.transfer import TransferResult
 from ..core.drawing import draws
 from ..results.run import RunResult
 from ..workflows.families import ModelComparison
+from ..workflows.series import CheckpointSeries
 from .bit_widths import depth_shift_figure, fidelity_figure
 from .components import component_curves
 from .curves import layer_curves
@@ -24,6 +25,7 @@ from .heatmaps import dataset_order, depth_heatmap
 from .notes import what_this_shows
 from .pca import PCAProjection, fit_pca, project_layers, shared_basis
 from .scatter import ONE_POINT, ONE_POINT_WHY, pca_animation, pca_grid, pca_scatter
+from .series import SERIES_NOTE, series_figure
 from .steering import steering_figure
 from .text import sample_texts, template_parts
 from .theme import PALETTE, paper_theme
@@ -35,6 +37,7 @@ __all__ = [
     "paper_theme", "component_curves", "layer_cosine_heatmap", "setting_cosine_curves",
     "steering_figure", "transfer_curves", "transfer_heatmap", "gap_figure", "pass_at_n_figure",
     "probe_vs_answer_scatter", "shots_figure", "ONE_POINT", "ONE_POINT_WHY", "sample_texts", "template_parts",
+    "series_figure", "SERIES_NOTE",
 ]
 
 # ---- what result.figure() draws ----------------------------------------------------------------
@@ -43,6 +46,7 @@ draws(ExpressionResult)(gap_figure)
 draws(TransferResult)(transfer_heatmap)
 draws(DirectionsResult)(layer_cosine_heatmap)
 draws(SteeringResult)(steering_figure)
+draws(CheckpointSeries)(series_figure)
 
 
 @draws(ModelComparison)
