@@ -4,7 +4,6 @@ import streamlit as st
 
 import concept_depth as cd
 import ui
-from ui.series import checkpoint_series
 
 F = cd.figures
 
@@ -58,7 +57,7 @@ if grid_items:
     else:
         st.info("None of these runs is cached yet: press Run to compute them.")
 
-checkpoint_series()  # one model at several training stages: cognition beside expression (ui/series.py)
+ui.checkpoint_series()  # one model at several training stages: cognition beside expression (ui/series.py)
 
 st.subheader("Cached runs")
 runs = ui.runs_or_notice("No cached runs yet. Run probes on the Probe page or a grid above (or import results on "

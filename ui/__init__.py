@@ -69,6 +69,7 @@ from .results import (
                      runs_static_table,
                      show_run,
 )
+from .series import checkpoint_series
 from .sweeps import sweeps_panel
 from .text import escape_markdown
 
@@ -77,7 +78,7 @@ __all__ = [
     "forms", "bump_data_version", "cached_runs", "catalog", "get_store", "import_results", "layer_vectors",
     "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "show_errors",
     "escape_markdown", "figure_with_downloads", "execute_grid", "execute_run", "run_job", "show_cancelled_notice",
-    "run_analysis", "bundle_bytes", "component_runs", "delete_stored_run", "is_baseline", "json_download",
+    "checkpoint_series", "run_analysis", "bundle_bytes", "component_runs", "delete_stored_run", "is_baseline", "json_download",
     "missing_difference_message", "pair_with_baselines", "pick_result", "plan_grid", "runs_full_table",
     "steering_summary", "stored_grid_runs", "stored_results", "StreamlitProgress", "consume_cancel", "request_cancel", "ORIGINS", "created_text",
     "filter_runs", "headline", "label_names", "latest_probe_run", "run_name", "run_option", "run_origin",
