@@ -2,14 +2,21 @@
 
 Each module in :data:`COMMANDS` defines ``register(subparsers)``, which adds its parser
 and sets ``func(args) -> int``. Engine errors become one ``error:`` line on stderr
-and exit 2 (bad input) or 3 (model or environment unavailable).
+and exit 2 (bad input) or 3 (model or environment unavailable). Ctrl-C and SIGTERM (``kill``, a
+scheduler's time limit, ``docker stop``) end a command alike: one "interrupted" line, exit 130 for
+Ctrl-C and 143 (128 + 15, the shell's code for SIGTERM) for SIGTERM, so a script can tell them apart;
+either way the work already finished stays cached.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
+import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 from ..core.errors import ConceptDepthError
 from . import (
@@ -62,6 +69,32 @@ def glue_negative_lists(argv: list[str]) -> list[str]:
     return out
 
 
+INTERRUPTED = "error: interrupted (finished work is cached; run again to resume)\n"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so it unwinds exactly as Ctrl-C does (locks released,
+    sweep records marked interrupted, temporary files removed) rather than dying on the spot."""
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM raises :class:`Terminated`; the previous handler comes back after.
+    Only the main thread can handle signals: elsewhere (a notebook's worker thread) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(glue_negative_lists(list(sys.argv[1:] if argv is None else argv)))
@@ -69,10 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with sigterm_as_interrupt():
+            return int(args.func(args) or 0)
     except ConceptDepthError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted (finished work is cached; run again to resume)\n")
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+        sys.stderr.write(INTERRUPTED)
+        return 143 if isinstance(exc, Terminated) else 130
