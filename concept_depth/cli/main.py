@@ -5,12 +5,14 @@ and sets ``func(args) -> int``. Engine errors become one ``error:`` line on stde
 and exit 2 (bad input) or 3 (model or environment unavailable). Ctrl-C and SIGTERM (``kill``, a
 scheduler's time limit, ``docker stop``) end a command alike: one "interrupted" line, exit 130 for
 Ctrl-C and 143 (128 + 15, the shell's code for SIGTERM) for SIGTERM, so a script can tell them apart;
-either way the work already finished stays cached.
+either way the work already finished stays cached. A reader that goes away (``| head``) ends the command
+quietly, exit 141 (128 + SIGPIPE, as a shell reports it), with no traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import sys
@@ -95,6 +97,15 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush meets no closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (captured, a notebook): nothing to flush
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(glue_negative_lists(list(sys.argv[1:] if argv is None else argv)))
@@ -103,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         with sigterm_as_interrupt():
-            return int(args.func(args) or 0)
+            code = int(args.func(args) or 0)
+            sys.stdout.flush()  # here, not at exit, so a closed pipe is met inside this try
+            return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141
     except ConceptDepthError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return exc.exit_code

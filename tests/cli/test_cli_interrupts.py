@@ -69,3 +69,16 @@ def test_the_sigterm_handler_is_only_there_while_a_command_runs(monkeypatch, cap
     thread.start()
     thread.join(60)
     assert codes == [0]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes")
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path):
+    """``python -m concept_depth models | head -3``: head exits, the next write meets a closed pipe."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "concept_depth", "models"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # gone before anything is written
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert proc.returncode == 141, (proc.returncode, err)  # 128 + SIGPIPE, as a shell reports it
