@@ -23,6 +23,7 @@ from typing import Iterator
 from ..core.errors import ConceptDepthError
 from . import (
     analysis_cmd,
+    app_cmd,
     cache_cmd,
     datasets_cmd,
     export_cmd,
@@ -33,8 +34,10 @@ from . import (
 )
 
 #: Sub-command modules, in the order the help lists them; ``analysis_cmd`` adds one command per analysis
-#: (run, expression, transfer, directions, steer) from the analyses' declarations.
-COMMANDS = (datasets_cmd, models_cmd, extract_cmd, analysis_cmd, sweep_cmd, families_cmd, export_cmd, cache_cmd)
+#: (run, expression, transfer, directions, steer) from the analyses' declarations. A command whose parser
+#: sets ``pass_through`` (``app``) receives the arguments it does not know in that attribute.
+COMMANDS = (app_cmd, datasets_cmd, models_cmd, extract_cmd, analysis_cmd, sweep_cmd, families_cmd, export_cmd,
+            cache_cmd)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,7 +111,11 @@ def _quiet_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(glue_negative_lists(list(sys.argv[1:] if argv is None else argv)))
+    args, extra = parser.parse_known_args(glue_negative_lists(list(sys.argv[1:] if argv is None else argv)))
+    if extra:
+        if not getattr(args, "pass_through", None):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        setattr(args, args.pass_through, extra)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
