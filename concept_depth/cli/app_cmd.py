@@ -2,8 +2,8 @@
 
 The app has no login (it runs models, deletes runs, reads local paths), so it must listen on this machine
 only. ``.streamlit/config.toml`` says ``address = "127.0.0.1"``, but Streamlit finds that file only in the
-working directory and, since Streamlit 1.46, beside the entry point it was given: started through a symlink
-or a copy of ``app.py``, by an older Streamlit (``requirements.txt`` allows 1.40) or by an ASGI server, it has
+working directory and, in recent Streamlit versions, beside the entry point it was given: started through a
+symlink or a copy of ``app.py``, by an older Streamlit (``requirements.txt`` allows 1.40) or by an ASGI server, it has
 no address and listens on every interface (``::``). Two guards close that:
 
 - this launcher runs ``streamlit run <clone>/app.py --server.address 127.0.0.1`` (and usage statistics off)
