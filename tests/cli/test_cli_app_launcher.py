@@ -8,7 +8,6 @@ on every interface. ``concept-depth app`` passes ``--server.address 127.0.0.1`` 
 
 from __future__ import annotations
 
-import importlib
 import os
 import socket
 import subprocess
@@ -23,7 +22,6 @@ from concept_depth.cli import app_cmd
 from concept_depth.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
-cli_main = importlib.import_module("concept_depth.cli.main")
 
 
 def test_the_launcher_runs_the_clones_app_on_loopback_from_any_folder(monkeypatch, tmp_path):
