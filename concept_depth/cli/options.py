@@ -96,11 +96,12 @@ def check_device(device: str | None, *, here: bool = True) -> None:
     """``--device`` as the model load would take it, checked before anything runs (a cached result
     needs no device, but a typo must not pass only because the result was cached).
 
-    None and ``auto`` pass without importing torch. ``here``: the device is this machine's, so it must
-    exist (no CUDA, no MPS, a GPU index past the last -> UnavailableError, exit 3); else (a Ray cluster's
-    workers) only its spelling is checked. A spelling torch does not know -> BadInputError (exit 2).
+    None, ``auto`` and ``cpu`` pass without importing torch (a cached rerun needs none). ``here``: the
+    device is this machine's, so it must exist (no CUDA, no MPS, a GPU index past the last ->
+    UnavailableError, exit 3); else (a Ray cluster's workers) only its spelling is checked. A spelling
+    torch does not know -> BadInputError (exit 2).
     """
-    if device is None or device == "auto":
+    if device is None or device in ("auto", "cpu"):
         return
     if not here:
         try:
