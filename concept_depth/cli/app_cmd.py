@@ -73,7 +73,7 @@ def _app(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "app", help="start the app on http://127.0.0.1:8501 (this machine only), from any folder",
+        "app", help="start the app, listening on 127.0.0.1 only (this machine), from any folder",
         description="Runs `streamlit run <clone>/app.py --server.address 127.0.0.1` from any folder; every other "
                     "argument goes to `streamlit run` (e.g. --server.port 8502). Give --server.address yourself "
                     "only behind an SSH tunnel or an authenticating proxy (README: Serving a lab safely).")
