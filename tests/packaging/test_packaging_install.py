@@ -40,8 +40,9 @@ def _venv(tmp_path: Path) -> Path:
 
 
 def _install(bin_dir: Path, *target: str) -> None:
+    # --ignore-installed: into the venv even where this interpreter has the package already (CI's pip install -e .)
     proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "-q",
-                           "--no-build-isolation", "--no-deps", "--no-index", *target],
+                           "--no-build-isolation", "--no-deps", "--no-index", "--ignore-installed", *target],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
