@@ -37,7 +37,7 @@ def _one_error_line(capsys) -> str:
 @pytest.mark.parametrize("command", [
     ["run", *TINY],
     ["extract", *TINY[:-2], "--out", "{cache}/y.npz"],
-    ["sweep", *TINY],
+    ["sweep", *TINY, "--out-dir", "{cache}/sweep"],
     ["families", *TINY],
 ])
 def test_an_unknown_device_is_refused_on_a_cache_hit(cached, capsys, command):
