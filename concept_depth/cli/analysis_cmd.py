@@ -16,6 +16,7 @@ from ..analyses import ANALYSES, Analysis, run_analysis
 from ..core.options import OUTPUT_OPTIONS, RUN_OPTIONS, values_of
 from ..export.figures import write_figure
 from ..storage.store import Store
+from .layer_check import check_layers
 from .options import check_output_path, check_run_options
 from .progress_bar import emit_result, progress_bar
 
@@ -23,7 +24,8 @@ FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def _run(analysis: Analysis, args: argparse.Namespace) -> int:
-    # Every option and output path is checked before any model is loaded.
+    # Every option and output path is checked before any model is loaded, and the layer numbers asked
+    # for against the model's depth when it is known without loading it.
     spec = analysis.spec.from_options(**values_of(args, analysis.options))
     check_run_options(args)
     if args.out:
@@ -31,6 +33,7 @@ def _run(analysis: Analysis, args: argparse.Namespace) -> int:
     if args.figure:
         check_output_path(args.figure, "--figure", suffixes=FIGURE_SUFFIXES)
     view = values_of(args, [analysis.view]) if analysis.view else {}
+    check_layers(analysis, spec, view)
     with progress_bar(args) as bar:
         result = run_analysis(analysis, spec, store=Store(args.cache_dir), batch_size=args.batch_size,
                               device=args.device, progress=bar, n_jobs=getattr(args, "jobs", None))

@@ -1,4 +1,5 @@
-"""Checks the commands make before any model is loaded: output paths and run options.
+"""Checks the commands make before any model is loaded: output paths and run options (``--device`` on
+a cache hit too, so a typo never passes silently).
 
 The options themselves are declared once in :mod:`concept_depth.core.options` (and by each analysis).
 """
@@ -10,7 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..core.errors import BadInputError
+from ..core.errors import BadInputError, UnavailableError
+from ..core.optional import torch
 from ..core.options import (
     DATASET_OPTIONS,
     DEPTH_OPTIONS,
@@ -21,6 +23,7 @@ from ..core.options import (
     OptionGroup,
     values_of,
 )
+from ..models.loader import resolve_device
 
 #: The option groups of a sweep and of a families grid (``--model``, ``--quant``, ``--dataset`` and
 #: ``--noise`` take comma lists).
@@ -89,7 +92,35 @@ def check_range(value, option: str, low: float, high: float) -> None:
         raise BadInputError(f"{option} must be between {low:g} and {high:g}, got {value}")
 
 
+def check_device(device: str | None, *, here: bool = True) -> None:
+    """``--device`` as the model load would take it, checked before anything runs (a cached result
+    needs no device, but a typo must not pass only because the result was cached).
+
+    None, ``auto`` and ``cpu`` pass without importing torch (a cached rerun needs none). ``here``: the
+    device is this machine's, so it must exist (no CUDA, no MPS, a GPU index past the last ->
+    UnavailableError, exit 3); else (a Ray cluster's workers) only its spelling is checked. A spelling
+    torch does not know -> BadInputError (exit 2).
+    """
+    if device is None or device in ("auto", "cpu"):
+        return
+    if not here:
+        try:
+            torch.device(device)
+        except (RuntimeError, TypeError):
+            raise BadInputError(f"unknown device {device!r}; use cpu or cuda") from None
+        return
+    dev = resolve_device(device)
+    if dev.type == "cuda" and dev.index is not None:
+        n = torch.cuda.device_count()
+        if dev.index >= n:
+            have = "cuda:0" if n == 1 else f"cuda:0..cuda:{n - 1}"
+            raise UnavailableError(f"device {device} was asked for but this machine has {n} CUDA "
+                                   f"GPU{'' if n == 1 else 's'} ({have})")
+
+
 def check_run_options(args: argparse.Namespace) -> None:
-    """Run options that are not spec fields: --batch-size, --jobs."""
+    """Run options that are not spec fields: --batch-size, --jobs, --device (on a Ray cluster only its
+    spelling: the workers' devices are not this machine's)."""
     check_range(getattr(args, "batch_size", None), "--batch-size", 1, 65536)
     check_range(getattr(args, "jobs", None), "--jobs", 1, 1024)
+    check_device(getattr(args, "device", None), here=getattr(args, "ray", None) is None)

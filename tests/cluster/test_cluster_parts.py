@@ -135,3 +135,11 @@ def test_ray_options_without_ray_or_without_sweep_ray_are_one_line(tmp_path, mon
     err = capsys.readouterr().err
     assert "requirements-cluster.txt" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "c").exists()  # nothing was computed
+
+
+def test_the_package_shipped_to_workers_is_the_whole_engine():
+    """Ray's py_modules and the workers' PYTHONPATH get concept_depth/ itself (it moved into workflows/cluster)."""
+    from concept_depth.workflows.cluster import runtime
+
+    assert runtime.PACKAGE_DIR.name == "concept_depth" and (runtime.PACKAGE_DIR / "__init__.py").is_file()
+    assert (runtime.PACKAGE_DIR / "analyses" / "protocol.py").is_file()

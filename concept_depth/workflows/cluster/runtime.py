@@ -27,7 +27,7 @@ INSTALL_HINT = "pip install -r requirements-cluster.txt (Ray 2.60)"
 #: Ray's switch for multi-node clusters; "0" keeps a node on the loopback address.
 MULTI_NODE_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 LOOPBACK = "127.0.0.1"
-PACKAGE_DIR = Path(__file__).resolve().parents[1]  # concept_depth/
+PACKAGE_DIR = Path(__file__).resolve().parents[2]  # concept_depth/ (this file is concept_depth/workflows/cluster/runtime.py)
 
 
 def import_ray():
