@@ -2,9 +2,10 @@
 
 Tokenisation follows lm-evaluation-harness: the whole string ``context + continuation`` is encoded
 once, and the continuation's tokens are those after the context's own token count (so the leading
-space joins the option's first token as the tokenizer would have it). Prompts are run grouped by
-the number of continuation tokens, so the reader scores exactly each continuation's tokens and no
-full-vocabulary projection is wasted on context tokens.
+space joins the option's first token as the tokenizer would have it). Prompts are run in groups
+whose continuations have 1, 2, 3-4, 5-8, ... tokens; the reader scores each group's longest
+continuation length T (the full-vocabulary projections of at most twice the continuation tokens,
+never the whole context) and each row keeps its own last tokens of those T.
 """
 
 from __future__ import annotations
@@ -83,12 +84,15 @@ def score_continuations(loaded: Any, contexts: Sequence[str], continuations: Seq
     n = len(ids)
     logp = np.zeros((n, len(layers)), dtype=np.float64)
     done = 0
-    for t in sorted(set(n_cont)):
-        rows = [i for i in range(n) if n_cont[i] == t]
+    group = [max(0, int(t) - 1).bit_length() for t in n_cont]  # 1 -> 0, 2 -> 1, 3-4 -> 2, 5-8 -> 3, ...
+    for g in sorted(set(group)):
+        rows = [i for i in range(n) if group[i] == g]
+        t = max(n_cont[i] for i in rows)
         got = run_all(cap, [ids[i] for i in rows], ContinuationLogProbs(loaded.model, layers, t),
                       batch_size=batch_size,
                       on_batch=None if on_batch is None else (lambda d, base=done: on_batch(base + d)))
-        logp[rows] = got.astype(np.float64).sum(axis=-1)  # [rows, K]
+        for r, i in enumerate(rows):  # the row's own continuation: its last n_cont[i] of the T scored tokens
+            logp[i] = got[r, :, t - n_cont[i]:].astype(np.float64).sum(axis=-1)
         done += len(rows)
     return ContinuationScores(logp=logp, n_tokens=np.asarray(n_cont, dtype=np.int64),
                               n_chars=np.array([len(c) for c in continuations], dtype=np.int64),
