@@ -20,7 +20,8 @@ def _choice_report(result) -> str:
     """The multiple-choice report: letter and option-text accuracy, their lens, the gap, pass@n / maj@n."""
     mc, s = result.multiple_choice, result.summary
     text_lens = any(r.get("text_lens_accuracy") is not None for r in result.layers)
-    head = f"{'layer':>5} {'probe':>6} {'letter lens':>11} {'gap':>7}" + (f" {'text lens':>9} {'gap':>7}" if text_lens else "")
+    head = f"{'layer':>5} {'probe':>6} {'letter lens':>11} {'gap':>7}"
+    head += f" {'text lens':>9} {'gap':>7}" if text_lens else ""
     lines = [head]
     for row in result.layers:
         line = (f"{row['layer']:>5} {_fmt(row['probe_accuracy']):>6} {_fmt(row['lens_accuracy']):>11} "
@@ -28,7 +29,8 @@ def _choice_report(result) -> str:
         if text_lens:
             line += f" {_fmt(row.get('text_lens_accuracy')):>9} {_fmt(row.get('text_gap')):>7}"
         lines.append(line)
-    lines += ["", f"{'shots':>5} {'letter acc':>10} {'text acc':>8} {'pass@1':>7} {'letter mass':>11}  letters answered"]
+    lines += ["", f"{'shots':>5} {'letter acc':>10} {'text acc':>8} {'pass@1':>7} {'letter mass':>11}  "
+              "letters answered"]
     for e in result.shots:
         shares = " ".join(f"{mc['letters'][j]} {v:.2f}" for j, v in enumerate(e.get("letter_shares") or []))
         lines.append(f"{e['k']:>5} {_fmt(e['accuracy']):>10} {_fmt(e.get('text_accuracy')):>8} {_fmt(e['pass1']):>7} "
@@ -53,7 +55,8 @@ def _choice_report(result) -> str:
         f"option-text accuracy    {_fmt(s['text_accuracy'])} (zero-shot, log-likelihood per character); per token "
         f"{_fmt(s['text_accuracy_token'])}, unnormalised {_fmt(s['text_accuracy_raw'])}",
         f"gap                     {_fmt(s['gap'])} (best probe - letter); {_fmt(s['gap_text'])} (best probe - text)",
-        f"{f'pass@{len(guess)} / maj@{len(guess)}':<23} {_fmt(s['pass_at_max_n'])} / {_fmt(s['maj_at_max_n'])} against a "
+        f"{f'pass@{len(guess)} / maj@{len(guess)}':<23} {_fmt(s['pass_at_max_n'])} / {_fmt(s['maj_at_max_n'])} "
+        "against a "
         f"uniform guesser's {_fmt(s['guesser_pass_at_max_n'])} / {_fmt(s['guesser_maj_at_n'])}",
         f"best letter-lens layer  {s['best_lens_layer']} ({_fmt(s['best_lens_accuracy'])})"
         + (f"; best text-lens layer {s['best_text_lens_layer']} ({_fmt(s['best_text_lens_accuracy'])})"
