@@ -198,6 +198,9 @@ def _notes(spec: ExpressionSpec, letters: LetterTokens, curve: ProbeCurve | None
         notes.append(f"probe accuracy: residual stream, paper protocol, scored per option row (chance "
                      f"{curve.chance:.3f}), not per question: the gap sets it against a per-question answer "
                      "accuracy, unlike numbers, until the probe reads questions")
+    if spec.answer_words is not None:
+        notes.append(f"answer words {list(spec.answer_words)} are not used: a multiple-choice question is answered "
+                     "by letter and by option text")
     if long_prompts:
         notes.append(f"{long_prompts} prompts are longer than max tokens ({spec.max_tokens}); they are read whole "
                      "(the answers' questions are not cut)")
