@@ -5,6 +5,7 @@ import streamlit as st
 
 import concept_depth as cd
 import ui
+from ui import expression as ux
 
 F = cd.figures
 
@@ -40,10 +41,12 @@ with ui.show_errors("dataset"):
     dataset = ui.forms.dataset_picker()
 
 default_words = ("No", "Yes")
+multiple_choice = False  # a multiple-choice set: answered by letter and by option text, no answer words
 if dataset is not None and dataset["dataset"]:
     with ui.show_errors("dataset"):
         info = next((d for d in ui.catalog() if d.name == dataset["dataset"]), None)
         default_words = tuple(info.answer_words) if info is not None else default_words
+        multiple_choice = info is not None and info.kind == "multiple-choice"
 
 c1, c2, c3, c4 = st.columns(4)
 quant = c1.selectbox("Bit width", cd.choices.QUANTS, key="x_quant", format_func=cd.choices.QUANT_NAMES.get)
@@ -52,8 +55,18 @@ limit = ui.forms.sample_limit(key="x_limit", container=c3)
 shots = c4.multiselect("Examples (k)", SHOT_OPTIONS, default=[0, 1, 2, 4, 8], key="x_shots",
                        help="solved examples before each question; 0 always runs")
 d1, d2, d3, d4 = st.columns(4)
-word0 = d1.text_input("Answer word, class 0", default_words[0], key=f"x_word0_{default_words[0]}")
-word1 = d2.text_input("Answer word, class 1", default_words[1], key=f"x_word1_{default_words[1]}")
+text_lens = False
+if multiple_choice:
+    d1.caption("Multiple choice: each question is answered by letter (its options listed as A., B., ...) and by "
+               "option text (each option's log-likelihood per character), as evaluation harnesses do; chance is 1/k.")
+    text_lens = d2.checkbox("Option-text lens at every layer", value=False, key="x_text_lens",
+                            help="read the option texts through the logit lens at every layer too (zero-shot); costs "
+                                 "a full-vocabulary projection per option token and layer. The letter reading is "
+                                 "always read at every layer.")
+    word0, word1 = default_words
+else:
+    word0 = d1.text_input("Answer word, class 0", default_words[0], key=f"x_word0_{default_words[0]}")
+    word1 = d2.text_input("Answer word, class 1", default_words[1], key=f"x_word1_{default_words[1]}")
 seed = d3.number_input("Seed (example pool)", 0, 10_000, 0, key="x_seed")
 probe = d4.checkbox("Probe curve too", value=True, key="x_probe",
                     help="run (or reuse) the residual-stream probe of the same model and dataset; it is listed on the "
@@ -65,8 +78,8 @@ if model is not None and dataset is not None:
     with ui.show_errors("settings"):
         spec = cd.ExpressionSpec.from_options(
             model=ui.forms.checked_model(model), quant=int(quant), noise=noise, limit=limit, **dataset,
-            shots=tuple(shots), seed=int(seed), answer_words=(word0, word1), answer_cue=cue, no_probe=not probe,
-            chat_template=chat_template)
+            shots=tuple(shots), seed=int(seed), answer_words=None if multiple_choice else (word0, word1),
+            answer_cue=cue, no_probe=not probe, chat_template=chat_template, text_lens=text_lens)
 
 if st.button("Run", type="primary", disabled=spec is None, key="x_run"):
     result = ui.run_analysis(spec, key="expression", what="expression")
@@ -86,41 +99,26 @@ choice = st.selectbox("Show analysis", keys, index=keys.index(wanted) if wanted 
                       format_func=lambda k: next(r for r in results if r.key == k).label
                       + f" · k={','.join(map(str, next(r for r in results if r.key == k).spec['shots']))}")
 res = next(r for r in results if r.key == choice)
-s = res.summary
-
-
-def _pct(x):
-    return "–" if x is None else f"{x:.3f}"
-
 
 m = st.columns(6)
-m[0].metric("Best probe accuracy", _pct(s["best_probe_accuracy"]),
-            help=None if s["best_probe_layer"] is None else f"layer {s['best_probe_layer']}")
-m[1].metric("Answer accuracy", _pct(s["final_answer_accuracy"]), help="zero-shot, greedy (argmax) answer")
-m[2].metric("Gap", _pct(s["gap"]), help="best probe accuracy − answer accuracy")
-m[3].metric("pass@1", _pct(s["final_pass1"]), help="expected accuracy of one sampled answer (zero-shot)")
-m[4].metric("Answer AUC", _pct(s.get("final_answer_auc")),
-            help="ROC-AUC of p(class 1): does the answer distribution rank the classes right, whatever its bias? "
-                 f"The model answers class 1 for {_pct(s.get('predicted_class1'))} of the samples.")
-m[5].metric("Best few-shot", _pct(s["best_shots_accuracy"]), help=f"k = {s['best_shots']}")
-words = res.spec.get("answer_words") or ["", ""]
-tokens = res.spec.get("answer_tokens") or [[], []]
-st.caption(f"{s['n_eval']} evaluated samples · answer words {words[0]!r} → {', '.join(tokens[0])} and "
-           f"{words[1]!r} → {', '.join(tokens[1])} · answer-word probability mass {s['answer_mass']:.3f}")
+for col, (label, value, help_text) in zip(m, ux.metrics(res)):
+    col.metric(label, value, help=help_text)
+st.caption(ux.caption(res))
 for note in res.notes:
     st.caption(f"Note: {note}")
 
+notes = {**NOTES, **ux.CHOICE_NOTES} if res.is_multiple_choice else NOTES
 with ui.show_errors("figures"):
-    ui.figure_with_downloads(F.gap_figure(res), f"expression-gap-{res.spec['dataset']}", note=NOTES["gap"],
+    ui.figure_with_downloads(F.gap_figure(res), f"expression-gap-{res.spec['dataset']}", note=notes["gap"],
                              key="x_gap")
     a, b = st.columns(2)
     with a:
-        ui.figure_with_downloads(F.shots_figure(res), f"expression-shots-{res.spec['dataset']}", note=NOTES["shots"],
+        ui.figure_with_downloads(F.shots_figure(res), f"expression-shots-{res.spec['dataset']}", note=notes["shots"],
                                  key="x_shots_fig")
     with b:
         ui.figure_with_downloads(F.pass_at_n_figure(res), f"expression-pass-at-n-{res.spec['dataset']}",
-                                 note=NOTES["passn"], key="x_passn")
-    table = pd.DataFrame(res.layers)[["layer", "probe_accuracy", "lens_accuracy", "gap"]]
+                                 note=notes["passn"], key="x_passn")
+    table = pd.DataFrame(res.layers)[ux.layer_columns(res)]
     st.dataframe(table, hide_index=True, width="stretch")
     st.download_button("Result JSON", res.to_json(), file_name=f"expression-{res.key}.json",
                        mime="application/json", key="x_json")

@@ -5,6 +5,9 @@
 - :func:`pass_at_n_figure`: pass@n against n, one curve per k.
 - :func:`probe_vs_answer_scatter`: best probe accuracy against answer accuracy across
   cached results (model x dataset), Pearson r in the title.
+
+A multiple-choice result draws its letter reading as the answer, its option-text reading beside it,
+chance at the mean of 1/k and a uniform guesser over each question's k options instead of a coin flipper.
 """
 
 from __future__ import annotations
@@ -27,8 +30,16 @@ def _rgba(hex_color: str, alpha: float) -> str:
 
 
 def _chance(result: Any) -> float | None:
+    """Majority-class rate of the evaluated labels; multiple choice: mean 1/k over the questions."""
+    mc = getattr(result, "multiple_choice", None)
+    if mc is not None:
+        return float(mc["chance"])
     labels = np.asarray(result.labels)
     return float(max(labels.mean(), 1 - labels.mean())) if labels.size else None
+
+
+def _is_choice(result: Any) -> bool:
+    return getattr(result, "multiple_choice", None) is not None
 
 
 def _as_list(results: Any) -> list:
@@ -56,10 +67,11 @@ def _finish(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def _chance_line(fig: go.Figure, chance: float | None, xs: Sequence[float]) -> None:
+def _chance_line(fig: go.Figure, chance: float | None, xs: Sequence[float], per_question: bool = False) -> None:
     """A dotted chance line named in the legend (a label on the plot would sit on the curves)."""
     if chance is not None and len(xs):
-        fig.add_trace(_reference_line(xs, chance, f"chance {chance:.2f}", "#888", "dot", "chance"))
+        name = f"chance {chance:.2f}" + (" (mean 1/k)" if per_question else "")
+        fig.add_trace(_reference_line(xs, chance, name, "#888", "dot", "chance"))
 
 
 def _reference_line(xs: Sequence[float], y: float, name: str, line_color: str, dash: str, role: str) -> go.Scatter:
@@ -82,8 +94,10 @@ def gap_figure(result: Any, *, title: str | None = None) -> go.Figure:
         fig.add_trace(go.Scatter(x=layers, y=probe, name="probe (what the layer knows)", mode="lines+markers",
                                  line=dict(color=color(0), width=2.5), marker=dict(symbol=SYMBOLS[0], size=7),
                                  hovertemplate="layer %{x}<br>probe %{y:.3f}<extra></extra>"))
+    choice = _is_choice(result)
     fig.add_trace(go.Scatter(
-        x=layers, y=lens, name="logit lens (what the layer would answer)", mode="lines+markers",
+        x=layers, y=lens, mode="lines+markers",
+        name="letter lens (what the layer would answer)" if choice else "logit lens (what the layer would answer)",
         line=dict(color=color(1), width=2.5, dash=DASHES[1]), marker=dict(symbol=SYMBOLS[1], size=7),
         fill="tonexty" if has_probe else None, fillcolor=_rgba(color(0), 0.15),
         customdata=[r.get("gap") for r in result.layers],
@@ -92,7 +106,9 @@ def gap_figure(result: Any, *, title: str | None = None) -> go.Figure:
     if has_probe:  # a legend entry that names the shading
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="gap (probe − lens)",
                                  marker=dict(symbol="square", size=12, color=_rgba(color(0), 0.3))))
-    _chance_line(fig, _chance(result), layers)
+    if choice:
+        _option_text_trace(fig, result, layers)
+    _chance_line(fig, _chance(result), layers, per_question=choice)
     s = result.summary
     gap_txt = f" · gap {s['gap']:+.3f}" if s.get("gap") is not None else ""
     fig.update_layout(
@@ -103,6 +119,23 @@ def gap_figure(result: Any, *, title: str | None = None) -> go.Figure:
     fig.update_yaxes(range=[0, 1.02])
     _finish(fig)
     return whole_layer_ticks(fig, max(layers)) if layers else fig
+
+
+def _option_text_trace(fig: go.Figure, result: Any, layers: list[int]) -> None:
+    """The option-text reading of a multiple-choice result: through the lens at every layer when it was
+    read so, else the model's own (last layer) as one marker."""
+    text = [r.get("text_lens_accuracy") for r in result.layers]
+    style = dict(color=color(2), width=2, dash=DASHES[2])
+    if any(t is not None for t in text):
+        fig.add_trace(go.Scatter(x=layers, y=text, mode="lines+markers", name="option-text lens (log-likelihood per "
+                                 "character)", line=style, marker=dict(symbol=SYMBOLS[2], size=6),
+                                 hovertemplate="layer %{x}<br>option text %{y:.3f}<extra></extra>"))
+        return
+    acc = result.summary.get("text_accuracy")
+    if acc is not None and layers:
+        fig.add_trace(go.Scatter(x=[max(layers)], y=[acc], mode="markers", name=f"option text (model's own) {acc:.2f}",
+                                 marker=dict(symbol=SYMBOLS[2], size=11, color=color(2)),
+                                 hovertemplate="last layer<br>option text %{y:.3f}<extra></extra>"))
 
 
 def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = None) -> go.Figure:
@@ -117,10 +150,16 @@ def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = N
     for i, r in enumerate(results):
         ks = [s["k"] for s in r.shots]
         ks_all.update(ks)
-        name = names[i] if len(results) > 1 else "answer accuracy"
+        name = names[i] if len(results) > 1 else ("letter accuracy" if _is_choice(r) else "answer accuracy")
         fig.add_trace(go.Scatter(x=ks, y=[s["accuracy"] for s in r.shots], mode="lines+markers", name=name,
                                  line=dict(color=color(i), width=2.5), marker=dict(symbol=SYMBOLS[i % 6], size=8),
                                  hovertemplate="k=%{x}<br>accuracy %{y:.3f}<extra></extra>"))
+        if _is_choice(r):
+            fig.add_trace(go.Scatter(x=ks, y=[s.get("text_accuracy") for s in r.shots], mode="lines+markers",
+                                     name=f"{name}: option text" if len(results) > 1 else "option-text accuracy",
+                                     line=dict(color=color(i), width=2, dash=DASHES[3 % len(DASHES)]),
+                                     marker=dict(symbol=SYMBOLS[(i + 3) % 6], size=7),
+                                     hovertemplate="k=%{x}<br>option text %{y:.3f}<extra></extra>"))
         if show_pass1:
             fig.add_trace(go.Scatter(x=ks, y=[s["pass1"] for s in r.shots], mode="lines",
                                      name=f"{name}: pass@1" if len(results) > 1 else "pass@1 (sampled answer)",
@@ -132,7 +171,7 @@ def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = N
                                      name=f"{name}: best probe" if len(results) > 1 else "best probe accuracy",
                                      line=dict(color=color(i), width=1, dash=DASHES[1]), hoverinfo="skip"))
     if len(results) == 1:
-        _chance_line(fig, _chance(results[0]), sorted(ks_all))
+        _chance_line(fig, _chance(results[0]), sorted(ks_all), per_question=_is_choice(results[0]))
     models = {r.spec.get("model_label") or r.spec.get("model") for r in results}
     sub = _short_label(results[0]) if len(results) == 1 else (models.pop() if len(models) == 1 else "")
     fig.update_layout(title=title or "Answer accuracy vs examples in the prompt" + (f"<br><sup>{sub}</sup>" if sub else ""),
@@ -142,10 +181,35 @@ def shots_figure(results: Any, *, show_pass1: bool = True, title: str | None = N
     return _finish(fig)
 
 
+def _guesser_traces(fig: go.Figure, result: Any, ns: list[int]) -> None:
+    """The curves of a model that knows nothing: a coin flipper for two answers (pass@n = 1 - 0.5^n, maj@n =
+    0.5); for multiple choice a uniform guesser over each question's k options (pass@n = mean 1 - (1 - 1/k)^n,
+    maj@n = mean 1/k)."""
+    mc = getattr(result, "multiple_choice", None)
+    if mc is None:
+        pass_y, maj_y = [1.0 - 0.5 ** n for n in ns], 0.5
+        pass_name, maj_name, who = "coin flipper: pass@n = 1 − 0.5ⁿ", "coin flipper: maj@n = 0.5", "coin flipper"
+    else:
+        stored = list(mc.get("guesser_pass_at_n") or [])
+        k = np.asarray(mc.get("n_options") or [], dtype=float)
+        pass_y = [stored[n - 1] if n <= len(stored) else float(np.mean(1 - (1 - 1 / k) ** n)) for n in ns]
+        maj_y = float(mc["chance"])
+        pass_name = "uniform guesser: pass@n = 1 − (1 − 1/k)ⁿ"
+        maj_name, who = f"uniform guesser: maj@n = {maj_y:.2f} (mean 1/k)", "uniform guesser"
+    fig.add_trace(go.Scatter(x=ns, y=pass_y, mode="lines", name=pass_name, legendgroup="coin",
+                             line=dict(color="#888", width=1.5, dash="dashdot"),
+                             hovertemplate=f"{who}<br>n=%{{x}}<br>pass@n %{{y:.5f}}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=ns, y=[maj_y] * len(ns), mode="lines", name=maj_name,
+                             legendgroup="coin", line=dict(color="#888", width=1, dash="dot"),
+                             hovertemplate=f"{who}<br>n=%{{x}}<br>maj@n {maj_y:.3f}<extra></extra>"))
+
+
 def pass_at_n_figure(result: Any, *, ks: Sequence[int] | None = None, title: str | None = None) -> go.Figure:
-    """pass@n (exact, from the two-way answer distribution) against n, one curve per k examples,
-    with majority-vote accuracy maj@n (odd n, thin dotted, same colour) and a coin flipper's
-    curves (pass@n = 1 - 0.5^n, maj@n = 0.5): with two answers pass@n near 1 alone says nothing."""
+    """pass@n (exact, from the answer distribution) against n, one curve per k examples, with
+    majority-vote accuracy maj@n (thin dotted, same colour) and the curves of a model that knows
+    nothing: a coin flipper for two answers (pass@n = 1 - 0.5^n, maj@n = 0.5), a uniform guesser
+    over each question's k options for multiple choice (pass@n = mean 1 - (1 - 1/k)^n, maj@n =
+    mean 1/k). pass@n near 1 alone says nothing."""
     fig = go.Figure()
     entries = [s for s in result.shots if ks is None or s["k"] in ks]
     max_n = 1
@@ -167,19 +231,13 @@ def pass_at_n_figure(result: Any, *, ks: Sequence[int] | None = None, title: str
     if any(s.get("maj_at_n") for s in entries):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="dotted, same colour: maj@n (majority vote)",
                                  line=dict(color="#444", width=1, dash="dot"), hoverinfo="skip"))
-    guess_ns = list(range(1, max_n + 1))
-    fig.add_trace(go.Scatter(x=guess_ns, y=[1.0 - 0.5 ** n for n in guess_ns], mode="lines",
-                             name="coin flipper: pass@n = 1 − 0.5ⁿ", legendgroup="coin",
-                             line=dict(color="#888", width=1.5, dash="dashdot"),
-                             hovertemplate="coin flipper<br>n=%{x}<br>pass@n %{y:.5f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=guess_ns, y=[0.5] * len(guess_ns), mode="lines", name="coin flipper: maj@n = 0.5",
-                             legendgroup="coin", line=dict(color="#888", width=1, dash="dot"),
-                             hovertemplate="coin flipper<br>n=%{x}<br>maj@n 0.5<extra></extra>"))
+    _guesser_traces(fig, result, list(range(1, max_n + 1)))
     best = result.summary.get("best_probe_accuracy")
     n_all = [n for s in entries for n in range(1, len(s["pass_at_n"]) + 1)]
     if best is not None and n_all:  # named in the legend, not written over the curves
         fig.add_trace(_reference_line(n_all, best, f"best probe accuracy {best:.2f}", "#444", "dash", "best-probe"))
-    fig.update_layout(title=title or f"pass@n<br><sup>{_short_label(result)}</sup>", xaxis_title="answers sampled (n)",
+    what = "pass@n and maj@n of sampled letters" if _is_choice(result) else "pass@n"
+    fig.update_layout(title=title or f"{what}<br><sup>{_short_label(result)}</sup>", xaxis_title="answers sampled (n)",
                       yaxis_title="accuracy", legend=_BELOW)
     fig.update_xaxes(type="log", tickmode="array", tickvals=[1, 2, 4, 8, 16, 32, 64])
     fig.update_yaxes(range=[0, 1.02])
@@ -234,7 +292,7 @@ def probe_vs_answer_scatter(results: Sequence[Any], *, title: str | None = None)
         stat = f"Pearson r = {r:.2f} (p = {p:.2g}, n = {len(pts)})"
     fig.update_layout(title=title or f"Knowing vs saying<br><sup>{stat}</sup>", xaxis_title="best probe accuracy",
                       yaxis_title="answer accuracy (zero-shot)", legend=_BELOW)
-    fig.update_xaxes(range=[0.3, 1.02])
+    fig.update_xaxes(range=[min([0.3] + [v - 0.05 for v in x]), 1.02])  # multiple choice: chance can be 0.2
     fig.update_yaxes(range=[0, 1.02])
     fig.layout.meta = {"pearson_r": r, "pearson_p": p, "n_points": len(pts)}
     return _finish(fig)

@@ -79,11 +79,12 @@ def _decodes_to(tokenizer: Any, token_id: int, variant: str) -> bool:
     return text.strip() == variant.strip() and text.strip() != ""
 
 
-def _variant_tokens(tokenizer: Any, word: str) -> tuple[list[int], list[int]]:
-    """(single-token ids of all variants, first-token ids of multi-token variants)."""
+def _variant_tokens(tokenizer: Any, word: str, cases: Sequence[str] | None = None) -> tuple[list[int], list[int]]:
+    """(single-token ids of all variants, first-token ids of multi-token variants); ``cases``: the
+    spellings tried (default: :func:`case_variants`)."""
     singles: list[int] = []
     firsts: list[int] = []
-    for case in case_variants(word):
+    for case in (case_variants(word) if cases is None else cases):
         for variant in (case, " " + case):
             for context in _CONTEXTS:
                 ids = _appended_ids(tokenizer, context, variant)
@@ -146,3 +147,58 @@ def resolve_answer_words(tokenizer: Any, words: Sequence[str], *, allow_fallback
     tokens = tuple(tuple(str(t) for t in tokenizer.convert_ids_to_tokens(list(g))) for g in id_groups)
     return AnswerTokens(words=words, ids=id_groups, tokens=tokens,  # type: ignore[arg-type]
                         fallback=(fallback[0], fallback[1]), notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class LetterTokens:
+    """Token ids of the option letters ``A``, ``B``, ...
+
+    Attributes
+    ----------
+    letters : the letters, e.g. ``("A", "B", "C", "D", "E")``.
+    ids : per letter, the sorted ids of its single-token spellings (with and without a leading
+        space); the model's probability of answering letter j is the sum of its next-token
+        probabilities over ``ids[j]``.
+    tokens : the same ids as token strings (for display).
+    """
+
+    letters: tuple[str, ...]
+    ids: tuple[tuple[int, ...], ...]
+    tokens: tuple[tuple[str, ...], ...]
+
+    @property
+    def all_ids(self) -> tuple[int, ...]:
+        """Every letter's ids, letter by letter (the column order of the scorers)."""
+        return tuple(i for group in self.ids for i in group)
+
+    @property
+    def columns(self) -> tuple[int, ...]:
+        """How many columns of :attr:`all_ids` each letter has."""
+        return tuple(len(group) for group in self.ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"letters": list(self.letters), "ids": [list(i) for i in self.ids],
+                "tokens": [list(t) for t in self.tokens]}
+
+
+def resolve_letters(tokenizer: Any, letters: Sequence[str]) -> LetterTokens:
+    """Find the single tokens that spell each option letter, with and without a leading space.
+
+    Only the letter as given (upper case) counts: ``a`` is an English word, not an answer. Each
+    spelling is encoded by the tokenizer itself, alone and after a prompt-like context (as for
+    answer words), so SentencePiece (``▁A``) and byte-level (``ĠA``) tokenizers both work.
+
+    Raises
+    ------
+    BadInputError
+        When a letter is no single token of this tokenizer in any spelling.
+    """
+    ids: list[tuple[int, ...]] = []
+    for letter in letters:
+        singles, _ = _variant_tokens(tokenizer, letter, cases=(letter,))
+        if not singles:
+            raise BadInputError(f"the option letter {letter!r} is not a single token of this tokenizer, with or "
+                                "without a leading space; the letter reading needs one")
+        ids.append(tuple(sorted(singles)))
+    tokens = tuple(tuple(str(t) for t in tokenizer.convert_ids_to_tokens(list(g))) for g in ids)
+    return LetterTokens(letters=tuple(letters), ids=tuple(ids), tokens=tokens)

@@ -5,6 +5,12 @@ accuracy, logit-lens accuracy, gap), ``shots`` (per k: answer accuracy, pass@1, 
 per-layer lens accuracy), ``pass_at_n`` and ``maj_at_n`` (k = 0) and ``summary``. Results saved
 before maj@n existed get it on loading, computed from their stored answer probabilities
 (``p_class1``) and labels.
+
+A multiple-choice result (questions read by letter and by option text, see :mod:`.choice_run`) has
+the same fields, measured per question with the letter reading as "the answer", plus the
+option-text numbers beside them and a ``multiple_choice`` block (chance, option counts, the uniform
+guesser's pass@n and maj@n, formats and letter tokens). A binary result has no such block: its JSON
+is what it was before multiple choice existed.
 """
 
 from __future__ import annotations
@@ -38,7 +44,17 @@ class ExpressionResult(AnalysisResult):
     summary : ``best_probe_accuracy``, ``best_probe_layer``, ``final_answer_accuracy``, ``final_pass1``,
         ``gap`` (best probe - final answer accuracy), ``best_lens_accuracy``, ``best_lens_layer``,
         ``best_shots``, ``best_shots_accuracy``, ``answer_mass``, ``n_eval``.
-    eval_indices, labels : [n_eval] the evaluated samples and their labels.
+    eval_indices, labels : [n_eval] the evaluated samples and their labels (multiple choice: the
+        evaluated question ids; ``labels`` empty, the answers are in ``multiple_choice``).
+    multiple_choice : None for a binary set; for questions: ``n_questions`` (evaluated), ``n_pool``,
+        ``chance`` (mean 1/k over the evaluated questions), ``option_counts`` ({k: questions}),
+        ``n_options`` and ``answers`` [n_eval], ``letters``, ``letter_tokens``, ``letter_format``,
+        ``text_format``, ``text_norm``, ``text_lens``, ``guesser_pass_at_n`` [max_n],
+        ``guesser_maj_at_n`` [{n, maj}], ``probe_per_question``, ``probe_chance``.
+        Each shot entry then also holds ``text_accuracy`` (per-character normalised option text),
+        ``text_accuracy_token``, ``text_accuracy_raw``, ``text_lens_accuracy`` [L+1] or None,
+        ``letter_shares`` and ``text_shares`` (share of answers per option position),
+        ``letter_choice``, ``text_choice`` [n_eval] and ``p_letters`` [n_eval][k].
     """
 
     SCHEMA: ClassVar[str] = EXPRESSION_SCHEMA
@@ -52,6 +68,7 @@ class ExpressionResult(AnalysisResult):
     eval_indices: tuple[int, ...] = ()
     labels: tuple[int, ...] = ()
     maj_at_n: tuple[dict[str, Any], ...] = ()
+    multiple_choice: dict[str, Any] | None = None
 
     # ---- convenience -------------------------------------------------
     def shot(self, k: int) -> dict[str, Any]:
@@ -59,6 +76,27 @@ class ExpressionResult(AnalysisResult):
             if entry["k"] == k:
                 return entry
         raise KeyError(k)
+
+    @property
+    def is_multiple_choice(self) -> bool:
+        return self.multiple_choice is not None
+
+    @property
+    def chance(self) -> float | None:
+        """Accuracy of guessing: mean 1/k over the evaluated questions (multiple choice), else the
+        majority-class rate of the evaluated labels (None without labels)."""
+        if self.multiple_choice is not None:
+            return float(self.multiple_choice["chance"])
+        if not self.labels:
+            return None
+        share = sum(self.labels) / len(self.labels)
+        return float(max(share, 1 - share))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if out.get("multiple_choice") is None:
+            out.pop("multiple_choice", None)
+        return out
 
     @property
     def has_probe(self) -> bool:

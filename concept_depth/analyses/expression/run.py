@@ -11,6 +11,9 @@ Protocol (one ExpressionSpec), declared once as :data:`EXPRESSION`:
    layer of the same model and dataset (the probe analysis, cached under kind ``run`` with origin
    ``expression``).
 4. The result is cached under kind ``expression``; a rerun with the same key loads nothing.
+
+A multiple-choice set (``samples.questions``) is read per question instead, by letter and by option
+text, with a pool of held-out questions: :mod:`.choice_run`.
 """
 
 from __future__ import annotations
@@ -23,12 +26,12 @@ import numpy as np
 from ...capture import Capture, sample_texts
 from ...core.errors import BadInputError
 from ...core.progress import ProgressTracker
-from ...core.specs import ExtractionSpec, RunSpec
 from ...datasets import SampleSet
-from ..probe import PROBE
 from ..protocol import Analysis, Session, run_analysis
 from . import scoring
 from .answer_words import AnswerTokens, resolve_answer_words
+from .choice_run import choice_result
+from .common import answer_words_of, flat_spec, probe_curve
 from .fewshot import build_prompt, example_order, split_pool
 from .report import report
 from .result import ExpressionResult
@@ -42,41 +45,10 @@ def fit_texts(tokenizer: Any, samples: SampleSet, max_tokens: int, chat_template
     return sample_texts(tokenizer, samples, max_tokens, chat_template=chat_template)
 
 
-def _words(spec: ExpressionSpec, samples: SampleSet) -> tuple[str, str]:
-    return spec.answer_words or tuple(samples.answer_words)  # type: ignore[return-value]
-
-
 def _key(spec: ExpressionSpec, session: Session) -> str:
     samples = session.samples(spec.dataset)
-    return spec.key(session.fingerprint(spec.model), samples.content_hash, _words(spec, samples))
-
-
-def _flat_spec(spec: ExpressionSpec, samples: SampleSet, loaded_label: str, fingerprint: str,
-               answer: AnswerTokens | None, n_eval: int) -> dict[str, Any]:
-    ds, model = spec.dataset, spec.model
-    return {
-        "model": model.source, "model_label": loaded_label, "model_fingerprint": fingerprint,
-        "model_revision": model.revision, "quant": model.quant,
-        "dataset": samples.name, "category": samples.category, "dataset_hash": samples.content_hash,
-        "limit": ds.limit, "variant": ds.variant, "prompt": samples.template,
-        "noise": ds.noise.kind, "noise_strength": ds.noise.strength, "noise_seed": ds.noise.seed,
-        "shots": list(spec.shots), "seed": spec.seed, "pool_size": spec.pool_size, "max_n": spec.max_n,
-        "max_tokens": spec.max_tokens, "answer_cue": spec.answer_cue,
-        "answer_words": list(answer.words if answer else _words(spec, samples)),
-        "answer_tokens": [list(t) for t in answer.tokens] if answer else None,
-        "answer_fallback": list(answer.fallback) if answer else None,
-        "hook": "residual", "n_samples": len(samples), "n_eval": n_eval,
-        "chat_template": bool(spec.chat_template),
-    }
-
-
-def _probe_accuracies(spec: ExpressionSpec, session: Session) -> tuple[dict[int, float], str]:
-    """Residual-stream probe accuracy per layer (paper protocol), through the cached probe analysis."""
-    run_spec = RunSpec(extraction=ExtractionSpec(model=spec.model, dataset=spec.dataset, hook="residual",
-                                                 pooling="last", max_tokens=spec.max_tokens,
-                                                 chat_template=spec.chat_template))
-    result = session.run(PROBE, run_spec, origin="expression")
-    return {s.layer: float(s.accuracy) for s in result.layers}, result.key
+    return spec.key(session.fingerprint(spec.model), samples.content_hash, answer_words_of(spec, samples),
+                    multiple_choice=samples.is_multiple_choice)
 
 
 def _shot_entry(k: int, scores, y: np.ndarray, n0: int, max_n: int, examples: np.ndarray) -> dict[str, Any]:
@@ -125,7 +97,9 @@ def _compute(spec: ExpressionSpec, session: Session, key: str) -> ExpressionResu
     if not getattr(loaded, "is_decoder", True):
         raise BadInputError(f"{loaded.label} is an encoder: it does not answer, so expression needs a causal "
                             "language model (e.g. the embedded Gemma)")
-    answer = Capture(loaded).tokenized(lambda tok: resolve_answer_words(tok, _words(spec, samples)))
+    if samples.questions is not None:
+        return choice_result(spec, session, key, samples, loaded, load_s)
+    answer = Capture(loaded).tokenized(lambda tok: resolve_answer_words(tok, answer_words_of(spec, samples)))
     labels = np.asarray(samples.labels, dtype=np.int64)
     pool, evaluation = split_pool(labels, spec.pool_size, spec.seed)
     if len(np.unique(labels[evaluation])) < 2:
@@ -134,13 +108,14 @@ def _compute(spec: ExpressionSpec, session: Session, key: str) -> ExpressionResu
     shots = _answers(spec, session, loaded, samples, answer, pool, evaluation)
     expression_s = time.perf_counter() - t1
     t2 = time.perf_counter()
-    probe_acc, probe_key = _probe_accuracies(spec, session) if spec.probe else ({}, None)
+    curve = probe_curve(spec, session) if spec.probe else None
+    probe_acc, probe_key = (curve.accuracy, curve.key) if curve else ({}, None)
     probe_s = time.perf_counter() - t2
     zero = shots[0]
     layers = [{"layer": layer, "probe_accuracy": probe_acc.get(layer), "lens_accuracy": acc, "lens_pass1": p1,
                "lens_auc": auc, "gap": None if probe_acc.get(layer) is None else probe_acc[layer] - acc}
               for layer, (acc, p1, auc) in enumerate(zip(zero["lens_accuracy"], zero["lens_pass1"], zero["lens_auc"]))]
-    flat = dict(_flat_spec(spec, samples, loaded.label, session.fingerprint(spec.model), answer, len(evaluation)),
+    flat = dict(flat_spec(spec, samples, loaded.label, session.fingerprint(spec.model), answer, len(evaluation)),
                 probe_run_key=probe_key)
     n_prompts = len(evaluation) * len(spec.shots)
     return ExpressionResult(
@@ -189,8 +164,9 @@ EXPRESSION: Analysis[ExpressionSpec, ExpressionResult] = Analysis(
     compute=_compute, report=report, options=ExpressionSpec.OPTIONS,
     help="the model's own answers (logit lens, few-shot, pass@n) against the probe",
     description="Cognition versus expression: read the model's answer from the next-token probabilities of the "
-                "dataset's two answer words, at every layer (logit lens), with k solved examples and over n "
-                "sampled answers, next to the probe accuracy per layer.",
+                "dataset's two answer words (multiple choice: of the option letters, and the option texts' "
+                "length-normalised log-likelihood), at every layer (logit lens), with k solved examples and over "
+                "n sampled answers, next to the probe accuracy per layer.",
     batch_size=8, figure="the probe against logit-lens accuracy per layer")
 
 

@@ -20,6 +20,9 @@ from ...core.specs import DatasetSpec, ModelSpec, Spec, number, stable_hash
 
 #: Bump when the expression code changes the numbers it produces.
 EXPRESSION_VERSION = 2
+#: Bump when the multiple-choice readings (prompt formats, normalisation, maj@n) change their numbers. It is
+#: part of multiple-choice keys only, so binary keys stay what they were.
+CHOICE_VERSION = 1
 RESULT_KIND = "expression"
 DEFAULT_SHOTS = (0, 1, 2, 4, 8)
 DEFAULT_CUE = "\nAnswer:"
@@ -33,6 +36,9 @@ EXPRESSION_OPTIONS = OptionGroup("expression", (
     Option("pool_size", 16, kind=int, help="samples held out as examples (never evaluated)"),
     Option("max_n", 16, kind=int, help="report pass@n for n = 1..N"),
     Option("no_probe", False, flag=True, help="skip the probe (expression numbers only)"),
+    Option("text_lens", False, flag=True,
+           help="multiple choice: read the option texts through the logit lens at every layer too (zero-shot; "
+                "one full-vocabulary projection per option token and layer)"),
 ))
 #: The extraction options an expression analysis takes (it reads the residual stream's last token).
 EXPRESSION_TEXT_OPTIONS = EXTRACTION_OPTIONS.without("hook", "pooling")
@@ -56,6 +62,9 @@ class ExpressionSpec(Spec):
     probe : also run (or reuse) the residual-stream probe for the probe-versus-lens curves.
     chat_template : wrap each prompt (examples and query) as one user turn of the model's chat
         template, so an instruct model answers as it was trained to.
+    text_lens : multiple choice only: also read the option-text log-likelihoods through the logit
+        lens at every layer (zero-shot); without it the option text is read at the last layer (the
+        model's own) and the letter reading alone goes through the lens. Ignored for binary sets.
     """
 
     OPTIONS: ClassVar = (MODEL_OPTIONS, DATASET_OPTIONS, EXPRESSION_OPTIONS, EXPRESSION_TEXT_OPTIONS)
@@ -71,6 +80,7 @@ class ExpressionSpec(Spec):
     max_tokens: int = 512
     probe: bool = True
     chat_template: bool = False
+    text_lens: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -104,10 +114,22 @@ class ExpressionSpec(Spec):
         return cls(model=model, dataset=dataset, shots=parse_shots(v["shots"]), seed=int(number(v["seed"], "seed", whole=True)),
                    answer_words=parse_answer_words(v["answer_words"]), answer_cue=text_escapes(v["answer_cue"]),
                    pool_size=int(v["pool_size"]), max_n=int(v["max_n"]), max_tokens=int(t["max_tokens"]),
-                   probe=not v["no_probe"], chat_template=bool(t["chat_template"]))
+                   probe=not v["no_probe"], chat_template=bool(t["chat_template"]), text_lens=bool(v["text_lens"]))
 
-    def key(self, model_fingerprint: str, dataset_hash: str, answer_words: tuple[str, str]) -> str:
-        """Cache key: everything that changes the numbers (weights, bit width, prompts, words...)."""
+    def to_dict(self) -> dict[str, Any]:
+        """Fields as a dict; ``text_lens`` only when set (a binary spec's dict is what it was before it existed)."""
+        out = super().to_dict()
+        if not self.text_lens:
+            out.pop("text_lens")
+        return out
+
+    def key(self, model_fingerprint: str, dataset_hash: str, answer_words: tuple[str, str],
+            multiple_choice: bool = False) -> str:
+        """Cache key: everything that changes the numbers (weights, bit width, prompts, words...).
+
+        ``multiple_choice``: the samples are questions, read by letter and by option text; their keys
+        hold the readings' version and ``text_lens`` (a binary key has neither, so it is unchanged).
+        """
         return stable_hash({
             "kind": RESULT_KIND, "schema": SCHEMA_VERSION, "version": EXPRESSION_VERSION,
             "model": model_fingerprint, "quant": int(self.model.quant), "dataset": dataset_hash,
@@ -115,6 +137,8 @@ class ExpressionSpec(Spec):
             "cue": self.answer_cue, "pool_size": self.pool_size, "max_n": self.max_n,
             "max_tokens": self.max_tokens, "probe": bool(self.probe),
             **({"chat_template": True} if self.chat_template else {}),
+            **({"multiple_choice": {"version": CHOICE_VERSION, "text_lens": bool(self.text_lens)}}
+               if multiple_choice else {}),
         })
 
     def with_changes(self, **changes: Any) -> "ExpressionSpec":
@@ -138,5 +162,5 @@ def parse_answer_words(text: Any) -> tuple[str, str] | None:
     return words  # type: ignore[return-value]
 
 
-__all__ = ["ExpressionSpec", "EXPRESSION_VERSION", "EXPRESSION_OPTIONS", "RESULT_KIND", "DEFAULT_SHOTS", "DEFAULT_CUE",
-           "parse_shots", "parse_answer_words"]
+__all__ = ["ExpressionSpec", "EXPRESSION_VERSION", "CHOICE_VERSION", "EXPRESSION_OPTIONS", "RESULT_KIND", "DEFAULT_SHOTS",
+           "DEFAULT_CUE", "parse_shots", "parse_answer_words"]
