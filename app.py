@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit import config
 
-from concept_depth.cli.app_cmd import listening_addresses, refuse_once, serving_refusal
+from ui import listening_addresses, refuse_once, serving_refusal
 
 st.set_page_config(page_title="Concept Depth Explorer", page_icon="📐", layout="wide")
 

@@ -9,6 +9,7 @@
   (``cd.compute(spec)`` through it), :func:`execute_run` a probe run, :func:`execute_grid` a grid
 - stored analyses (:mod:`ui.analyses`): :func:`pick_result`, :func:`stored_results`, :func:`json_download`;
   the runs of a grid, a run's baselines and component runs, deleting runs, bundles
+- :func:`serving_refusal` (with :func:`listening_addresses`, :func:`refuse_once`): app.py's loopback guard
 - :func:`show_errors`: engine errors as ``st.error``, page stays usable
 - :func:`escape_markdown`: names from files and caches rendered literally
 - :func:`figure_with_downloads`: chart + "what this shows" + PNG/SVG/PDF downloads
@@ -37,43 +38,45 @@ from .analyses import (
 )
 from .comparisons import band_caption, pair_comparisons, show_comparison_details
 from .engine import (
-                     bump_data_version,
-                     cached_runs,
-                     catalog,
-                     get_store,
-                     import_results,
-                     layer_vectors,
-                     loader_for,
-                     model_loader,
-                     predictions,
-                     refresh_catalog,
-                     test_models_enabled,
+    bump_data_version,
+    cached_runs,
+    catalog,
+    get_store,
+    import_results,
+    layer_vectors,
+    loader_for,
+    model_loader,
+    predictions,
+    refresh_catalog,
+    test_models_enabled,
 )
 from .errors import show_errors
 from .figures import figure_with_downloads
 from .jobs import execute_grid, execute_run, refit_runs, rerun_pair, run_analysis, run_job, show_cancelled_notice
 from .progress import StreamlitProgress, consume_cancel, request_cancel
 from .results import (
-                     ORIGINS,
-                     created_text,
-                     filter_runs,
-                     headline,
-                     label_names,
-                     latest_probe_run,
-                     run_name,
-                     run_option,
-                     run_origin,
-                     runs_dataframe,
-                     runs_frame,
-                     runs_or_notice,
-                     runs_static_table,
-                     show_run,
+    ORIGINS,
+    created_text,
+    filter_runs,
+    headline,
+    label_names,
+    latest_probe_run,
+    run_name,
+    run_option,
+    run_origin,
+    runs_dataframe,
+    runs_frame,
+    runs_or_notice,
+    runs_static_table,
+    show_run,
 )
 from .series import checkpoint_series
+from .serving import listening_addresses, refuse_once, serving_refusal
 from .sweeps import sweeps_panel
 from .text import escape_markdown
 
 __all__ = [
+    "listening_addresses", "refuse_once", "serving_refusal",
     "band_caption", "pair_comparisons", "show_comparison_details", "refit_runs", "rerun_pair",
     "forms", "bump_data_version", "cached_runs", "catalog", "get_store", "import_results", "layer_vectors",
     "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "show_errors",

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
+import ui
 from concept_depth.cli import app_cmd
 from concept_depth.cli.main import main
+from ui import serving
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -69,7 +71,7 @@ def test_an_installed_copy_without_the_clone_says_where_the_app_lives(monkeypatc
     ("", True, ["::"], True),                  # an empty address is no address
 ])
 def test_serving_refusal(address, user_set, listening, refused):
-    message = app_cmd.serving_refusal(address, user_set, listening)
+    message = serving.serving_refusal(address, user_set, listening)
     assert (message is not None) == refused
     if refused:
         assert "concept-depth app" in message and "\n" not in message
@@ -79,17 +81,17 @@ def test_listening_addresses_sees_this_processs_sockets():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
-        listening = app_cmd.listening_addresses()
+        listening = serving.listening_addresses()
     assert listening is not None and "127.0.0.1" in listening
-    assert app_cmd.serving_refusal(None, False, listening) is None or any(
-        not app_cmd.is_loopback(a) for a in listening)
+    assert serving.serving_refusal(None, False, listening) is None or any(
+        not serving.is_loopback(a) for a in listening)
 
 
 def test_app_py_serves_only_the_refusal_when_bound_everywhere_by_default(monkeypatch):
     from streamlit import config
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setattr(app_cmd, "listening_addresses", lambda pid=None: ["::"])
+    monkeypatch.setattr(ui, "listening_addresses", lambda pid=None: ["::"])
     monkeypatch.setattr(config, "is_manually_set", lambda key: False)
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     assert [e.value for e in at.error] and "Refusing to serve" in at.error[0].value
@@ -119,7 +121,7 @@ def test_started_from_another_folder_the_server_listens_on_loopback_only(tmp_pat
                 time.sleep(0.5)
         else:
             raise AssertionError(f"the app did not start: {(tmp_path / 'server.log').read_text()}")
-        listening = app_cmd.listening_addresses(proc.pid)  # the launcher became the server: same pid
+        listening = serving.listening_addresses(proc.pid)  # the launcher became the server: same pid
         assert listening == ["127.0.0.1"], listening
     finally:
         proc.terminate()
