@@ -9,7 +9,7 @@ import streamlit as st
 
 from concept_depth.export.bundle import layer_table
 from concept_depth.figures import layer_curves, what_this_shows
-from concept_depth.results.labels import run_labels
+from concept_depth.results.labels import model_text, run_labels
 from concept_depth.results.run import RunResult
 
 from .engine import cached_runs, catalog
@@ -134,15 +134,18 @@ def show_run(run: RunResult, *, key: str = "run") -> None:
 
 def filter_runs(runs: Sequence[RunResult], *, key: str = "filters") -> list[RunResult]:
     """Multiselect filters by model, dataset, bit width and noise (empty = all)."""
+    def text(run: RunResult, field: str) -> str:  # one model name whatever bit width its label carries
+        return model_text(run.spec) if field == "model_label" else str(run.spec.get(field))
+
     def values(field: str) -> list:
-        return sorted({str(r.spec.get(field)) for r in runs})
+        return sorted({text(r, field) for r in runs})
 
     c = st.columns(4)
     chosen = {}
     for col, (field, label) in zip(c, (("model_label", "Model"), ("dataset", "Dataset"), ("quant", "Bit width"),
                                        ("noise", "Noise"))):
         chosen[field] = col.multiselect(label, values(field), key=f"{key}-{field}", placeholder="all")
-    return [r for r in runs if all(not v or str(r.spec.get(f)) in v for f, v in chosen.items())]
+    return [r for r in runs if all(not v or text(r, f) in v for f, v in chosen.items())]
 
 
 def label_names(run: RunResult) -> tuple[str, str]:
