@@ -125,73 +125,101 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
     labels = run_labels(runs)
     names = list(labels.labels)
     for ri, run in enumerate(runs):
-        xs = x_values(run, x)
-        for mi, metric in enumerate(metrics):
-            c = color(mi if single else ri)
-            name = METRIC_NAMES[metric] if single else f"{names[ri]} · {METRIC_NAMES[metric]}"
-            group = f"run{ri}-{metric}" if single else f"run{ri}"
-            ys = run.metric(metric)
-            stds = run.metric(f"{metric}_std")
-            if show_bands and any(s is not None for s in stds):
-                upper = [y + s for y, s in zip(ys, stds)]
-                lower = [y - s for y, s in zip(ys, stds)]
-                fig.add_trace(go.Scatter(x=xs, y=upper, mode="lines", line=dict(width=0), hoverinfo="skip",
-                                         showlegend=False, legendgroup=group, name=f"{name} +1 sd",
-                                         meta={"role": "band-upper"}))
-                fig.add_trace(go.Scatter(x=xs, y=lower, mode="lines", line=dict(width=0), fill="tonexty",
-                                         fillcolor=rgba(c, 0.18), hoverinfo="skip", showlegend=False,
-                                         legendgroup=group, name=f"{name} ±1 sd", meta={"role": "band"}))
-            fig.add_trace(go.Scatter(
-                x=xs, y=ys, mode="lines+markers", name=name if single else names[ri], legendgroup=group,
-                showlegend=single or mi == 0,
-                line=dict(color=c, width=2.2, dash=DASHES[mi % len(DASHES)] if not single else "solid"),
-                marker=dict(size=5, symbol=SYMBOLS[mi % len(SYMBOLS)], color=c),
-                customdata=run.layer_numbers, meta={"role": "metric", "metric": metric, "run": run.key},
-                hovertemplate="layer %{customdata}<br>" + METRIC_NAMES[metric] + " %{y:.3f}<extra>" + name + "</extra>",
-            ))
-        controls = run.metric("control_accuracy")
-        if show_control and any(v is not None for v in controls):
-            c = "#666666" if single else color(ri)
-            fig.add_trace(go.Scatter(
-                x=xs, y=controls, mode="lines", name="control task (shuffled labels)" if single else f"{names[ri]} · control",
-                line=dict(color=c, width=1.6 if single else 1.0, dash="dash"), meta={"role": "control", "run": run.key},
-                showlegend=single, legendgroup=None if single else f"run{ri}",
-                hovertemplate="layer %{x}<br>control accuracy %{y:.3f}<extra></extra>",
-            ))
-        if show_points:
-            for tr in depth_markers(run, x, c="#000000" if single else color(ri), text=single,
-                                    name_prefix="" if single else f"{names[ri]} · ",
-                                    group=None if single else f"run{ri}"):
-                fig.add_trace(tr)
+        fig.add_traces(_run_traces(run, ri, names, metrics, x, single, show_bands, show_control, show_points))
     if show_chance and runs:
-        for tr in chance_traces(runs, x, names if not single else None):
-            fig.add_trace(tr)
-    x_title = "relative depth (layer / layers)" if x == "relative" else "layer"
-    if runs and x == "layer":
-        hook = runs[0].spec.get("hook", "residual")
-        x_title = "layer (0 = embeddings)" if hook == "residual" else "layer (block index)"
+        fig.add_traces(chance_traces(runs, x, names if not single else None))
     if title is None and runs:
         title = runs[0].label if single else "Probe scores by layer" + (
             f"<br><sup>{labels.common}</sup>" if labels.common else "")
-    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title="score (held-out)",
+    fig.update_layout(title=title, xaxis_title=_x_title(runs, x), yaxis_title="score (held-out)",
                       hovermode="closest", legend=dict(orientation="v"))
     lows = [v for r in runs for m in metrics for v in r.metric(m) if v is not None]
     paper_theme(fig)
     fig.update_yaxes(range=[min([0.4] + lows) - 0.02, 1.02])
     if x == "layer" and runs:
         whole_layer_ticks(fig, max(max(r.layer_numbers) for r in runs))
-    if not single:  # one legend entry per run, below the plot; a key to the line styles on top
-        styles = ["solid", "dashed", "dotted"]
-        key = ", ".join(f"{METRIC_NAMES[m]} {styles[i % 3]}" for i, m in enumerate(metrics)) if len(metrics) > 1 else ""
-        marks = ("▲ jumping, ◆ converging point, ★ both" if show_points else "")
-        ctrl = "thin dashes: control" if show_control and any(
-            v is not None for r in runs for v in r.metric("control_accuracy")) else ""
-        note = " · ".join(t for t in (key, marks, ctrl) if t)
-        if note:
-            fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom",
-                               showarrow=False, font=dict(size=11, color="#555"))
-        # the key sits just above the plot, the title above the key
-        fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.3, x=0, xanchor="left"),
-                          margin=dict(b=110 + 22 * ((len(runs) + 1) // 2)))
-        title_above_plot(fig, clearance=28 if note else 12)
+    if not single:
+        _overlay_layout(fig, runs, metrics, show_points, show_control)
     return fig
+
+
+def _run_traces(run: RunResult, ri: int, names: Sequence[str], metrics: Sequence[str], x: str, single: bool,
+                show_bands: bool, show_control: bool, show_points: bool) -> list[go.Scatter]:
+    """Run ``ri``'s curves: per metric its band and line, then its control curve and depth markers."""
+    xs = x_values(run, x)
+    out: list[go.Scatter] = []
+    for mi, metric in enumerate(metrics):
+        c = color(mi if single else ri)
+        name = METRIC_NAMES[metric] if single else f"{names[ri]} · {METRIC_NAMES[metric]}"
+        group = f"run{ri}-{metric}" if single else f"run{ri}"
+        if show_bands:
+            out += _band_traces(run, metric, xs, c, name, group)
+        out.append(go.Scatter(
+            x=xs, y=run.metric(metric), mode="lines+markers", name=name if single else names[ri], legendgroup=group,
+            showlegend=single or mi == 0,
+            line=dict(color=c, width=2.2, dash=DASHES[mi % len(DASHES)] if not single else "solid"),
+            marker=dict(size=5, symbol=SYMBOLS[mi % len(SYMBOLS)], color=c),
+            customdata=run.layer_numbers, meta={"role": "metric", "metric": metric, "run": run.key},
+            hovertemplate="layer %{customdata}<br>" + METRIC_NAMES[metric] + " %{y:.3f}<extra>" + name + "</extra>",
+        ))
+    if show_control:
+        out += _control_traces(run, ri, names, xs, single)
+    if show_points:
+        out += depth_markers(run, x, c="#000000" if single else color(ri), text=single,
+                             name_prefix="" if single else f"{names[ri]} · ", group=None if single else f"run{ri}")
+    return out
+
+
+def _band_traces(run: RunResult, metric: str, xs: list[float], c: str, name: str, group: str) -> list[go.Scatter]:
+    """The ±1 standard deviation band of ``metric`` (k-fold runs only): an invisible upper edge, then the
+    lower edge filled up to it."""
+    ys, stds = run.metric(metric), run.metric(f"{metric}_std")
+    if not any(s is not None for s in stds):
+        return []
+    upper = [y + s for y, s in zip(ys, stds)]
+    lower = [y - s for y, s in zip(ys, stds)]
+    return [go.Scatter(x=xs, y=upper, mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False,
+                       legendgroup=group, name=f"{name} +1 sd", meta={"role": "band-upper"}),
+            go.Scatter(x=xs, y=lower, mode="lines", line=dict(width=0), fill="tonexty", fillcolor=rgba(c, 0.18),
+                       hoverinfo="skip", showlegend=False, legendgroup=group, name=f"{name} ±1 sd",
+                       meta={"role": "band"})]
+
+
+def _control_traces(run: RunResult, ri: int, names: Sequence[str], xs: list[float], single: bool) -> list[go.Scatter]:
+    """The control-task accuracy (shuffled labels), dashed; none when the run has no control."""
+    controls = run.metric("control_accuracy")
+    if not any(v is not None for v in controls):
+        return []
+    c = "#666666" if single else color(ri)
+    return [go.Scatter(
+        x=xs, y=controls, mode="lines", name="control task (shuffled labels)" if single else f"{names[ri]} · control",
+        line=dict(color=c, width=1.6 if single else 1.0, dash="dash"), meta={"role": "control", "run": run.key},
+        showlegend=single, legendgroup=None if single else f"run{ri}",
+        hovertemplate="layer %{x}<br>control accuracy %{y:.3f}<extra></extra>",
+    )]
+
+
+def _x_title(runs: Sequence[RunResult], x: str) -> str:
+    if x == "relative":
+        return "relative depth (layer / layers)"
+    if not runs:
+        return "layer"
+    return "layer (0 = embeddings)" if runs[0].spec.get("hook", "residual") == "residual" else "layer (block index)"
+
+
+def _overlay_layout(fig: go.Figure, runs: Sequence[RunResult], metrics: Sequence[str], show_points: bool,
+                    show_control: bool) -> None:
+    """Several runs: one legend entry per run, below the plot; a key to the line styles on top."""
+    styles = ["solid", "dashed", "dotted"]
+    key = ", ".join(f"{METRIC_NAMES[m]} {styles[i % 3]}" for i, m in enumerate(metrics)) if len(metrics) > 1 else ""
+    marks = ("▲ jumping, ◆ converging point, ★ both" if show_points else "")
+    ctrl = "thin dashes: control" if show_control and any(
+        v is not None for r in runs for v in r.metric("control_accuracy")) else ""
+    note = " · ".join(t for t in (key, marks, ctrl) if t)
+    if note:
+        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom",
+                           showarrow=False, font=dict(size=11, color="#555"))
+    # the key sits just above the plot, the title above the key
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.3, x=0, xanchor="left"),
+                      margin=dict(b=110 + 22 * ((len(runs) + 1) // 2)))
+    title_above_plot(fig, clearance=28 if note else 12)
