@@ -31,44 +31,68 @@ def whole_layer_ticks(fig: go.Figure, top_layer: int) -> go.Figure:
     """Ticks on whole layers only (at most about 12 of them), never 0.5 or 1.5."""
     return fig.update_xaxes(tick0=0, dtick=max(1, -(-int(top_layer) // 12)))
 
-#: A white outline around label text (CSS text-shadow), so a label stays readable where it crosses a curve.
-HALO = "white 1.5px 0 1px, white -1.5px 0 1px, white 0 1.5px 1px, white 0 -1.5px 1px"
 #: The depth markers: symbol, legend name and the short in-plot label of each point.
 MARKERS = {"jumping_point": ("triangle-up", "jumping point", "J"),
            "converging_point": ("diamond", "converging point", "C")}
 
 
+#: Where the in-plot labels of the depth markers sit: just above the plot's frame (y = 1.02, the top of the
+#: score axis), at the marker's x, so they never sit on a curve or a marker; room kept for them above the plot.
+LABEL_Y = 1.02
+LABEL_CLEARANCE = 30
+
+
 def depth_markers(run: RunResult, x: str, *, c: str = "#000000", text: bool = True, name_prefix: str = "",
-                  group: str | None = None) -> list[go.Scatter]:
+                  group: str | None = None, label_y: float = LABEL_Y) -> list[go.Scatter]:
     """Markers at the jumping (▲ J) and converging (◆ C) points on the accuracy curve.
 
     When both fall on one layer they are one marker (★) labelled ``J = C = 11``, so neither
-    hides the other. With ``text`` the labels sit below J and above C, so two markers on
-    neighbouring layers never print on top of each other.
+    hides the other. With ``text`` each marker's label (its ``text``) is drawn above the plot's
+    frame at ``label_y`` (the top of the score axis), joined to its marker by a faint dotted
+    line: the left marker's label ends at its x, the right one's starts there, so two markers on
+    neighbouring layers never print on top of each other, and no label sits on a curve.
     """
     acc = dict(zip(run.layer_numbers, run.metric("accuracy")))
     points = {f: getattr(run.depth, f) for f in MARKERS}
     points = {f: layer for f, layer in points.items() if layer is not None and layer in acc}
     jp, cp = points.get("jumping_point"), points.get("converging_point")
     if jp is not None and jp == cp:
-        items = [("both", jp, "star", "jumping = converging point", f"J = C = {jp}", "bottom center")]
+        items = [("both", jp, "star", "jumping = converging point", f"J = C = {jp}", "top center")]
     else:
+        left = min(points.values()) if points else None  # J before C, except on odd curves
         items = [(f, layer, MARKERS[f][0], MARKERS[f][1], f"{MARKERS[f][2]} = {layer}",
-                  "bottom center" if f == "jumping_point" else "top center") for f, layer in points.items()]
+                  "top center" if len(points) == 1 else ("top left" if layer == left else "top right"))
+                 for f, layer in points.items()]
     out = []
     for field, layer, symbol, label, short, position in items:
         roles = ("jumping_point", "converging_point") if field == "both" else (field,)
+        xv, yv = _x_of(run, layer, x), acc[layer]
+        guide, label_trace = _depth_label(xv, yv, short, position, c, field, layer, label_y) if text else (None, None)
+        if guide is not None:
+            out.append(guide)  # under its marker
         out.append(go.Scatter(
-            x=[_x_of(run, layer, x)], y=[acc[layer]], mode="markers+text" if text else "markers",
-            name=f"{name_prefix}{label} (layer {layer})",
+            x=[xv], y=[yv], mode="markers", name=f"{name_prefix}{label} (layer {layer})",
             marker=dict(symbol=symbol, size=15 if field == "both" else 14, color="white",
                         line=dict(color=c, width=2.5)),
-            text=[short], textposition=position, textfont=dict(size=12, color=c, shadow=HALO), cliponaxis=False,
+            text=[short], cliponaxis=False,  # a marker at accuracy 1.0 is drawn whole, over the frame
             meta={"role": field, "roles": list(roles), "layer": layer, "run": run.key},
             showlegend=group is None, legendgroup=group,
             hovertemplate=f"{label}: layer {layer}<br>accuracy %{{y:.3f}}<extra></extra>",
         ))
+        if label_trace is not None:
+            out.append(label_trace)
     return out
+
+
+def _depth_label(xv: float, yv: float, short: str, position: str, c: str, field: str, layer: int,
+                 label_y: float) -> tuple[go.Scatter, go.Scatter]:
+    """A faint dotted line from a depth marker up to the frame, and the marker's label above it at ``label_y``."""
+    return (go.Scatter(x=[xv, xv], y=[yv, label_y], mode="lines", line=dict(color="#999999", width=1, dash="dot"),
+                       hoverinfo="skip", showlegend=False, cliponaxis=False,
+                       meta={"role": "depth-guide", "for": field, "layer": layer}),
+            go.Scatter(x=[xv], y=[label_y], mode="text", text=[short], textposition=position,
+                       textfont=dict(size=12, color=c), cliponaxis=False, hoverinfo="skip", showlegend=False,
+                       meta={"role": "depth-label", "for": field, "layer": layer}))
 
 
 def chance_traces(runs: Sequence[RunResult], x: str, names: Sequence[str] | None = None) -> list[go.Scatter]:
@@ -135,9 +159,11 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
                       hovermode="closest", legend=dict(orientation="v"))
     lows = [v for r in runs for m in metrics for v in r.metric(m) if v is not None]
     paper_theme(fig)
-    fig.update_yaxes(range=[min([0.4] + lows) - 0.02, 1.02])
+    fig.update_yaxes(range=[min([0.4] + lows) - 0.02, LABEL_Y])
     if x == "layer" and runs:
         whole_layer_ticks(fig, max(max(r.layer_numbers) for r in runs))
+    if single and any((t.meta or {}).get("role") == "depth-label" for t in fig.data):
+        title_above_plot(fig, clearance=LABEL_CLEARANCE)  # the depth labels sit between frame and title
     if not single:
         _overlay_layout(fig, runs, metrics, show_points, show_control)
     return fig

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..results.labels import model_name
 from ..results.run import RunResult
-from .theme import SEQUENTIAL, paper_theme
+from .theme import SEQUENTIAL, colorbar, paper_theme
 
 CATEGORY_ORDER = ("factual", "emotional", "inferential", "custom")
 VALUES = {
@@ -78,7 +78,7 @@ def depth_heatmap(runs: Sequence[RunResult], *, value: str = "jumping_point", re
         zmin = 0.5
     fig = go.Figure(go.Heatmap(
         z=z, x=x_labels, y=models, text=text, texttemplate="%{text}", colorscale=SEQUENTIAL,
-        reversescale=is_layer, zmin=zmin, zmax=zmax, colorbar=dict(title=dict(text=unit, font=dict(size=12))),
+        reversescale=is_layer, zmin=zmin, zmax=zmax, colorbar=colorbar(unit),
         hoverongaps=False,
         hovertemplate="%{y}<br>%{x}<br>" + VALUES[value] + ": %{text}<extra></extra>",
         meta={"role": "heatmap", "value": value, "datasets": datasets, "models": models},

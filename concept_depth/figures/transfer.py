@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .curves import whole_layer_ticks
-from .theme import DASHES, DIVERGING, SYMBOLS, color, paper_theme
+from .theme import DASHES, DIVERGING, SYMBOLS, color, colorbar, paper_theme
 
 METRIC_NAMES = {"accuracy": "accuracy", "auc": "ROC-AUC"}
 
@@ -26,7 +26,7 @@ def transfer_heatmap(result, layer: int | None = None, *, metric: str = "accurac
     text = [["–" if np.isnan(v) else f"{v:.2f}" for v in row] for row in z]
     fig = go.Figure(go.Heatmap(
         z=z, x=names, y=names, text=text, texttemplate="%{text}", colorscale=DIVERGING, zmin=0.0, zmax=1.0,
-        zmid=0.5, colorbar=dict(title=dict(text=METRIC_NAMES[metric], font=dict(size=12))), hoverongaps=False,
+        zmid=0.5, colorbar=colorbar(METRIC_NAMES[metric]), hoverongaps=False,
         hovertemplate="trained on %{y}<br>tested on %{x}<br>" + METRIC_NAMES[metric] + " %{text}<extra></extra>",
         meta={"role": "transfer", "layer": int(layer), "metric": metric}))
     s = result.spec

@@ -1,0 +1,78 @@
+"""The engine's figures laid out by a real browser (Debian's chromium through Playwright, no app): the label
+checks of the browser test (``chart_checks``) on figures made from hand-made runs, at the size the app draws
+them. Screenshots go to test-artifacts/screenshots/figure-*.png (git-ignored)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = REPO / "test-artifacts" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (the test fails instead under CI=true)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield browser.new_page(viewport={"width": 1000, "height": 800})
+        finally:
+            browser.close()
+
+
+def _show(page, fig, name: str, width: int = 940, height: int = 450):
+    """Lay ``fig`` out in the browser at the app's size (the content column of a 1440-pixel window)."""
+    fig.update_layout(width=width, height=height)
+    page.set_viewport_size({"width": width + 40, "height": height + 40})
+    page.set_content(fig.to_html(include_plotlyjs=True, full_html=True))
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / f"figure-{name}.png"))
+    return page
+
+
+def _with(run, key, **spec):
+    return replace(run, key=key, spec=dict(run.spec, **spec))
+
+
+def test_depth_labels_sit_on_no_curve_and_no_marker(page, chart_checks, make_run):
+    # issue 22 item 2: "J = 4" below its marker sat on the F1 curve; "C = 5" above its own on ROC-AUC
+    from concept_depth.figures import layer_curves
+
+    for jump, converge in ((4, 5), (3, 3), (2, 6)):
+        fig = layer_curves(make_run(quant=8, jump=jump, converge=converge))
+        chart_checks.labels_do_not_collide(_show(page, fig, f"curves-j{jump}-c{converge}"), f"J={jump}, C={converge}")
+
+
+def test_heatmap_colour_bar_ticks_keep_clear_of_its_title(page, chart_checks, make_run):
+    # issue 22 item 3: the top tick "1" ran into the title "relative depth"
+    from concept_depth.figures import depth_heatmap
+
+    runs = [make_run(key="a"), make_run(key="b", model="other", dataset="STSA", category="emotional", jump=5)]
+    for value in ("jumping_point", "peak_accuracy"):
+        fig = depth_heatmap(runs, value=value)
+        chart_checks.labels_do_not_collide(_show(page, fig, f"heatmap-{value}"), value)
+
+
+def test_a_legend_of_one_models_bit_widths_names_only_the_bit_widths(page, chart_checks, make_run):
+    # issue 22 item 4: every legend entry repeated the full model name (and the shared settings)
+    from concept_depth.figures import layer_curves
+
+    gemma = _with(make_run(), "g", model_label="Gemma 3 270M (Q4_K_M GGUF, dequantised)")
+    runs = [gemma] + [_with(make_run(quant=q, shift=0.02 * i), f"g{q}", model_label=f"{gemma.spec['model_label']}, {q}-bit")
+                      for i, q in enumerate((8, 4), 1)]
+    fig = layer_curves(runs, metrics=("accuracy",), show_control=False)
+    chart_checks.labels_do_not_collide(_show(page, fig, "curves-bit-widths", height=520), "bit widths")
