@@ -23,6 +23,7 @@ from .theme import color, paper_theme, title_above_plot
 #: Legend key of the depth markers (drawn without text in the panels: labels of several models would collide).
 MARKER_KEY = (("triangle-up", "jumping point"), ("diamond", "converging point"),
               ("star", "jumping = converging point"))
+MARKER_ROLES = ("jumping_point", "converging_point", "both")
 
 
 def _panel_title(name: str, category: str | None) -> str:
@@ -78,14 +79,15 @@ def family_panels(runs: Sequence[RunResult], *, metric: str = "accuracy", x: str
                 fig.add_trace(tr, row=r, col=c)
                 chance_shown = True
     if show_points and metric == "accuracy":
-        for tr in _marker_key():
+        drawn = {t.marker.symbol for t in fig.data if (t.meta or {}).get("role") in MARKER_ROLES}
+        for tr in _marker_key(drawn):
             fig.add_trace(tr, row=1, col=1)
     head = title or (f"Probe {'accuracy' if metric == 'accuracy' else METRIC_NAMES[metric]} by "
                      + ("relative depth" if x == "relative" else "layer") + ", one panel per dataset")
     common = labels.common
     fig.update_layout(title_text=head + (f"<br><sup>{common}</sup>" if common and not title else ""),
                       height=max(380, 290 * rows + 190), hovermode="closest")
-    _panels_layout(fig, len(series), len(datasets), rows, cols, metric, x, show_points, show_chance, lows)
+    _panels_layout(fig, len(series), len(datasets), rows, cols, metric, x, show_chance, lows)
     fig.layout.meta = {"datasets": datasets, "series": series}
     return fig
 
@@ -132,18 +134,20 @@ def _panel_chance(dataset: str, in_panel: Sequence[tuple[int, RunResult]], x: st
     return out
 
 
-def _marker_key() -> list[go.Scatter]:
-    """The markers' key: legend entries with no data."""
+def _marker_key(drawn: set[str]) -> list[go.Scatter]:
+    """The key of the markers ``drawn`` (their symbols): legend entries with no data, none for a marker no
+    panel shows."""
     return [go.Scatter(x=[None], y=[None], mode="markers", name=text,
                        marker=dict(symbol=symbol, size=11, color="white", line=dict(color="#444", width=2)),
-                       hoverinfo="skip", meta={"role": "key"}) for symbol, text in MARKER_KEY]
+                       hoverinfo="skip", meta={"role": "key"}) for symbol, text in MARKER_KEY if symbol in drawn]
 
 
 def _panels_layout(fig: go.Figure, n_series: int, n_panels: int, rows: int, cols: int, metric: str, x: str,
-                   show_points: bool, show_chance: bool, lows: Sequence[float]) -> None:
+                   show_chance: bool, lows: Sequence[float]) -> None:
     """Theme, the legend at the foot, shared y range, x ticks, axis titles on the outer panels only."""
     paper_theme(fig)
-    legend_rows = math.ceil((n_series + (1 if show_chance else 0) + (3 if show_points else 0)) / 3)
+    keys = sum(1 for t in fig.data if (t.meta or {}).get("role") == "key")
+    legend_rows = math.ceil((n_series + (1 if show_chance else 0) + keys) / 3)
     fig.update_layout(margin=dict(b=84 + 22 * legend_rows))
     title_above_plot(fig, clearance=30)  # clear of the panel titles
     # the legend at the foot of the figure, under the bottom axis titles, whatever size it is exported at

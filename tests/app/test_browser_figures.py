@@ -76,3 +76,24 @@ def test_a_legend_of_one_models_bit_widths_names_only_the_bit_widths(page, chart
                       for i, q in enumerate((8, 4), 1)]
     fig = layer_curves(runs, metrics=("accuracy",), show_control=False)
     chart_checks.labels_do_not_collide(_show(page, fig, "curves-bit-widths", height=520), "bit widths")
+
+
+def test_families_star_at_the_top_right_is_drawn_whole(page, chart_checks, make_run):
+    # issue 22 item 22: the ★ at relative depth 1.0 and accuracy 1.0 was clipped
+    from concept_depth.figures import family_panels
+
+    runs = []
+    for i, (model, dataset) in enumerate([(m, d) for m in ("Gemma", "SmolLM2") for d in ("cities", "STSA", "coinflip", "common")]):
+        run = make_run(model=model, dataset=dataset, key=f"k{i}", jump=8 if model == "Gemma" else 4,
+                       converge=8 if model == "Gemma" else 6, n_layers=8)
+        if model == "Gemma":
+            run = replace(run, layers=tuple(replace(s, accuracy=1.0) if s.layer == 8 else s for s in run.layers))
+        runs.append(run)
+    fig = family_panels(runs)
+    shown = _show(page, fig, "families-star", height=int(fig.layout.height))
+    chart_checks.labels_do_not_collide(shown, "families")
+    # the stars are not clipped to the plot areas (a clipped trace carries a clip-path)
+    clipped = shown.evaluate("""() => Array.from(document.querySelectorAll('.scatterlayer .trace'))
+        .filter(t => t.querySelector('path.point[d*="L"]') && t.getAttribute('clip-path')).map(t => t.className.baseVal)""")
+    stars = [t for t in fig.data if (t.meta or {}).get("role") == "both"]
+    assert len(stars) == 4 and all(t.cliponaxis is False for t in stars)
