@@ -95,3 +95,20 @@ def test_families_star_at_the_top_right_is_drawn_whole(page, chart_checks, make_
     # drawn over the frame, not clipped to the plot area
     stars = [t for t in fig.data if (t.meta or {}).get("role") == "both"]
     assert len(stars) == 4 and all(t.cliponaxis is False for t in stars)
+
+
+def test_fidelity_and_depth_shift_figures_lay_out_cleanly(page, chart_checks):
+    # issue 22 item 21, as a reader sees them
+    from concept_depth.figures import depth_shift_figure, fidelity_figure
+    from concept_depth.stats.paired import DepthShift, PairedComparison
+
+    table = {"layers": [{"layer": l, "cosine_mean": 0.999 - 0.0004 * l, "cosine_min": 0.99 - 0.001 * l,
+                         "max_sd": 0.4 + 0.05 * l, "mean_sd": 0.02 + 0.01 * l} for l in range(19)]}
+    fig = fidelity_figure([("8-bit", table)])
+    chart_checks.labels_do_not_collide(_show(page, fig, "fidelity", height=620), "fidelity")
+    shifts = (DepthShift("jumping_point", 5, 7, 2, 1.0, 4.0, 0.98), DepthShift("converging_point", 6, 6, 0, -1.0, 2.0, 0.9),
+              DepthShift("peak_layer", 9, 8, -1, -3.0, 0.0, 1.0))
+    pcs = [PairedComparison(layers=(), shifts=shifts, n_eval=40, level=0.95, alpha=0.05, n_boot=500, test="McNemar mid-p")
+           for _ in range(2)]
+    fig = depth_shift_figure([("8-bit", pcs[0]), ("32-bit, paper noise (seed 0)", pcs[1])])
+    chart_checks.labels_do_not_collide(_show(page, fig, "depth-shift", height=int(fig.layout.height)), "shift")
