@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from concept_depth.export.bundle import layer_table
-from concept_depth.figures import layer_curves, what_this_shows
+from concept_depth.figures import below_chance_message, layer_curves, what_this_shows
 from concept_depth.results.labels import model_text, run_labels
 from concept_depth.results.run import RunResult
 
@@ -115,6 +115,9 @@ def show_run(run: RunResult, *, key: str = "run") -> None:
     """Headline numbers, the layer curves with downloads and note, and the per-layer table."""
     st.subheader(escape_markdown(run.label))
     headline(run)
+    below = below_chance_message(run)
+    if below:  # a finding, not only "not acquired" (issue 22 item 18)
+        st.warning(below, icon=":material/trending_down:")
     x = st.radio("x-axis", ["layer", "relative depth"], horizontal=True, key=f"x-{key}")
     fig = layer_curves(run, x="relative" if x == "relative depth" else "layer")
     figure_with_downloads(fig, f"curves-{run.spec.get('dataset')}-{run.key[:8]}",
