@@ -98,7 +98,7 @@ with tab_diff:
     pairs = ui.pair_with_baselines(selected, runs)
     missing = ui.missing_difference_message(selected, runs)
     if missing:
-        st.info(missing)
+        st.info(ui.escape_markdown(missing))
     else:
         # paired tests, depth shifts and fidelity of each pair (issue 15); cached by the runs' content
         comparisons = ui.pair_comparisons(pairs)

@@ -42,7 +42,7 @@ if runs:
         st.info("Every cached run so far is the probe step of an expression analysis (or an import); "
                 "run a probe (quick start or the Probe page) to see it here.")
     else:
-        st.markdown(f"**Latest probe run:** {ui.run_name(latest)}")
+        st.markdown(f"**Latest probe run:** {ui.escape_markdown(ui.run_name(latest))}")
         ui.headline(latest)
         ui.figure_with_downloads(cd.figures.layer_curves(latest), f"curves-{latest.key[:8]}",
                                  note=cd.figures.what_this_shows("curves", latest), key="home-latest")

@@ -17,8 +17,14 @@ from .engine import get_store, pair_comparison
 from .errors import show_errors
 from .figures import figure_with_downloads
 from .jobs import refit_runs, rerun_pair
+from .text import escape_markdown
 
 CV_PAIRS = "_cd_cmp_cv_pairs"
+
+
+def _setting(run: RunResult) -> str:
+    """A run's setting for Markdown: an imported run's noise field is the file's text, shown literally."""
+    return escape_markdown(setting_label(run))
 
 
 def _layers_text(layers: Sequence[int]) -> str:
@@ -29,9 +35,9 @@ def _layers_text(layers: Sequence[int]) -> str:
 
 def verdict(c: PairComparison) -> str:
     """One line: which layers' differences are beyond noise."""
-    name = f"**{setting_label(c.run)} − 32-bit clean**"
+    name = f"**{_setting(c.run)} − 32-bit clean**"
     if c.paired is None:
-        return f"{name}: not paired ({c.unpaired_reason}); the band is the wider unpaired approximation."
+        return f"{name}: not paired ({escape_markdown(c.unpaired_reason)}); the band is the wider unpaired approximation."
     beyond = c.paired.beyond_noise_layers()
     n = len(c.paired.layers)
     if not beyond:
@@ -93,7 +99,7 @@ def show_comparison_details(comparisons: Sequence[PairComparison], *, metric: st
     _offer_refit([c for c in comparisons if c.paired is None], key)
     for i, c in enumerate(comparisons):
         if c.paired is not None:
-            with st.expander(f"Per-layer paired test: {setting_label(c.run)} − 32-bit clean"):
+            with st.expander(f"Per-layer paired test: {_setting(c.run)} − 32-bit clean"):
                 st.dataframe(layer_table(c), hide_index=True, width="stretch")
     paired = [c for c in comparisons if c.paired is not None and c.paired.shifts]
     if paired:
@@ -122,8 +128,8 @@ def _offer_refit(unpaired: Sequence[PairComparison], key: str) -> None:
 def _convergence(comparisons: Sequence[PairComparison], key: str) -> None:
     noted = [(i, c) for i, c in enumerate(comparisons) if c.convergence_note]
     for i, c in noted:
-        st.warning(c.convergence_note, icon=":material/warning:")
-        if st.button(f"Compare {setting_label(c.run)} under cv", key=f"{key}-cv-{i}",
+        st.warning(escape_markdown(c.convergence_note), icon=":material/warning:")
+        if st.button(f"Compare {_setting(c.run)} under cv", key=f"{key}-cv-{i}",
                      help="runs both under --protocol cv (cached runs return at once); same samples and seed"):
             got = rerun_pair(c.base, c.run, key=f"{key}-cv-job-{i}")
             if got is not None:
@@ -169,14 +175,14 @@ def _fidelity(comparisons: Sequence[PairComparison], key: str) -> None:
             fig = fidelity_figure(tables)
             figure_with_downloads(fig, "fidelity", note=what_this_shows("fidelity"), key=f"{key}-fidelity")
         for c in have:
-            with st.expander(f"Fidelity table: {setting_label(c.run)}"):
+            with st.expander(f"Fidelity table: {_setting(c.run)}"):
                 st.dataframe(fidelity_table(c), hide_index=True, width="stretch")
     for c in low:
         if c.fidelity:
             continue
         if (c.run.spec.get("noise") or "none") != (c.base.spec.get("noise") or "none"):
-            st.caption(f"{setting_label(c.run)}: no fidelity table; it compares the same prompts, and this run's "
+            st.caption(f"{_setting(c.run)}: no fidelity table; it compares the same prompts, and this run's "
                        "prompts carry noise.")
         else:
-            st.caption(f"{setting_label(c.run)}: no fidelity table; it needs the layer vectors of both runs in the "
+            st.caption(f"{_setting(c.run)}: no fidelity table; it needs the layer vectors of both runs in the "
                        "cache (an imported run has none).")
