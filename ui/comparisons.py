@@ -128,7 +128,9 @@ def _offer_refit(unpaired: Sequence[PairComparison], key: str) -> None:
 def _convergence(comparisons: Sequence[PairComparison], key: str) -> None:
     noted = [(i, c) for i, c in enumerate(comparisons) if c.convergence_note]
     for i, c in noted:
-        st.warning(escape_markdown(c.convergence_note), icon=":material/warning:")
+        # engine text naming the setting (bit width and noise kind, both validated: a run with an unknown noise
+        # kind is never paired), so nothing from a file's free text reaches it
+        st.warning(c.convergence_note, icon=":material/warning:")
         if st.button(f"Compare {_setting(c.run)} under cv", key=f"{key}-cv-{i}",
                      help="runs both under --protocol cv (cached runs return at once); same samples and seed"):
             got = rerun_pair(c.base, c.run, key=f"{key}-cv-job-{i}")
