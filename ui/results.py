@@ -85,8 +85,9 @@ def runs_static_table(frame: pd.DataFrame) -> None:
     for col in ("jumping point", "converging point"):  # None means "not acquired"
         shown[col] = ["–" if pd.isna(v) else str(int(v)) for v in frame[col]]
     shown["peak accuracy"] = [f"{v:.3f}" for v in frame["peak accuracy"]]
-    for col in shown.columns:  # st.table renders Markdown in its cells: names from imports are shown literally
-        shown[col] = [escape_markdown(v) if isinstance(v, str) else v for v in shown[col]]
+    for col in ("run", "origin"):  # st.table renders Markdown in its cells: names from imports are shown literally
+        if col in shown.columns:
+            shown[col] = [escape_markdown(v) for v in shown[col]]
     st.table(shown, hide_index=True)
 
 
