@@ -65,6 +65,7 @@ from .results import (
                      run_origin,
                      runs_dataframe,
                      runs_frame,
+                     runs_page_frame,
                      runs_or_notice,
                      runs_static_table,
                      show_run,
@@ -81,5 +82,5 @@ __all__ = [
     "missing_difference_message", "pair_with_baselines", "pick_result", "plan_grid", "runs_full_table",
     "steering_summary", "stored_grid_runs", "stored_results", "StreamlitProgress", "consume_cancel", "request_cancel", "ORIGINS", "created_text",
     "filter_runs", "headline", "label_names", "latest_probe_run", "run_name", "run_option", "run_origin",
-    "runs_dataframe", "runs_frame", "runs_or_notice", "runs_static_table", "show_run", "sweeps_panel",
+    "runs_dataframe", "runs_frame", "runs_page_frame", "runs_or_notice", "runs_static_table", "show_run", "sweeps_panel",
 ]

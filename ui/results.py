@@ -9,7 +9,7 @@ import streamlit as st
 
 from concept_depth.export.bundle import layer_table
 from concept_depth.figures import below_chance_message, layer_curves, what_this_shows
-from concept_depth.results.labels import model_text, run_labels
+from concept_depth.results.labels import PARTS, model_text, run_labels
 from concept_depth.results.run import RunResult
 
 from .engine import cached_runs, catalog
@@ -73,10 +73,46 @@ def runs_frame(runs: Sequence[RunResult]) -> pd.DataFrame:
     } for r in runs], columns=list(RUNS_COLUMNS))
 
 
+#: The Runs page's table: the run's model (and any setting that is not the default) sized to its text, so it is
+#: never cut, then one column each for dataset, bit width, noise and sample count (sortable), then the numbers.
+RUNS_PAGE_COLUMNS = {
+    "run": st.column_config.TextColumn("run", width=None, help="the model, and any setting that is not the "
+                                       "default (hook, pooling, protocol, probe, chat template)"),
+    "dataset": st.column_config.TextColumn("dataset", width=None),
+    "bit width": st.column_config.TextColumn("bits", width=52),
+    "noise": st.column_config.TextColumn("noise", width=None),
+    "n": st.column_config.NumberColumn("n", width=48, help="samples"),
+    "origin": st.column_config.TextColumn("origin", width=82, help=ORIGIN_HELP),
+    "layers": st.column_config.NumberColumn("layers", width=52),
+    "jumping point": st.column_config.NumberColumn("jumping", width=62, help="jumping point (layer)"),
+    "converging point": st.column_config.NumberColumn("converging", width=80, help="converging point (layer)"),
+    "peak accuracy": st.column_config.NumberColumn("peak acc.", width=68, format="%.3f"),
+    "created": st.column_config.TextColumn("created", width=118),
+}
+_OWN_COLUMNS = ("model", "dataset", "quant", "noise", "n")
+
+
+def runs_page_frame(runs: Sequence[RunResult]) -> pd.DataFrame:
+    """One row per run for the Runs page: the model with its non-default settings, then dataset, bit width,
+    noise and n in columns of their own (issue 22 item 20), origin, depth metrics and creation time."""
+    parts = dict(PARTS)
+    rows = []
+    for r in runs:
+        own = {parts[f](r) for f in _OWN_COLUMNS}
+        settings = [p for p in run_name(r).split(" · ") if p not in own]
+        rows.append({"run": " · ".join([model_text(r.spec)] + settings), "dataset": str(r.spec.get("dataset")),
+                     "bit width": parts["quant"](r), "noise": parts["noise"](r), "n": r.n_samples,
+                     "origin": run_origin(r), "layers": r.n_layers, "jumping point": r.depth.jumping_point,
+                     "converging point": r.depth.converging_point, "peak accuracy": round(r.depth.peak_accuracy, 3),
+                     "created": created_text(r)})
+    return pd.DataFrame(rows, columns=list(RUNS_PAGE_COLUMNS))
+
+
 def runs_dataframe(frame: pd.DataFrame, **kwargs) -> None:
     """``st.dataframe`` of a :func:`runs_frame` with column widths that fit the page."""
+    columns = {**RUNS_COLUMNS, **RUNS_PAGE_COLUMNS} if "dataset" in frame.columns else RUNS_COLUMNS
     st.dataframe(frame, hide_index=True, width="stretch", placeholder="–",  # no jumping point: not acquired
-                 column_config={k: v for k, v in RUNS_COLUMNS.items() if k in frame.columns}, **kwargs)
+                 column_config={k: v for k, v in columns.items() if k in frame.columns}, **kwargs)
 
 
 def runs_static_table(frame: pd.DataFrame) -> None:
