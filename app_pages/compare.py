@@ -24,6 +24,8 @@ if grid_items:
     missing = [it for it, r in zip(grid_items, ui.stored_grid_runs(grid_items)) if r is None]
     label = (f"Run the {len(missing)} missing run{'s' if len(missing) != 1 else ''} and draw" if missing
              else f"All {len(grid_items)} runs are cached")
+    if missing:  # before it starts: how long, from this machine's rates, and what is cached already
+        st.caption(ui.grid_time_note(grid_items))
     if st.button(label, type="primary", disabled=not missing, key="fam_run",
                  help="runs one probe per missing model × dataset pair (each model is loaded once), with progress; "
                       "Cancel keeps what finished"):

@@ -21,12 +21,14 @@ QUICK_MODEL = os.environ.get("CONCEPT_DEPTH_QUICKSTART_MODEL", "embedded")
 QUICK_DATASET = "builtin-coinflip"
 
 st.subheader("Quick start")
-st.write(f"Probe the embedded Gemma 3 270M on the built-in coin-flip task ({QUICK_DATASET}, 200 samples, "
-         "no download). The first run takes about 45 s on a quiet 2-core machine (25 s extracting, 12 s "
-         "converting the model once): a progress bar shows each step and its share of the time. Later runs "
-         "load the converted model in seconds, and a run already made comes straight from the cache.")
+QUICK_LIMIT = 200
+QUICK_NAME = "Gemma 3 270M" if QUICK_MODEL == "embedded" else QUICK_MODEL
+st.write(f"Probe the embedded Gemma 3 270M on the built-in coin-flip task ({QUICK_DATASET}, {QUICK_LIMIT} samples, "
+         "no download). " + ui.run_time_note(QUICK_MODEL, 32, QUICK_LIMIT, QUICK_NAME) + " The first use "
+         "converts the embedded model once; a progress bar shows each step and its share of the time, and a run "
+         "already made comes straight from the cache.")
 if st.button("Run the quick start", type="primary", key="quickstart"):
-    spec = cd.RunSpec.from_options(model=QUICK_MODEL, dataset=QUICK_DATASET, limit=200)
+    spec = cd.RunSpec.from_options(model=QUICK_MODEL, dataset=QUICK_DATASET, limit=QUICK_LIMIT)
     result = ui.execute_run(spec, key="quick")
     if result is not None:
         st.session_state["probe_result"] = result.to_json()

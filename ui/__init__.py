@@ -9,6 +9,8 @@
   (``cd.compute(spec)`` through it), :func:`execute_run` a probe run, :func:`execute_grid` a grid
 - stored analyses (:mod:`ui.analyses`): :func:`pick_result`, :func:`stored_results`, :func:`json_download`;
   the runs of a grid, a run's baselines and component runs, deleting runs, bundles
+- :func:`grid_time_note`, :func:`run_time_note`: how long a grid or run will take here, from the rates this
+  machine measured (cached runs' timing), and which runs are cached already
 - :func:`show_errors`: engine errors as ``st.error``, page stays usable
 - :func:`escape_markdown`: names from files and caches rendered literally
 - :func:`figure_with_downloads`: chart + "what this shows" + PNG/SVG/PDF downloads
@@ -50,6 +52,7 @@ from .engine import (
                      test_models_enabled,
 )
 from .errors import show_errors
+from .estimates import grid_time_note, run_time_note
 from .figures import figure_with_downloads
 from .jobs import execute_grid, execute_run, refit_runs, rerun_pair, run_analysis, run_job, show_cancelled_notice
 from .progress import StreamlitProgress, consume_cancel, request_cancel
@@ -74,7 +77,7 @@ from .sweeps import sweeps_panel
 from .text import escape_markdown
 
 __all__ = [
-    "band_caption", "pair_comparisons", "show_comparison_details", "refit_runs", "rerun_pair",
+    "grid_time_note", "run_time_note", "band_caption", "pair_comparisons", "show_comparison_details", "refit_runs", "rerun_pair",
     "forms", "bump_data_version", "cached_runs", "catalog", "get_store", "import_results", "layer_vectors",
     "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "show_errors",
     "escape_markdown", "figure_with_downloads", "execute_grid", "execute_run", "run_job", "show_cancelled_notice",
