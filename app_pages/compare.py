@@ -68,9 +68,7 @@ if not filtered:
     st.warning("No run matches these filters.")
     st.stop()
 by_key = {r.key: r for r in filtered}
-picked = st.multiselect("Runs to overlay", list(by_key), default=list(by_key)[:6],
-                        format_func=lambda k: ui.run_option(by_key[k]), key="cmp_runs")
-selected = [by_key[k] for k in picked]
+selected = ui.pick_runs(filtered, key="cmp_runs")  # a grid's new runs join the selection at once
 c1, c2 = st.columns(2)
 x = c1.radio("x-axis", ["relative depth", "layer"], horizontal=True, key="cmp_x",
              help="relative depth = layer / layers, so models of different depth line up")

@@ -63,6 +63,7 @@ from .results import (
                      headline,
                      label_names,
                      latest_probe_run,
+                     pick_runs,
                      run_name,
                      run_option,
                      run_origin,
@@ -84,6 +85,6 @@ __all__ = [
     "run_analysis", "bundle_bytes", "component_runs", "delete_stored_run", "is_baseline", "json_download",
     "missing_difference_message", "pair_with_baselines", "pick_result", "plan_grid", "runs_full_table",
     "steering_summary", "stored_grid_runs", "stored_results", "StreamlitProgress", "consume_cancel", "request_cancel", "ORIGINS", "created_text",
-    "filter_runs", "headline", "label_names", "latest_probe_run", "run_name", "run_option", "run_origin",
+    "filter_runs", "headline", "label_names", "latest_probe_run", "pick_runs", "run_name", "run_option", "run_origin",
     "runs_dataframe", "runs_frame", "runs_page_frame", "runs_or_notice", "runs_static_table", "show_run", "sweeps_panel",
 ]

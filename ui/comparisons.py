@@ -11,7 +11,15 @@ import streamlit as st
 from concept_depth.figures import depth_shift_figure, difference_curves, fidelity_figure, what_this_shows
 from concept_depth.results.labels import setting_label
 from concept_depth.results.run import RunResult
-from concept_depth.workflows.comparison import PairComparison, can_refit
+from concept_depth.analyses.probe import load_run
+from concept_depth.core.errors import BadInputError
+from concept_depth.workflows.comparison import (
+    PairComparison,
+    can_refit,
+    layer_list,
+    rerun_description,
+    rerun_spec,
+)
 
 from .engine import get_store, pair_comparison
 from .errors import show_errors
@@ -28,8 +36,6 @@ def _setting(run: RunResult) -> str:
 
 
 def _layers_text(layers: Sequence[int]) -> str:
-    from concept_depth.workflows.comparison import layer_list
-
     return layer_list(layers)
 
 
@@ -131,8 +137,16 @@ def _convergence(comparisons: Sequence[PairComparison], key: str) -> None:
         # engine text naming the setting (bit width and noise kind, both validated: a run with an unknown noise
         # kind is never paired), so nothing from a file's free text reaches it
         st.warning(c.convergence_note, icon=":material/warning:")
-        if st.button(f"Compare {_setting(c.run)} under cv", key=f"{key}-cv-{i}",
-                     help="runs both under --protocol cv (cached runs return at once); same samples and seed"):
+        imported = [r for r in (c.base, c.run) if r.origin == "import"]
+        asked = st.button(f"Compare {_setting(c.run)} under cv" + ("…" if imported else ""), key=f"{key}-cv-{i}",
+                          help="runs both under --protocol cv (cached runs return at once); same samples and seed"
+                               + ("; an imported run is rerun only after you have seen what it would load"
+                                  if imported else ""))
+        if imported and (asked or st.session_state.get(f"{key}-cv-ask-{i}")):
+            st.session_state[f"{key}-cv-ask-{i}"] = True  # the question stays until answered
+            asked = _confirm_rerun(imported, key=f"{key}-cv-go-{i}")
+        if asked:
+            st.session_state.pop(f"{key}-cv-ask-{i}", None)
             got = rerun_pair(c.base, c.run, key=f"{key}-cv-job-{i}")
             if got is not None:
                 pairs = st.session_state.setdefault(CV_PAIRS, [])
@@ -140,8 +154,6 @@ def _convergence(comparisons: Sequence[PairComparison], key: str) -> None:
                     pairs.append((got[1].key, got[0].key))
     shown = st.session_state.get(CV_PAIRS) or []
     if shown:
-        from concept_depth.analyses.probe import load_run
-
         store = get_store()
         cv_pairs = []
         for run_key, base_key in shown:
@@ -158,6 +170,31 @@ def _convergence(comparisons: Sequence[PairComparison], key: str) -> None:
                                       key=f"{key}-diff-cv")
             for c in cv:
                 st.markdown(verdict(c))
+
+
+def rerun_plan(imported: Sequence[RunResult], protocol: str = "cv") -> tuple[list[str], str | None]:
+    """What rerunning imported runs under ``protocol`` would load (one line each), or why it must not be rerun
+    (the engine refuses a file asking for ``trust_remote_code``, a local model path or a dataset path)."""
+    store, lines = get_store(), []
+    for run in imported:
+        try:
+            spec = rerun_spec(run, store=store, protocol=protocol)
+        except BadInputError as exc:
+            return [], str(exc)
+        lines.append(f"{run.label} (imported): {rerun_description(spec)}")
+    return lines, None
+
+
+def _confirm_rerun(imported: Sequence[RunResult], *, key: str) -> bool:
+    """Before rerunning an import: what would load, and a button to go ahead (True when pressed); a refused
+    import is one line and no button (issue 22 item 7)."""
+    lines, problem = rerun_plan(imported)
+    if problem:
+        st.error(f"Not rerun: {escape_markdown(problem)}.", icon=":material/block:")
+        return False
+    st.info("This reruns an imported result with the settings its file names. It would load "
+            + "; ".join(escape_markdown(line) for line in lines) + ".", icon=":material/upload_file:")
+    return st.button("Load and run", key=key, type="primary")
 
 
 def _fidelity(comparisons: Sequence[PairComparison], key: str) -> None:

@@ -22,6 +22,9 @@ from concept_depth.models import load_model
 from concept_depth.results.imports import import_results as _import_results
 from concept_depth.results.run import RunResult
 from concept_depth.storage.store import Store, default_cache_dir
+from concept_depth.workflows.comparison import compare_pair
+
+from .model_cache import ModelCache
 
 TEST_MODELS_ENV = "CONCEPT_DEPTH_TEST_MODELS"
 
@@ -57,8 +60,6 @@ def _model_cache():
     (budget: $CONCEPT_DEPTH_MODEL_MEMORY_GB, else half the available memory; see ui.model_cache).
     Loads happen outside this cached function (they draw progress bars, which Streamlit cannot
     replay from a cached function); a second session asking for a model being loaded waits for it."""
-    from .model_cache import ModelCache
-
     return ModelCache()
 
 
@@ -109,8 +110,6 @@ def predictions(directory: str, run_json: str, layer: int) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def _pair_comparison(directory: str, base_json: str, run_json: str):
-    from concept_depth.workflows.comparison import compare_pair
-
     return compare_pair(_store(directory), RunResult.from_json(base_json), RunResult.from_json(run_json))
 
 

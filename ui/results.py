@@ -190,6 +190,24 @@ def filter_runs(runs: Sequence[RunResult], *, key: str = "filters") -> list[RunR
     return [r for r in runs if all(not v or text(r, f) in v for f, v in chosen.items())]
 
 
+def pick_runs(runs: Sequence[RunResult], *, key: str, label: str = "Runs to overlay", shown: int = 6) -> list[RunResult]:
+    """A multiselect over ``runs`` (newest first), the newest ``shown`` picked at first. Runs that appear later
+    (a grid computed on the page, a run from another tab) are added to the selection at once instead of waiting
+    for a reload, which left a widget's earlier choice without them (issue 22 item 22)."""
+    by_key = {r.key: r for r in runs}
+    keys, seen_key = list(by_key), f"{key}__seen"
+    seen = st.session_state.get(seen_key)
+    if key not in st.session_state:
+        st.session_state[key] = keys[:shown]
+    elif seen is not None:
+        new = [k for k in keys if k not in seen]
+        kept = [k for k in st.session_state[key] if k in by_key]
+        st.session_state[key] = new + [k for k in kept if k not in new]
+    st.session_state[seen_key] = keys
+    picked = st.multiselect(label, keys, format_func=lambda k: run_option(by_key[k]), key=key)
+    return [by_key[k] for k in picked]
+
+
 def label_names(run: RunResult) -> tuple[str, str]:
     """Class names of the run's dataset from the catalog, else ("0", "1")."""
     name = str(run.spec.get("dataset", "")).lower()
