@@ -153,7 +153,7 @@ def layer_curves(runs: RunResult | Sequence[RunResult], *, metrics: Sequence[str
     if show_chance and runs:
         fig.add_traces(chance_traces(runs, x, names if not single else None))
     if title is None and runs:
-        title = runs[0].label if single else "Probe scores by layer" + (
+        title = labels.common if single else "Probe scores by layer" + (  # one run: its name, n included
             f"<br><sup>{labels.common}</sup>" if labels.common else "")
     fig.update_layout(title=title, xaxis_title=_x_title(runs, x), yaxis_title="score (held-out)",
                       hovermode="closest", legend=dict(orientation="v"))
