@@ -9,6 +9,10 @@ import concept_depth as cd
 import ui
 
 F = cd.figures
+#: What UMAP costs, measured on a 2-core machine (README: Layers page).
+UMAP_COST = ("UMAP costs far more than PCA: the first embedding the app computes takes about 15 s (umap-learn "
+             "loads and numba compiles its code), then each layer well under a second for 200 prompts (about 3.5 s "
+             "for 1000) on a 2-core machine; each layer's embedding is kept. Seeded: the same picture every time.")
 
 st.title("Layers")
 st.caption("How a run's prompts are arranged in each layer, and what the probe makes of them.")
@@ -27,7 +31,14 @@ label_names = ui.label_names(run)
 layers = run.layer_numbers
 mode = st.radio("View", ["one layer", "play through all layers", "grid of chosen layers"], horizontal=True,
                 key="layers_mode")
-shared = st.toggle("One PCA basis for all layers", value=False, key="shared_basis",
+method = st.radio("Projection", ["PCA", "UMAP"], horizontal=True, key="layers_projection",
+                  disabled=mode == "play through all layers",
+                  help="PCA (default): the two directions of largest variance. UMAP: keeps each prompt's nearest "
+                       "neighbours together (seeded, so the same picture each time); its axes have no units")
+umap = method == "UMAP" and mode != "play through all layers"
+if method == "UMAP":
+    st.caption(UMAP_COST if umap else "The play-through shows PCA: a UMAP per layer would take seconds each.")
+shared = st.toggle("One PCA basis for all layers", value=False, key="shared_basis", disabled=umap,
                    help="on: the same two directions in every layer (points move); off: each layer's own main directions")
 
 data = None
@@ -54,6 +65,8 @@ with st.expander("The full prompt (hover labels and tables show only each sample
 
 
 def projections(selected):
+    if umap:  # one seeded embedding per layer, cached
+        return {l: ui.umap_projection(store_dir, act_key, int(l)) for l in selected}
     vecs = {l: data["vectors"][l] for l in selected}
     return F.project_layers(vecs, labels, shared=shared)
 
@@ -65,7 +78,7 @@ if mode == "one layer":
     with ui.show_errors("probe predictions unavailable"):
         pred = ui.predictions(store_dir, run.to_json(), int(layer))
     # With a shared basis the projection must come from all layers; otherwise only this one.
-    proj = (projections(layers) if shared else projections([layer]))[layer]
+    proj = (projections(layers) if shared and not umap else projections([layer]))[layer]
     wrong = (pred["is_eval"] & ~pred["correct"].astype(bool)) if pred is not None else None
     fig = F.pca_scatter(proj, labels, prompts=texts, proba=None if pred is None else pred["proba"], wrong=wrong,
                       label_names=label_names, layer=layer,
@@ -113,7 +126,7 @@ else:
     if not selected:
         st.warning("Choose at least one layer.")
     else:
-        projs = projections(layers) if shared else projections(selected)
+        projs = projections(layers) if shared and not umap else projections(selected)
         fig = F.pca_grid(projs, labels, layers=sorted(selected), label_names=label_names, cols=cols,
                        shared_basis=shared, title=f"{run.label}", prompts=texts)
         ui.figure_with_downloads(fig, f"pca-grid-{run.key[:8]}", note=F.what_this_shows("grid", run), key="pca-grid")

@@ -2,7 +2,7 @@
 
 - engine access and caching: :func:`get_store`, :func:`model_loader` / :func:`loader_for`
   (``st.cache_resource``, loaded models within a memory budget, see ``ui.model_cache``),
-  :func:`import_results`, :func:`cached_runs`, :func:`layer_vectors`, :func:`predictions`,
+  :func:`import_results`, :func:`cached_runs`, :func:`layer_vectors`, :func:`predictions`, :func:`umap_projection`,
   :func:`catalog` (``st.cache_data``)
 - :func:`run_job`: the one way to run a long job (Cancel button, a bar per stage, errors in
   place; nothing left on screen after it); :func:`run_analysis` is every analysis' run block
@@ -50,6 +50,7 @@ from .engine import (
                      predictions,
                      refresh_catalog,
                      test_models_enabled,
+                     umap_projection,
 )
 from .errors import show_errors
 from .estimates import grid_time_note, run_time_note
@@ -80,7 +81,7 @@ from .text import escape_markdown
 __all__ = [
     "grid_time_note", "run_time_note", "band_caption", "pair_comparisons", "show_comparison_details", "refit_runs", "rerun_pair",
     "forms", "bump_data_version", "cached_runs", "catalog", "get_store", "import_results", "layer_vectors",
-    "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "show_errors",
+    "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "umap_projection", "show_errors",
     "escape_markdown", "figure_with_downloads", "execute_grid", "execute_run", "run_job", "show_cancelled_notice",
     "run_analysis", "bundle_bytes", "component_runs", "delete_stored_run", "is_baseline", "json_download",
     "missing_difference_message", "pair_with_baselines", "pick_result", "plan_grid", "runs_full_table",

@@ -18,6 +18,7 @@ from concept_depth.core.specs import ModelSpec
 from concept_depth.datasets import dataset_catalog
 from concept_depth.datasets.sources import DATA_DIR_ENV
 from concept_depth.extraction import activations_from_key
+from concept_depth.figures import fit_umap
 from concept_depth.models import load_model
 from concept_depth.results.imports import import_results as _import_results
 from concept_depth.results.run import RunResult
@@ -99,6 +100,13 @@ def layer_vectors(directory: str, activation_key: str, layers: tuple[int, ...]) 
     acts = activations_from_key(_store(directory), activation_key)
     return {"vectors": {l: np.asarray(acts.layer(l), dtype=np.float32) for l in layers},
             "labels": np.asarray(acts.labels), "prompts": list(acts.prompts)}
+
+
+@st.cache_data(show_spinner="UMAP of the layer (seeded; the first one compiles numba code)…", max_entries=256)
+def umap_projection(directory: str, activation_key: str, layer: int, seed: int = 0):
+    """The seeded UMAP of one layer (a ``PCAProjection`` with ``method="umap"``), computed once per layer."""
+    acts = activations_from_key(_store(directory), activation_key)
+    return fit_umap(np.asarray(acts.layer(layer), dtype=np.float32), np.asarray(acts.labels), seed=seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -23,11 +23,12 @@ from .family_panels import family_panels
 from .heatmaps import dataset_order, depth_heatmap
 from .notes import below_chance_message, what_this_shows
 from .pca import PCAProjection, fit_pca, project_layers, shared_basis
-from .scatter import ONE_POINT, ONE_POINT_WHY, pca_animation, pca_grid, pca_scatter
+from .scatter import ONE_POINT, ONE_POINT_WHY, UMAP_NOTE, pca_animation, pca_grid, pca_scatter
 from .steering import steering_figure
 from .text import sample_texts, template_parts
 from .theme import PALETTE, paper_theme
 from .transfer import transfer_curves, transfer_heatmap
+from .umap_projection import fit_umap, umap_layers
 
 __all__ = [
     "depth_shift_figure", "fidelity_figure", "layer_curves", "family_panels", "difference_curves", "dataset_order", "depth_heatmap", "what_this_shows", "below_chance_message", "PCAProjection",
@@ -35,6 +36,7 @@ __all__ = [
     "paper_theme", "component_curves", "layer_cosine_heatmap", "setting_cosine_curves",
     "steering_figure", "transfer_curves", "transfer_heatmap", "gap_figure", "pass_at_n_figure",
     "probe_vs_answer_scatter", "shots_figure", "ONE_POINT", "ONE_POINT_WHY", "sample_texts", "template_parts",
+    "UMAP_NOTE", "fit_umap", "umap_layers",
 ]
 
 # ---- what result.figure() draws ----------------------------------------------------------------

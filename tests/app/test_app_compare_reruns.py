@@ -95,3 +95,4 @@ def test_an_import_asking_for_its_own_code_is_refused_in_one_line(open_page, set
     assert refusal.startswith("Not rerun:") and "trust" in refusal and "\n" not in refusal
     assert not [b for b in at.button if b.key == "cmp-cv-go-0"]  # no way to go ahead
     assert not any("The same comparison under cv" in m.value for m in at.markdown)
+
