@@ -138,9 +138,15 @@ def _overlap(a: dict, b: dict, tol: float = 1.0) -> bool:
     return min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > tol and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > tol
 
 
-def _crosses(label: dict, line: list, tol: float = 1.0) -> bool:
-    """Whether a drawn line passes through the label's box (shrunk by ``tol``)."""
-    return any(label["x0"] + tol < x < label["x1"] - tol and label["y0"] + tol < y < label["y1"] - tol for x, y in line)
+def _crosses(label: dict, line: list, areas: list, tol: float = 1.0) -> bool:
+    """Whether a drawn line passes through the label's box (shrunk by ``tol``). Only the line's points inside a
+    data area count: Plotly clips a line to its plot area, so a part outside it (a diagonal from 0 on an axis
+    starting at 0.3) is not drawn, though the path's geometry still runs there."""
+    def inside(x, y, box):
+        return box["x0"] - tol <= x <= box["x1"] + tol and box["y0"] - tol <= y <= box["y1"] + tol
+
+    return any(label["x0"] + tol < x < label["x1"] - tol and label["y0"] + tol < y < label["y1"] - tol
+               and any(inside(x, y, area) for area in areas) for x, y in line)
 
 
 #: Label pieces: a legend entry's parts between " · ", ", " and ": ".
@@ -172,7 +178,7 @@ def _labels_do_not_collide(page, name: str) -> int:
                 problems.append(f"{where}: {a['kind']} {a['text']!r} sits on the data")
             if any(_overlap(a, m) for m in chart["markers"]):
                 problems.append(f"{where}: {a['kind']} {a['text']!r} sits on a marker")
-            if any(_crosses(a, line) for line in chart["lines"]):
+            if any(_crosses(a, line, chart["areas"]) for line in chart["lines"]):
                 problems.append(f"{where}: {a['kind']} {a['text']!r} sits on a line")
             fig = chart["figure"]
             if a["kind"] == "title" and fig and (a["x0"] < fig["x0"] - 1 or a["x1"] > fig["x1"] + 1

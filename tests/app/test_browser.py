@@ -5,9 +5,11 @@ jumping and converging point on one layer and on neighbouring layers, a sample-c
 8-bit twin, an expression analysis's probe step) and a models x datasets grid of two tiny models
 from the Compare page, opens every page, checks each draws a Plotly
 chart and shows no exception box, and that no two labels of a chart overlap (annotations,
-marker labels, legend entries, titles: their boxes as the browser lays them out), no
-annotation sits on a plot's data area and no title runs off its figure. Saves a screenshot
-of each page into test-artifacts/screenshots/ (git-ignored) to look at.
+marker labels, legend entries, titles: their boxes as the browser lays them out), no label sits on a
+marker or a drawn line, no colour-bar tick runs into its title, no legend repeats a piece in every entry,
+no annotation sits on a plot's data area, no title runs off its figure and no button label or chip is
+cut with an ellipsis (the ``chart_checks`` fixture). Saves a screenshot of each page into
+test-artifacts/screenshots/ (git-ignored) to look at.
 """
 
 from __future__ import annotations
@@ -159,7 +161,7 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run, char
                 _check(page, chart_checks, name)
             # Compare, the runs of one dataset (one model at two bit widths and two sample counts): the legend
             # names what differs, the model and dataset go to the title
-            page.locator("[data-testid=stMultiSelect]", has_text="Dataset").locator("input").click()
+            page.get_by_role("combobox", name="Dataset", exact=True).click()  # the overlay's dataset filter
             page.get_by_role("option", name="cities", exact=True).click()
             page.keyboard.press("Escape")
             _settle(page)
