@@ -90,7 +90,7 @@ def grid_estimate(items: Sequence, stored: Sequence[RunResult | None], runs: Seq
                      f" for the {counted} it can estimate") + f", from the rates it measured ({'; '.join(rates)})")
         parts.append(head)
         if untimed:
-            parts.append(f"not timed here yet: {', '.join(untimed)} (its first run measures it)")
+            parts.append(f"not timed here yet: {', '.join(untimed)} (a model's first run here measures it)")
         if unlimited:
             parts.append(f"every sample, not estimated: {', '.join(unlimited)}")
     if cached:

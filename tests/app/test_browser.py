@@ -165,6 +165,8 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run, char
             page.get_by_role("option", name="cities", exact=True).click()
             page.keyboard.press("Escape")
             _settle(page)
+            page.get_by_role("tab", name="Curves").click()  # the legend of the overlaid curves
+            page.wait_for_timeout(800)
             _check(page, chart_checks, "compare-cities")
             page.get_by_role("tab", name="Difference vs float32 clean").click()
             page.wait_for_timeout(800)
