@@ -24,6 +24,8 @@ if grid_items:
     missing = [it for it, r in zip(grid_items, ui.stored_grid_runs(grid_items)) if r is None]
     label = (f"Run the {len(missing)} missing run{'s' if len(missing) != 1 else ''} and draw" if missing
              else f"All {len(grid_items)} runs are cached")
+    if missing:  # before it starts: how long, from this machine's rates, and what is cached already
+        st.caption(ui.grid_time_note(grid_items))
     if st.button(label, type="primary", disabled=not missing, key="fam_run",
                  help="runs one probe per missing model × dataset pair (each model is loaded once), with progress; "
                       "Cancel keeps what finished"):
@@ -68,9 +70,7 @@ if not filtered:
     st.warning("No run matches these filters.")
     st.stop()
 by_key = {r.key: r for r in filtered}
-picked = st.multiselect("Runs to overlay", list(by_key), default=list(by_key)[:6],
-                        format_func=lambda k: ui.run_option(by_key[k]), key="cmp_runs")
-selected = [by_key[k] for k in picked]
+selected = ui.pick_runs(filtered, key="cmp_runs")  # a grid's new runs join the selection at once
 c1, c2 = st.columns(2)
 x = c1.radio("x-axis", ["relative depth", "layer"], horizontal=True, key="cmp_x",
              help="relative depth = layer / layers, so models of different depth line up")
@@ -100,7 +100,7 @@ with tab_diff:
     pairs = ui.pair_with_baselines(selected, runs)
     missing = ui.missing_difference_message(selected, runs)
     if missing:
-        st.info(missing)
+        st.info(ui.escape_markdown(missing))
     else:
         # paired tests, depth shifts and fidelity of each pair (issue 15); cached by the runs' content
         comparisons = ui.pair_comparisons(pairs)

@@ -21,12 +21,14 @@ QUICK_MODEL = os.environ.get("CONCEPT_DEPTH_QUICKSTART_MODEL", "embedded")
 QUICK_DATASET = "builtin-coinflip"
 
 st.subheader("Quick start")
-st.write(f"Probe the embedded Gemma 3 270M on the built-in coin-flip task ({QUICK_DATASET}, 200 samples, "
-         "no download). The first run takes about 45 s on a quiet 2-core machine (25 s extracting, 12 s "
-         "converting the model once): a progress bar shows each step and its share of the time. Later runs "
-         "load the converted model in seconds, and a run already made comes straight from the cache.")
+QUICK_LIMIT = 200
+QUICK_NAME = "Gemma 3 270M" if QUICK_MODEL == "embedded" else QUICK_MODEL
+st.write(f"Probe the embedded Gemma 3 270M on the built-in coin-flip task ({QUICK_DATASET}, {QUICK_LIMIT} samples, "
+         "no download). " + ui.run_time_note(QUICK_MODEL, 32, QUICK_LIMIT, QUICK_NAME) + " The first use "
+         "converts the embedded model once; a progress bar shows each step and its share of the time, and a run "
+         "already made comes straight from the cache.")
 if st.button("Run the quick start", type="primary", key="quickstart"):
-    spec = cd.RunSpec.from_options(model=QUICK_MODEL, dataset=QUICK_DATASET, limit=200)
+    spec = cd.RunSpec.from_options(model=QUICK_MODEL, dataset=QUICK_DATASET, limit=QUICK_LIMIT)
     result = ui.execute_run(spec, key="quick")
     if result is not None:
         st.session_state["probe_result"] = result.to_json()
@@ -42,7 +44,7 @@ if runs:
         st.info("Every cached run so far is the probe step of an expression analysis (or an import); "
                 "run a probe (quick start or the Probe page) to see it here.")
     else:
-        st.markdown(f"**Latest probe run:** {ui.run_name(latest)}")
+        st.markdown(f"**Latest probe run:** {ui.escape_markdown(ui.run_name(latest))}")
         ui.headline(latest)
         ui.figure_with_downloads(cd.figures.layer_curves(latest), f"curves-{latest.key[:8]}",
                                  note=cd.figures.what_this_shows("curves", latest), key="home-latest")

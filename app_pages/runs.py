@@ -28,7 +28,7 @@ sizes = {}
 with ui.show_errors("cache sizes"):
     for e in store.entries():
         sizes[(e.kind, e.key)] = e.size_bytes
-ui.runs_dataframe(ui.runs_frame(runs))
+ui.runs_dataframe(ui.runs_page_frame(runs))
 st.caption(f"{len(runs)} runs · cache size {store.total_bytes() / 1e6:.1f} MB · origin: probe = a probe run, "
            "expression = the probe step of an expression analysis, sweep, or import = a result file")
 with st.expander("Every spec field of every run, with key and size (the runs.csv of a bundle)"):

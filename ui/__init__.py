@@ -2,7 +2,7 @@
 
 - engine access and caching: :func:`get_store`, :func:`model_loader` / :func:`loader_for`
   (``st.cache_resource``, loaded models within a memory budget, see ``ui.model_cache``),
-  :func:`import_results`, :func:`cached_runs`, :func:`layer_vectors`, :func:`predictions`,
+  :func:`import_results`, :func:`cached_runs`, :func:`layer_vectors`, :func:`predictions`, :func:`umap_projection`,
   :func:`catalog` (``st.cache_data``)
 - :func:`run_job`: the one way to run a long job (Cancel button, a bar per stage, errors in
   place; nothing left on screen after it); :func:`run_analysis` is every analysis' run block
@@ -10,6 +10,8 @@
 - stored analyses (:mod:`ui.analyses`): :func:`pick_result`, :func:`stored_results`, :func:`json_download`;
   the runs of a grid, a run's baselines and component runs, deleting runs, bundles
 - :func:`serving_refusal` (with :func:`listening_addresses`, :func:`refuse_once`): app.py's loopback guard
+- :func:`grid_time_note`, :func:`run_time_note`: how long a grid or run will take here, from the rates this
+  machine measured (cached runs' timing), and which runs are cached already
 - :func:`show_errors`: engine errors as ``st.error``, page stays usable
 - :func:`escape_markdown`: names from files and caches rendered literally
 - :func:`figure_with_downloads`: chart + "what this shows" + PNG/SVG/PDF downloads
@@ -49,8 +51,10 @@ from .engine import (
     predictions,
     refresh_catalog,
     test_models_enabled,
+    umap_projection,
 )
 from .errors import show_errors
+from .estimates import grid_time_note, run_time_note
 from .figures import figure_with_downloads
 from .jobs import execute_grid, execute_run, refit_runs, rerun_pair, run_analysis, run_job, show_cancelled_notice
 from .progress import StreamlitProgress, consume_cancel, request_cancel
@@ -61,12 +65,14 @@ from .results import (
     headline,
     label_names,
     latest_probe_run,
+    pick_runs,
     run_name,
     run_option,
     run_origin,
     runs_dataframe,
     runs_frame,
     runs_or_notice,
+    runs_page_frame,
     runs_static_table,
     show_run,
 )
@@ -77,13 +83,13 @@ from .text import escape_markdown
 
 __all__ = [
     "listening_addresses", "refuse_once", "serving_refusal",
-    "band_caption", "pair_comparisons", "show_comparison_details", "refit_runs", "rerun_pair",
+    "grid_time_note", "run_time_note", "band_caption", "pair_comparisons", "show_comparison_details", "refit_runs", "rerun_pair",
     "forms", "bump_data_version", "cached_runs", "catalog", "get_store", "import_results", "layer_vectors",
-    "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "show_errors",
+    "loader_for", "model_loader", "predictions", "refresh_catalog", "test_models_enabled", "umap_projection", "show_errors",
     "escape_markdown", "figure_with_downloads", "execute_grid", "execute_run", "run_job", "show_cancelled_notice",
     "checkpoint_series", "run_analysis", "bundle_bytes", "component_runs", "delete_stored_run", "is_baseline", "json_download",
     "missing_difference_message", "pair_with_baselines", "pick_result", "plan_grid", "runs_full_table",
     "steering_summary", "stored_grid_runs", "stored_results", "StreamlitProgress", "consume_cancel", "request_cancel", "ORIGINS", "created_text",
-    "filter_runs", "headline", "label_names", "latest_probe_run", "run_name", "run_option", "run_origin",
-    "runs_dataframe", "runs_frame", "runs_or_notice", "runs_static_table", "show_run", "sweeps_panel",
+    "filter_runs", "headline", "label_names", "latest_probe_run", "pick_runs", "run_name", "run_option", "run_origin",
+    "runs_dataframe", "runs_frame", "runs_page_frame", "runs_or_notice", "runs_static_table", "show_run", "sweeps_panel",
 ]

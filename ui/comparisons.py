@@ -8,30 +8,42 @@ from typing import Sequence
 import pandas as pd
 import streamlit as st
 
+from concept_depth.analyses.probe import load_run
+from concept_depth.core.errors import BadInputError
 from concept_depth.figures import depth_shift_figure, difference_curves, fidelity_figure, what_this_shows
 from concept_depth.results.labels import setting_label
 from concept_depth.results.run import RunResult
-from concept_depth.workflows.comparison import PairComparison, can_refit
+from concept_depth.workflows.comparison import (
+    PairComparison,
+    can_refit,
+    layer_list,
+    rerun_description,
+    rerun_spec,
+)
 
 from .engine import get_store, pair_comparison
 from .errors import show_errors
 from .figures import figure_with_downloads
 from .jobs import refit_runs, rerun_pair
+from .text import escape_markdown
 
 CV_PAIRS = "_cd_cmp_cv_pairs"
 
 
-def _layers_text(layers: Sequence[int]) -> str:
-    from concept_depth.workflows.comparison import layer_list
+def _setting(run: RunResult) -> str:
+    """A run's setting for Markdown: an imported run's noise field is the file's text, shown literally."""
+    return escape_markdown(setting_label(run))
 
+
+def _layers_text(layers: Sequence[int]) -> str:
     return layer_list(layers)
 
 
 def verdict(c: PairComparison) -> str:
     """One line: which layers' differences are beyond noise."""
-    name = f"**{setting_label(c.run)} − 32-bit clean**"
+    name = f"**{_setting(c.run)} − 32-bit clean**"
     if c.paired is None:
-        return f"{name}: not paired ({c.unpaired_reason}); the band is the wider unpaired approximation."
+        return f"{name}: not paired ({escape_markdown(c.unpaired_reason)}); the band is the wider unpaired approximation."
     beyond = c.paired.beyond_noise_layers()
     n = len(c.paired.layers)
     if not beyond:
@@ -93,7 +105,7 @@ def show_comparison_details(comparisons: Sequence[PairComparison], *, metric: st
     _offer_refit([c for c in comparisons if c.paired is None], key)
     for i, c in enumerate(comparisons):
         if c.paired is not None:
-            with st.expander(f"Per-layer paired test: {setting_label(c.run)} − 32-bit clean"):
+            with st.expander(f"Per-layer paired test: {_setting(c.run)} − 32-bit clean"):
                 st.dataframe(layer_table(c), hide_index=True, width="stretch")
     paired = [c for c in comparisons if c.paired is not None and c.paired.shifts]
     if paired:
@@ -122,9 +134,19 @@ def _offer_refit(unpaired: Sequence[PairComparison], key: str) -> None:
 def _convergence(comparisons: Sequence[PairComparison], key: str) -> None:
     noted = [(i, c) for i, c in enumerate(comparisons) if c.convergence_note]
     for i, c in noted:
+        # engine text naming the setting (bit width and noise kind, both validated: a run with an unknown noise
+        # kind is never paired), so nothing from a file's free text reaches it
         st.warning(c.convergence_note, icon=":material/warning:")
-        if st.button(f"Compare {setting_label(c.run)} under cv", key=f"{key}-cv-{i}",
-                     help="runs both under --protocol cv (cached runs return at once); same samples and seed"):
+        imported = [r for r in (c.base, c.run) if r.origin == "import"]
+        asked = st.button(f"Compare {_setting(c.run)} under cv" + ("…" if imported else ""), key=f"{key}-cv-{i}",
+                          help="runs both under --protocol cv (cached runs return at once); same samples and seed"
+                               + ("; an imported run is rerun only after you have seen what it would load"
+                                  if imported else ""))
+        if imported and (asked or st.session_state.get(f"{key}-cv-ask-{i}")):
+            st.session_state[f"{key}-cv-ask-{i}"] = True  # the question stays until answered
+            asked = _confirm_rerun(imported, key=f"{key}-cv-go-{i}")
+        if asked:
+            st.session_state.pop(f"{key}-cv-ask-{i}", None)
             got = rerun_pair(c.base, c.run, key=f"{key}-cv-job-{i}")
             if got is not None:
                 pairs = st.session_state.setdefault(CV_PAIRS, [])
@@ -132,8 +154,6 @@ def _convergence(comparisons: Sequence[PairComparison], key: str) -> None:
                     pairs.append((got[1].key, got[0].key))
     shown = st.session_state.get(CV_PAIRS) or []
     if shown:
-        from concept_depth.analyses.probe import load_run
-
         store = get_store()
         cv_pairs = []
         for run_key, base_key in shown:
@@ -150,6 +170,31 @@ def _convergence(comparisons: Sequence[PairComparison], key: str) -> None:
                                       key=f"{key}-diff-cv")
             for c in cv:
                 st.markdown(verdict(c))
+
+
+def rerun_plan(imported: Sequence[RunResult], protocol: str = "cv") -> tuple[list[str], str | None]:
+    """What rerunning imported runs under ``protocol`` would load (one line each), or why it must not be rerun
+    (the engine refuses a file asking for ``trust_remote_code``, a local model path or a dataset path)."""
+    store, lines = get_store(), []
+    for run in imported:
+        try:
+            spec = rerun_spec(run, store=store, protocol=protocol)
+        except BadInputError as exc:
+            return [], str(exc)
+        lines.append(f"{run.label} (imported): {rerun_description(spec)}")
+    return lines, None
+
+
+def _confirm_rerun(imported: Sequence[RunResult], *, key: str) -> bool:
+    """Before rerunning an import: what would load, and a button to go ahead (True when pressed); a refused
+    import is one line and no button (issue 22 item 7)."""
+    lines, problem = rerun_plan(imported)
+    if problem:
+        st.error(f"Not rerun: {escape_markdown(problem)}.", icon=":material/block:")
+        return False
+    st.info("This reruns an imported result with the settings its file names. It would load "
+            + "; ".join(escape_markdown(line) for line in lines) + ".", icon=":material/upload_file:")
+    return st.button("Load and run", key=key, type="primary")
 
 
 def _fidelity(comparisons: Sequence[PairComparison], key: str) -> None:
@@ -169,14 +214,14 @@ def _fidelity(comparisons: Sequence[PairComparison], key: str) -> None:
             fig = fidelity_figure(tables)
             figure_with_downloads(fig, "fidelity", note=what_this_shows("fidelity"), key=f"{key}-fidelity")
         for c in have:
-            with st.expander(f"Fidelity table: {setting_label(c.run)}"):
+            with st.expander(f"Fidelity table: {_setting(c.run)}"):
                 st.dataframe(fidelity_table(c), hide_index=True, width="stretch")
     for c in low:
         if c.fidelity:
             continue
         if (c.run.spec.get("noise") or "none") != (c.base.spec.get("noise") or "none"):
-            st.caption(f"{setting_label(c.run)}: no fidelity table; it compares the same prompts, and this run's "
+            st.caption(f"{_setting(c.run)}: no fidelity table; it compares the same prompts, and this run's "
                        "prompts carry noise.")
         else:
-            st.caption(f"{setting_label(c.run)}: no fidelity table; it needs the layer vectors of both runs in the "
+            st.caption(f"{_setting(c.run)}: no fidelity table; it needs the layer vectors of both runs in the "
                        "cache (an imported run has none).")

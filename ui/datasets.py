@@ -12,6 +12,7 @@ from concept_depth.datasets.download import DownloadReport, download_paper_datas
 from concept_depth.datasets.sources import DATA_DIR_ENV
 
 from .engine import get_store, refresh_catalog
+from .jobs import run_job
 
 _MESSAGE_KEY = "_cd_download_message"
 
@@ -53,8 +54,6 @@ def dataset_location_note(paper_infos: Sequence) -> None:
         return
     if st.button(f"Download the paper datasets ({len(missing)} missing)", key="download_datasets",
                  help="fetch every missing paper dataset file now (same sources and checksums as a first use)"):
-        from .jobs import run_job
-
         report = run_job(lambda progress: download_paper_datasets(store.directory, progress),
                          key="download", what="download", changes_data=False)
         if report is not None:

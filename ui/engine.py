@@ -18,10 +18,14 @@ from concept_depth.core.specs import ModelSpec
 from concept_depth.datasets import dataset_catalog
 from concept_depth.datasets.sources import DATA_DIR_ENV
 from concept_depth.extraction import activations_from_key
+from concept_depth.figures import fit_umap
 from concept_depth.models import load_model
 from concept_depth.results.imports import import_results as _import_results
 from concept_depth.results.run import RunResult
 from concept_depth.storage.store import Store, default_cache_dir
+from concept_depth.workflows.comparison import compare_pair
+
+from .model_cache import ModelCache
 
 TEST_MODELS_ENV = "CONCEPT_DEPTH_TEST_MODELS"
 
@@ -57,8 +61,6 @@ def _model_cache():
     (budget: $CONCEPT_DEPTH_MODEL_MEMORY_GB, else half the available memory; see ui.model_cache).
     Loads happen outside this cached function (they draw progress bars, which Streamlit cannot
     replay from a cached function); a second session asking for a model being loaded waits for it."""
-    from .model_cache import ModelCache
-
     return ModelCache()
 
 
@@ -100,6 +102,13 @@ def layer_vectors(directory: str, activation_key: str, layers: tuple[int, ...]) 
             "labels": np.asarray(acts.labels), "prompts": list(acts.prompts)}
 
 
+@st.cache_data(show_spinner="UMAP of the layer (seeded; the first one compiles numba code)…", max_entries=256)
+def umap_projection(directory: str, activation_key: str, layer: int, seed: int = 0):
+    """The seeded UMAP of one layer (a ``PCAProjection`` with ``method="umap"``), computed once per layer."""
+    acts = activations_from_key(_store(directory), activation_key)
+    return fit_umap(np.asarray(acts.layer(layer), dtype=np.float32), np.asarray(acts.labels), seed=seed)
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def predictions(directory: str, run_json: str, layer: int) -> dict:
     """The probe's per-sample predictions at ``layer``: proba, pred, is_eval, correct ([N] each)."""
@@ -109,8 +118,6 @@ def predictions(directory: str, run_json: str, layer: int) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def _pair_comparison(directory: str, base_json: str, run_json: str):
-    from concept_depth.workflows.comparison import compare_pair
-
     return compare_pair(_store(directory), RunResult.from_json(base_json), RunResult.from_json(run_json))
 
 

@@ -32,12 +32,14 @@ def figure_with_downloads(fig: go.Figure, name: str, *, note: str | None = None,
     if height:
         fig.update_layout(height=height)
     st.plotly_chart(fig, config=plotly_config(slug), key=f"chart-{key}", theme=None)
-    cols = st.columns([3, 1])
+    # one row that wraps: the Download button keeps its whole label however narrow the figure's column
+    # (a fixed 3:1 split cut it to "Down…" beside another figure)
+    row = st.container(horizontal=True, vertical_alignment="top")
     if note:
-        with cols[0].expander("What this shows"):
+        with row.expander("What this shows"):
             st.markdown(note)
-    with cols[1].popover("Download", icon=":material/download:", width="stretch",
-                         help="PNG, SVG or PDF at a size in inches"):
+    with row.popover("Download", icon=":material/download:", width="content",
+                     help="PNG, SVG or PDF at a size in inches"):
         w = st.number_input("width (inches)", 1.0, 20.0, float(size_in[0]), 0.25, key=f"w-{key}")
         h = st.number_input("height (inches)", 1.0, 20.0, float(size_in[1]), 0.25, key=f"h-{key}")
         dpi = st.number_input("DPI (PNG)", 72, 1200, 300, 50, key=f"dpi-{key}")

@@ -47,6 +47,22 @@ def model_options() -> dict[str, str]:
     return options
 
 
+def chip_options() -> dict[str, str]:
+    """{chip label: source} for the grid's model chips: each model's name alone (the picker's layer count,
+    size and download tags are in the help, :data:`MODEL_DETAILS`), so a chip fits its row."""
+    options = {m.label: m.source for m in KNOWN_MODELS}
+    if test_models_enabled():
+        for arch in TINY_ARCHES:
+            options[f"tiny:{arch} (random test model)"] = f"tiny:{arch}"
+    return options
+
+
+#: The catalog's models with their layer counts and sizes, for help texts.
+MODEL_DETAILS = "Models: " + "; ".join(
+    f"{m.label}: {m.n_layers} layers, {m.params}, {'offline' if m.offline else 'gated' if m.gated else 'download'}"
+    for m in KNOWN_MODELS) + "."
+
+
 def model_picker() -> str:
     """Model source: the offline and paper models (with layer counts), tiny test models when
     ``CONCEPT_DEPTH_TEST_MODELS=1``, or any hub id / local path. ``?model=`` preselects."""
@@ -199,7 +215,7 @@ def grid_picker(key: str = "grid") -> dict:
     """Widgets of a models x datasets grid: models (catalog, or typed hub ids / paths), datasets,
     sample limit and bit width. ``?models=a,b&datasets=c,d&limit=N`` preselect (a shareable link).
     Returns dict(models=[sources], datasets=[names], limit, quant)."""
-    options = model_options()
+    options = chip_options()
     wanted = [m.strip() for m in str(_query("models", "")).split(",") if m.strip()]
     for source in wanted:  # a linked model the catalog does not list
         if source not in options.values():
@@ -213,11 +229,12 @@ def grid_picker(key: str = "grid") -> dict:
     linked = [lower[d.strip().lower()] for d in str(_query("datasets", "")).split(",") if d.strip().lower() in lower]
     default_data = linked or [n for n in ("cities", "coinflip") if n in available] or \
         [n for n in ("builtin-capitals", "builtin-coinflip") if n in names]
-    c1, c2 = st.columns(2)
-    models = c1.multiselect("Models", list(options), default=default_models, key=f"{key}_models",
-                            accept_new_options=True, placeholder="pick or type a hub id / local path",
-                            help="one curve per model; type a hub id or a local path to add a model not listed")
-    datasets = c2.multiselect("Datasets", names, default=default_data, key=f"{key}_datasets",
+    # one row each, chips wrapping: a model's name is never cut ("Gemma 3 270M (Q4_K_M GGUF, dequantise…")
+    models = st.multiselect("Models", list(options), default=default_models, key=f"{key}_models",
+                            accept_new_options=True, placeholder="pick or type a hub id / local path", wrap=True,
+                            help="one curve per model; type a hub id or a local path to add a model not listed. "
+                                 + MODEL_DETAILS)
+    datasets = st.multiselect("Datasets", names, default=default_data, key=f"{key}_datasets", wrap=True,
                               format_func=lambda n: n if n in available else f"{n} (downloads on first use)",
                               help="one panel per dataset, ordered factual, emotional, inferential")
     d1, d2 = st.columns(2)

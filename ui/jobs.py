@@ -74,26 +74,39 @@ def execute_grid(items: Sequence, *, key: str = "grid"):
     Returns (ModelComparison or None on error or cancel, the line saying how long each stage took),
     so a page that reruns to redraw itself can still show that line.
     """
-    total = len(items)
     seen = []
-
-    def name(item) -> str:
-        return f"{item.names[0]} · {item.names[2]}"
 
     def work(progress):
         seen.append(progress)
-
-        def tagged(_i, item):
-            return lambda event: progress(replace(event, detail=name(item) + (f": {event.detail}" if event.detail
-                                                                              else "")))
-
-        progress(ProgressEvent("grid", 0, total, unit="runs"))
-        return compare_models(items, store=get_store(), model_loader=loader_for(progress), progress_for=tagged,
-                              on_outcome=lambda i, outcome: progress(ProgressEvent("grid", i, total, unit="runs",
-                                                                                   detail=name(outcome.item))))
+        progress_for, on_outcome = grid_callbacks(progress, items)
+        progress(ProgressEvent("grid", 0, len(items), unit="runs"))
+        return compare_models(items, store=get_store(), model_loader=loader_for(progress), progress_for=progress_for,
+                              on_outcome=on_outcome)
 
     comparison = run_job(work, key=key, what="grid")
     return comparison, (seen[0].summary() if seen else None)
+
+
+def grid_item_name(item) -> str:
+    """``model · dataset`` of a grid item (its names are model, bit width, dataset, noise)."""
+    return f"{item.names[0]} · {item.names[2]}"
+
+
+def grid_callbacks(progress: Callable[[ProgressEvent], object], items: Sequence):
+    """``(progress_for, on_outcome)`` for ``compare_models``: each run's events carry its name, and the grid's bar
+    names the run in hand when it starts ("now ...") and the one just finished, never a finished one as if it
+    were still running (the bar said the previous run's dataset while the next one ran)."""
+    total = len(items)
+
+    def progress_for(i, item):
+        progress(ProgressEvent("grid", i - 1, total, unit="runs", detail=f"now {grid_item_name(item)}"))
+        return lambda event: progress(replace(event, detail=grid_item_name(item) + (f": {event.detail}" if event.detail
+                                                                                   else "")))
+
+    def on_outcome(i, outcome):
+        progress(ProgressEvent("grid", i, total, unit="runs", detail=f"finished {grid_item_name(outcome.item)}"))
+
+    return progress_for, on_outcome
 
 
 def rerun_pair(base: cd.RunResult, run: cd.RunResult, *, protocol: str = "cv",

@@ -18,6 +18,8 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Hashable
 
+from concept_depth.models.memory import ram_available
+
 log = logging.getLogger(__name__)
 
 BUDGET_ENV = "CONCEPT_DEPTH_MODEL_MEMORY_GB"
@@ -55,8 +57,6 @@ def default_budget() -> int:
         except ValueError:
             pass
         log.warning("ignoring %s=%r (expected a number of GiB above 0)", BUDGET_ENV, text)
-    from concept_depth.models.memory import ram_available
-
     free = ram_available()
     return max(MIN_BUDGET, int(free * DEFAULT_FRACTION)) if free else FALLBACK_BUDGET
 

@@ -45,6 +45,22 @@ def stage_name(stage: str) -> str:
     return STAGE_TEXT.get(stage, stage)
 
 
+def bar_head(stage: str, detail: str | None) -> str:
+    """A bar's text before its count: the stage, then the engine's detail, never the same words twice.
+
+    A detail may be ``who: what`` (a grid names the run in hand); a ``what`` that is the stage's own text, or
+    says the same thing more precisely ("loading the weights" for "loading the model"), replaces the stage's
+    text instead of following it ("loading the model: loading the model…").
+    """
+    text = stage_name(stage)
+    if not detail:
+        return text
+    who, _, what = detail.rpartition(": ")
+    if what.split()[:1] == text.split()[:1]:  # same verb: the detail says it (keeping "(first use only)")
+        text, what = what + (text[text.index(" ("):] if " (" in text else ""), ""
+    return " · ".join([text] + [p for p in (who, what) if p]).replace(" · ", ": ", 1)
+
+
 class StreamlitProgress:
     """Callable for the engine's ``progress=``: one bar per stage and a line with each stage's share.
 
@@ -83,7 +99,7 @@ class StreamlitProgress:
     # ---- text -----------------------------------------------------------------------------
     def bar_text(self, event: ProgressEvent) -> str:
         """``extracting layer vectors: 120/200 prompts · 14.2 prompts/s · ETA 6 s`` (+ the engine's detail)."""
-        head = stage_name(event.stage) + (f": {event.detail}" if event.detail else "")
+        head = bar_head(event.stage, event.detail)
         finished = event.done >= event.total
         if event.total <= 1 and event.unit in ("model", "file"):  # a single step: no count
             return head + (" · done" if finished else "…")

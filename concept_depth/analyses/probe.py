@@ -27,7 +27,7 @@ from ..probing import probe_layers, warning_notes
 from ..probing.protocols import LayerEval, evaluate_layer
 from ..results.imports import IMPORT_KIND, store_import
 from ..results.run import RUN_KIND, DepthMetrics, LayerScore, RunResult
-from ..stats.depth import depth_metrics, relative_depths
+from ..stats.depth import below_chance, depth_metrics, relative_depths
 from ..stats.fidelity import fidelity_against_float32, fidelity_rows
 from ..stats.outcomes import EvalOutcomes, layer_warnings, outcomes_from_evals, run_outcomes
 from ..storage.store import CorruptEntryError, Store
@@ -228,6 +228,7 @@ def report(result: RunResult) -> str:
         f"jumping point (J)       {point('jumping_point')}",
         f"converging point (C)    {point('converging_point')}",
         f"peak layer (P)          {point('peak_layer')}",
+        *_below_chance_lines(result),
         f"timing: load {t.get('load_s', 0):.1f}s, extract {t.get('extract_s', 0):.1f}s, "
         f"probe {t.get('probe_s', 0):.1f}s" + (" (cached result)" if t.get("cached") else ""),
     ]
@@ -235,6 +236,14 @@ def report(result: RunResult) -> str:
         lines.append("fidelity to float32 (same prompts): cos32 = mean cosine; maxSD / meanSD = largest / mean "
                      "|low - float32| in SDs of each dimension over the float32 samples")
     return "\n".join(lines + [f"note: {note}" for note in result.notes])
+
+
+def _below_chance_lines(result: RunResult) -> list[str]:
+    """``BELOW CHANCE: ...`` when the probe is reliably wrong (issue 22 item 18), else nothing."""
+    d, ds = result.depth, ((result.extra.get("run_spec") or {}).get("extraction") or {}).get("dataset") or {}
+    low = below_chance(result.layer_numbers, result.metric("accuracy"), chance=d.chance,
+                       n_eval=int(result.extra.get("n_eval") or 0), alpha=float(d.definition.get("alpha", 0.05)))
+    return [f"BELOW CHANCE: {low.message(grouped=bool(ds.get('group_col') or ds.get('choices_col')))}"] if low else []
 
 
 PROBE: Analysis[RunSpec, RunResult] = Analysis(

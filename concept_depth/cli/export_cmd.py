@@ -6,6 +6,7 @@ Examples::
     python -m concept_depth export a.json b.json --figure depth.pdf --kind heatmap --value jumping_point
     python -m concept_depth export a.json b.json --figure diff.png --kind difference --dpi 600
     python -m concept_depth export RUN_KEY --figure pca.svg --kind pca --layer 6     # needs the cache
+    python -m concept_depth export RUN_KEY --figure umap.svg --kind umap --layer 6   # UMAP, seeded (slower)
     python -m concept_depth export a.json b.json --bundle results.zip
 
 RESULT is a result JSON file or the key of a run in the cache. ``run --figure FILE``
@@ -28,20 +29,20 @@ from ..datasets import get_dataset_info
 from ..export.bundle import make_bundle
 from ..export.figures import figure_to_bytes, format_from_path
 from ..extraction import activations_from_key
-from ..figures import pca_grid, pca_scatter, project_layers
+from ..figures import fit_umap, pca_grid, pca_scatter, project_layers
 from ..results.run import RunResult
 from ..storage.store import Store
 from ..workflows.baselines import pair_with_baselines
 from ..workflows.comparison import compare_pair
 from .options import check_output_path, check_range
 
-KINDS = ("curves", "heatmap", "difference", "pca", "grid")
+KINDS = ("curves", "heatmap", "difference", "pca", "umap", "grid")
 
 
 def build_figure(runs: Sequence[RunResult], kind: str = "curves", *, metric: str = "accuracy", x: str = "layer",
                  value: str = "jumping_point", layer: int | None = None, layers: Sequence[int] | None = None,
-                 shared_basis: bool = False, store=None):
-    """The figure ``kind`` of ``runs`` (pca/grid read the first run's layer vectors from ``store``)."""
+                 shared_basis: bool = False, store=None, umap_seed: int = 0):
+    """The figure ``kind`` of ``runs`` (pca/umap/grid read the first run's layer vectors from ``store``)."""
 
     if not runs:
         raise BadInputError("no results given")
@@ -58,12 +59,12 @@ def build_figure(runs: Sequence[RunResult], kind: str = "curves", *, metric: str
         # paired bands and beyond-noise markers where both runs stored their per-sample outcomes
         paired = [compare_pair(store, base, run, shifts=False, fidelity=False).paired for run, base in pairs]
         return F.difference_curves(pairs, metric=metric, x=x, paired=paired)
-    if kind in ("pca", "grid"):
-        return _pca_figure(runs[0], kind, layer, layers, shared_basis, store)
+    if kind in ("pca", "umap", "grid"):
+        return _pca_figure(runs[0], kind, layer, layers, shared_basis, store, umap_seed)
     raise BadInputError(f"unknown figure kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
-def _pca_figure(run: RunResult, kind: str, layer, layers, shared: bool, store):
+def _pca_figure(run: RunResult, kind: str, layer, layers, shared: bool, store, umap_seed: int = 0):
 
 
     store = store or Store()
@@ -72,13 +73,16 @@ def _pca_figure(run: RunResult, kind: str, layer, layers, shared: bool, store):
         raise UnavailableError("this result's layer vectors are not in the cache; run it here first (PCA needs them)")
     acts = activations_from_key(store, key)
     all_layers = list(acts.layers)
-    if kind == "pca":
+    if kind in ("pca", "umap"):
         layer = layer if layer is not None else (run.depth.jumping_point if run.depth.jumping_point is not None
                                                  else all_layers[len(all_layers) // 2])
         if layer not in all_layers:
             raise BadInputError(f"layer {layer} not in this run (layers {all_layers[0]}..{all_layers[-1]})")
-        basis_layers = all_layers if shared else [layer]
-        projs = project_layers({l: acts.layer(l) for l in basis_layers}, acts.labels, shared=shared)
+        if kind == "umap":  # one embedding of this layer (UMAP has no shared basis)
+            projs = {layer: fit_umap(acts.layer(layer), acts.labels, seed=umap_seed)}
+        else:
+            basis_layers = all_layers if shared else [layer]
+            projs = project_layers({l: acts.layer(l) for l in basis_layers}, acts.labels, shared=shared)
         pred = layer_predictions(store, run, layer)
         wrong = np.asarray(pred.is_eval) & ~np.asarray(pred.correct, dtype=bool)
         return pca_scatter(projs[layer], acts.labels, prompts=acts.prompts, proba=pred.proba, wrong=wrong,
@@ -155,7 +159,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.figure:
         path = write_figure(runs, args.figure, kind=args.kind, width_in=args.width, height_in=args.height,
                             dpi=args.dpi, store=store, metric=args.metric, x=args.x, value=args.value,
-                            layer=args.layer, layers=_int_list(args.layers), shared_basis=args.shared_basis)
+                            layer=args.layer, layers=_int_list(args.layers), shared_basis=args.shared_basis,
+                            umap_seed=args.umap_seed)
         print(f"wrote {path} ({path.stat().st_size} bytes)")
     if args.bundle:
 
@@ -176,9 +181,13 @@ def register(subparsers) -> None:
     p.add_argument("--x", default="layer", choices=("layer", "relative"), help="x-axis: layer or layer/layers")
     p.add_argument("--value", default="jumping_point",
                    choices=("jumping_point", "converging_point", "peak_accuracy", "peak_layer"), help="heatmap value")
-    p.add_argument("--layer", type=int, default=None, help="pca: the layer (default the jumping point)")
+    p.add_argument("--layer", type=int, default=None, help="pca/umap: the layer (default the jumping point)")
     p.add_argument("--layers", default=None, help="grid: comma-separated layers (default 8 spread out)")
     p.add_argument("--shared-basis", action="store_true", help="pca/grid: one PCA basis for all layers")
+    p.add_argument("--umap-seed", type=int, default=0,
+                   help="umap: its random seed (default 0; the same seed gives the same picture). UMAP costs far "
+                        "more than PCA: about 13 s the first time in a process (numba compiles), then under a "
+                        "second per layer of 200 prompts")
     p.add_argument("--width", type=float, default=6.5, help="width in inches (default 6.5)")
     p.add_argument("--height", type=float, default=4.0, help="height in inches (default 4)")
     p.add_argument("--dpi", type=int, default=300, help="PNG resolution (default 300)")

@@ -12,6 +12,7 @@ from typing import Sequence
 import pandas as pd
 
 from ..figures.curves import layer_curves
+from ..results.labels import run_labels
 from ..results.run import RESULT_SCHEMA, RunResult
 from .figures import figures_to_bytes
 
@@ -49,18 +50,40 @@ def tidy_frame(runs: Sequence[RunResult]) -> pd.DataFrame:
                 std = getattr(s, f"{metric}_std", None)
                 rows.append({**base, "layer": s.layer, "relative_depth": s.layer / (run.n_layers or 1),
                              "metric": metric, "value": value, "std": std})
-    return pd.DataFrame(rows)
+    return _whole_layers(pd.DataFrame(rows))
+
+
+#: Columns that hold layer numbers: whole numbers, empty where the concept was not acquired (pandas would make
+#: a column with a gap float and write 13.0).
+LAYER_COLUMNS = ("jumping_point", "converging_point")
 
 
 def runs_table(runs: Sequence[RunResult]) -> pd.DataFrame:
-    """One row per run: key, created, spec columns, samples, layers, depth metrics."""
-    return pd.DataFrame([{
+    """One row per run: key, created, spec columns, samples, layers, depth metrics (layers as whole numbers)."""
+    return _whole_layers(pd.DataFrame([{
         "key": r.key, "created": r.created, "origin": r.extra.get("origin") or "probe",
         **{c: r.spec.get(c) for c in SPEC_COLUMNS},
         "n_samples": r.n_samples, "n_layers": r.n_layers,
         "jumping_point": r.depth.jumping_point, "converging_point": r.depth.converging_point,
         "peak_accuracy": round(r.depth.peak_accuracy, 4), "acquired": r.depth.acquired,
-    } for r in runs])
+    } for r in runs]))
+
+
+def _whole_layers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Layer columns as pandas' nullable integers: ``13`` and an empty cell, never ``13.0``."""
+    for col in LAYER_COLUMNS + ("n_layers", "n_samples", "limit", "quant", "noise_seed"):
+        if col in frame.columns:
+            try:
+                frame[col] = frame[col].astype("Int64")
+            except (TypeError, ValueError):  # an imported file's odd value: left as it is
+                pass
+    return frame
+
+
+def run_name(run: RunResult) -> str:
+    """A run's full name for the bundle: model, dataset, bit width, sample count and every setting that is not the
+    default (two runs of n=100 and n=200 read differently)."""
+    return run_labels([run]).common
 
 
 def member_stem(key: str, taken: set[str]) -> str:
@@ -90,14 +113,14 @@ def make_bundle(runs: Sequence[RunResult], *, figures: bool = True, fmt: str = "
         taken: set[str] = set()
         stems = [member_stem(r.key, taken) for r in runs]
         for r, stem in zip(runs, stems):
-            put(f"results/{stem}.json", r.to_json(), f"result ({RESULT_SCHEMA}): {r.label}")
+            put(f"results/{stem}.json", r.to_json(), f"result ({RESULT_SCHEMA}): {run_name(r)}")
         put("tidy.csv", tidy_frame(runs).to_csv(index=False), "one row per run x layer x metric")
         put("runs.csv", runs_table(runs).to_csv(index=False), "one row per run: spec and depth metrics")
         if figures and runs:
             rendered = figures_to_bytes([layer_curves(r) for r in runs], fmt,
                                         width_in=width_in, height_in=height_in, dpi=dpi)
             for r, stem, data in zip(runs, stems, rendered):
-                put(f"figures/{stem}_curves.{fmt}", data, f"layer curves: {r.label}")
+                put(f"figures/{stem}_curves.{fmt}", data, f"layer curves: {run_name(r)}")
         manifest = {"schema": "concept-depth/bundle@1", "created": datetime.now(timezone.utc).isoformat(),
                     "n_runs": len(runs), "files": files}
         zf.writestr("manifest.json", json.dumps(manifest, indent=2))

@@ -22,22 +22,24 @@ from .directions import layer_cosine_heatmap, setting_cosine_curves
 from .expression import gap_figure, pass_at_n_figure, probe_vs_answer_scatter, shots_figure
 from .family_panels import family_panels
 from .heatmaps import dataset_order, depth_heatmap
-from .notes import what_this_shows
+from .notes import below_chance_message, what_this_shows
 from .pca import PCAProjection, fit_pca, project_layers, shared_basis
-from .scatter import ONE_POINT, ONE_POINT_WHY, pca_animation, pca_grid, pca_scatter
+from .questions import is_multiple_choice, option_hovers, question_table, question_views
+from .scatter import ONE_POINT, ONE_POINT_WHY, UMAP_NOTE, pca_animation, pca_grid, pca_scatter
 from .series import SERIES_NOTE, series_figure
 from .steering import steering_figure
 from .text import sample_texts, template_parts
 from .theme import PALETTE, paper_theme
 from .transfer import transfer_curves, transfer_heatmap
+from .umap_projection import fit_umap, umap_layers
 
 __all__ = [
-    "depth_shift_figure", "fidelity_figure", "layer_curves", "family_panels", "difference_curves", "dataset_order", "depth_heatmap", "what_this_shows", "PCAProjection",
+    "depth_shift_figure", "fidelity_figure", "layer_curves", "family_panels", "difference_curves", "dataset_order", "depth_heatmap", "what_this_shows", "below_chance_message", "PCAProjection",
     "fit_pca", "project_layers", "shared_basis", "pca_animation", "pca_grid", "pca_scatter", "PALETTE",
     "paper_theme", "component_curves", "layer_cosine_heatmap", "setting_cosine_curves",
     "steering_figure", "transfer_curves", "transfer_heatmap", "gap_figure", "pass_at_n_figure",
     "probe_vs_answer_scatter", "shots_figure", "ONE_POINT", "ONE_POINT_WHY", "sample_texts", "template_parts",
-    "series_figure", "SERIES_NOTE",
+    "series_figure", "SERIES_NOTE", "question_views", "option_hovers", "question_table", "is_multiple_choice", "UMAP_NOTE", "fit_umap", "umap_layers",
 ]
 
 # ---- what result.figure() draws ----------------------------------------------------------------

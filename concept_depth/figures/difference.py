@@ -79,71 +79,21 @@ def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: s
     paired = list(paired) if paired is not None and metric == "accuracy" else [None] * len(pairs)
     if len(paired) != len(pairs):
         raise ValueError(f"paired: one per pair ({len(pairs)}), got {len(paired)}")
-    if intervals is None:
-        intervals = [pc.intervals() if pc is not None else difference_interval(run, base, metric=metric)
-                     for pc, (run, base) in zip(paired, pairs)]
-        methods = [pc.method if pc is not None else (interval_method or NORMAL_METHOD) for pc in paired]
-    else:
-        methods = (list(interval_method) if isinstance(interval_method, (list, tuple))
-                   else [interval_method] * len(pairs))
-    if len(intervals) != len(pairs):
-        raise ValueError(f"intervals: one per pair ({len(pairs)}), got {len(intervals)}")
-    if len(methods) != len(pairs):
-        raise ValueError(f"interval_method: one per pair ({len(pairs)}), got {len(methods)}")
+    intervals, methods = _bands(pairs, paired, metric, intervals, interval_method)
     names = run_labels([run for run, _ in pairs])
     fig = go.Figure()
     named_bands: set[str] = set()
     for i, ((run, base), bounds, method, pc) in enumerate(zip(pairs, intervals, methods, paired)):
-        base_vals = dict(zip(base.layer_numbers, base.metric(metric)))
-        xs_all = x_values(run, x)
-        xs, ys, layers = [], [], []
-        for xv, layer, val in zip(xs_all, run.layer_numbers, run.metric(metric)):
-            if layer in base_vals and val is not None and base_vals[layer] is not None:
-                xs.append(xv)
-                ys.append(val - base_vals[layer])
-                layers.append(layer)
-        label = names.labels[i] if len(pairs) > 1 else setting_label(run)
-        if len(pairs) > 1 and setting_label(run) not in label:
-            label = f"{label} ({setting_label(run)})"
-        name = f"{label} − 32-bit clean"
-        c = color(i)
+        xs, ys, layers = _differences(run, base, metric, x)
+        name = f"{_pair_label(names, i, run, len(pairs))} − 32-bit clean"
         if bounds:
             method = method or "interval"
-            bx = [xv for xv, layer in zip(xs, layers) if layer in bounds]
-            lo = [bounds[layer][0] for layer in layers if layer in bounds]
-            hi = [bounds[layer][1] for layer in layers if layer in bounds]
-            fig.add_trace(go.Scatter(x=bx, y=hi, mode="lines", line=dict(width=0), hoverinfo="skip",
-                                     showlegend=False, legendgroup=f"pair{i}", name=f"{name} upper",
-                                     meta={"role": "interval-upper", "run": run.key}))
-            fig.add_trace(go.Scatter(
-                x=bx, y=lo, mode="lines", line=dict(width=0), fill="tonexty", fillcolor=rgba(c, 0.18),
-                hoverinfo="skip", legendgroup=f"pair{i}", name=method,
-                showlegend=method not in named_bands, meta={"role": "interval", "run": run.key, "method": method}))
+            fig.add_traces(_band_traces(xs, layers, bounds, color(i), i, run, name, method,
+                                        named=method not in named_bands))
             named_bands.add(method)
-        marker = dict(size=5)
-        hover = "layer %{customdata}<br>Δ %{y:+.3f}<extra></extra>"
-        custom: list = layers
-        meta = {"role": "difference", "run": run.key, "baseline": base.key}
-        if pc is not None:
-            rows = {d.layer: d for d in pc.layers}
-            beyond = [bool(rows[l].beyond_noise) if l in rows else False for l in layers]
-            marker = dict(size=[9 if b else 7 for b in beyond], line=dict(color=c, width=1.5),
-                          symbol=["circle" if b else "circle-open" for b in beyond])
-            custom = [[l, *(_paired_hover(rows.get(l)))] for l in layers]
-            hover = ("layer %{customdata[0]}<br>Δ %{y:+.3f} %{customdata[1]}<br>%{customdata[2]}"
-                     "<extra></extra>")
-            meta["beyond_noise"] = [l for l, b in zip(layers, beyond) if b]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, customdata=custom,
-                                 line=dict(color=c, width=2.2), marker=marker, legendgroup=f"pair{i}",
-                                 meta=meta, hovertemplate=hover))
+        fig.add_trace(_difference_trace(xs, ys, layers, color(i), i, run, base, name, pc))
     if any(pc is not None for pc in paired):
-        test = next(pc for pc in paired if pc is not None)
-        # legend key for the markers: filled = beyond noise, open = within noise
-        for filled, text in ((True, f"beyond noise ({test.test}, Holm-adjusted p < {test.alpha:g})"),
-                             (False, "within noise")):
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=text, hoverinfo="skip",
-                                     marker=dict(size=8, color="#444", symbol="circle" if filled else "circle-open"),
-                                     meta={"role": "noise-key"}))
+        fig.add_traces(_noise_key(next(pc for pc in paired if pc is not None)))
     fig.add_hline(y=0, line=dict(color="#444", width=1))
     paper_theme(fig)
     sub = names.common if len(pairs) > 1 else (pairs[0][0].label if pairs else "")
@@ -159,6 +109,86 @@ def difference_curves(pairs: Sequence[tuple[RunResult, RunResult]], *, metric: s
     fig.layout.meta = {"interval_method": (used[0] if len(set(used)) == 1 else "; ".join(dict.fromkeys(used)))
                        if used else None}
     return fig
+
+
+def _bands(pairs, paired, metric, intervals, interval_method) -> tuple[list, list]:
+    """Each pair's band ``{layer: (lo, hi)}`` (or None) and the name of its method."""
+    if intervals is None:
+        intervals = [pc.intervals() if pc is not None else difference_interval(run, base, metric=metric)
+                     for pc, (run, base) in zip(paired, pairs)]
+        methods = [pc.method if pc is not None else (interval_method or NORMAL_METHOD) for pc in paired]
+    else:
+        methods = (list(interval_method) if isinstance(interval_method, (list, tuple))
+                   else [interval_method] * len(pairs))
+    if len(intervals) != len(pairs):
+        raise ValueError(f"intervals: one per pair ({len(pairs)}), got {len(intervals)}")
+    if len(methods) != len(pairs):
+        raise ValueError(f"interval_method: one per pair ({len(pairs)}), got {len(methods)}")
+    return list(intervals), methods
+
+
+def _differences(run: RunResult, base: RunResult, metric: str, x: str) -> tuple[list, list, list]:
+    """x values, ``run − base`` and layer numbers of the layers both runs scored."""
+    base_vals = dict(zip(base.layer_numbers, base.metric(metric)))
+    xs, ys, layers = [], [], []
+    for xv, layer, val in zip(x_values(run, x), run.layer_numbers, run.metric(metric)):
+        if layer in base_vals and val is not None and base_vals[layer] is not None:
+            xs.append(xv)
+            ys.append(val - base_vals[layer])
+            layers.append(layer)
+    return xs, ys, layers
+
+
+def _pair_label(names, i: int, run: RunResult, n_pairs: int) -> str:
+    """What names pair ``i``: what differs between the runs (with its setting), or the setting alone."""
+    label = names.labels[i] if n_pairs > 1 else setting_label(run)
+    if n_pairs > 1 and setting_label(run) not in label:
+        label = f"{label} ({setting_label(run)})"
+    return label
+
+
+def _band_traces(xs, layers, bounds, c: str, i: int, run: RunResult, name: str, method: str,
+                 named: bool) -> list[go.Scatter]:
+    """A pair's interval: an invisible upper edge, then the lower edge filled up to it (named once per method)."""
+    bx = [xv for xv, layer in zip(xs, layers) if layer in bounds]
+    lo = [bounds[layer][0] for layer in layers if layer in bounds]
+    hi = [bounds[layer][1] for layer in layers if layer in bounds]
+    return [go.Scatter(x=bx, y=hi, mode="lines", line=dict(width=0), hoverinfo="skip",
+                       showlegend=False, legendgroup=f"pair{i}", name=f"{name} upper",
+                       meta={"role": "interval-upper", "run": run.key}),
+            go.Scatter(x=bx, y=lo, mode="lines", line=dict(width=0), fill="tonexty", fillcolor=rgba(c, 0.18),
+                       hoverinfo="skip", legendgroup=f"pair{i}", name=method,
+                       showlegend=named, meta={"role": "interval", "run": run.key, "method": method})]
+
+
+def _difference_trace(xs, ys, layers, c: str, i: int, run: RunResult, base: RunResult, name: str,
+                      pc: Any) -> go.Scatter:
+    """The difference curve; with a paired comparison, filled markers on layers beyond noise, open ones else."""
+    marker: dict = dict(size=5)
+    hover = "layer %{customdata}<br>Δ %{y:+.3f}<extra></extra>"
+    custom: list = layers
+    meta = {"role": "difference", "run": run.key, "baseline": base.key}
+    if pc is not None:
+        rows = {d.layer: d for d in pc.layers}
+        beyond = [bool(rows[l].beyond_noise) if l in rows else False for l in layers]
+        marker = dict(size=[9 if b else 7 for b in beyond], line=dict(color=c, width=1.5),
+                      symbol=["circle" if b else "circle-open" for b in beyond])
+        custom = [[l, *(_paired_hover(rows.get(l)))] for l in layers]
+        hover = ("layer %{customdata[0]}<br>Δ %{y:+.3f} %{customdata[1]}<br>%{customdata[2]}"
+                 "<extra></extra>")
+        meta["beyond_noise"] = [l for l, b in zip(layers, beyond) if b]
+    return go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, customdata=custom,
+                      line=dict(color=c, width=2.2), marker=marker, legendgroup=f"pair{i}",
+                      meta=meta, hovertemplate=hover)
+
+
+def _noise_key(test: Any) -> list[go.Scatter]:
+    """Legend key for the markers: filled = beyond noise, open = within noise."""
+    return [go.Scatter(x=[None], y=[None], mode="markers", name=text, hoverinfo="skip",
+                       marker=dict(size=8, color="#444", symbol="circle" if filled else "circle-open"),
+                       meta={"role": "noise-key"})
+            for filled, text in ((True, f"beyond noise ({test.test}, Holm-adjusted p < {test.alpha:g})"),
+                                 (False, "within noise"))]
 
 
 def _paired_hover(row) -> tuple[str, str]:

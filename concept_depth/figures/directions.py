@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .curves import whole_layer_ticks
-from .theme import DIVERGING, color, paper_theme, title_above_plot
+from .theme import DIVERGING, color, colorbar, paper_theme, title_above_plot
 
 
 def layer_cosine_heatmap(result, setting: int | str = 0, *, title: str | None = None) -> go.Figure:
@@ -20,7 +20,7 @@ def layer_cosine_heatmap(result, setting: int | str = 0, *, title: str | None = 
     layers = list(result.layers)
     fig = go.Figure(go.Heatmap(
         z=z, x=layers, y=layers, colorscale=DIVERGING, zmin=-1.0, zmax=1.0, zmid=0.0,
-        colorbar=dict(title=dict(text="cosine", font=dict(size=12))),
+        colorbar=colorbar("cosine"),
         hovertemplate="layer %{y} · layer %{x}<br>cosine %{z:.3f}<extra></extra>",
         meta={"role": "layer-cosine", "setting": result.settings[i]}))
     s = result.spec

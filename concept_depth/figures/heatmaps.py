@@ -7,9 +7,9 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ..results.labels import model_name
+from ..results.labels import PARTS, model_name
 from ..results.run import RunResult
-from .theme import SEQUENTIAL, paper_theme
+from .theme import SEQUENTIAL, colorbar, paper_theme
 
 CATEGORY_ORDER = ("factual", "emotional", "inferential", "custom")
 VALUES = {
@@ -43,21 +43,27 @@ def depth_value(run: RunResult, value: str, relative: bool) -> float | None:
     return float(v)
 
 
-def depth_heatmap(runs: Sequence[RunResult], *, value: str = "jumping_point", relative: bool = True,
-                  title: str | None = None) -> go.Figure:
-    """Model × dataset heatmap of ``value`` (jumping_point, converging_point, peak_accuracy, peak_layer).
+#: Fields a heatmap row or column already names (the row: model, bit width below 32, chat template; the
+#: column: dataset and what belongs to it), so a cell never repeats them.
+ROW_COLUMN_FIELDS = ("model", "model_revision", "dataset", "variant", "prompt", "quant", "chat_template")
 
-    When several runs share a model and dataset the first one given wins (pass newest first,
-    and filter by bit width / noise beforehand). Empty cells: no run; "–": concept not acquired.
-    """
-    if value not in VALUES:
-        raise ValueError(f"value must be one of {sorted(VALUES)}")
-    datasets = dataset_order(runs)
-    models = sorted({model_name(r) for r in runs})
+
+def cell_settings(runs: Sequence[RunResult]) -> list[str]:
+    """Per run, the settings that differ between ``runs`` beyond what its row and column name (sample count,
+    noise, hook, protocol...), e.g. ``n=200 · paper noise (seed 0)``; "" when no such setting varies."""
+    texts = {field: [fmt(r) for r in runs] for field, fmt in PARTS if field not in ROW_COLUMN_FIELDS}
+    varying = [f for f, values in texts.items() if len(set(values)) > 1]
+    return [" · ".join(texts[f][i] for f in varying) for i in range(len(runs))]
+
+
+def _cells(runs: Sequence[RunResult], models: list[str], datasets: list[str], value: str,
+           relative: bool) -> tuple[np.ndarray, list[list[str]], list[list[str]]]:
+    """Each cell's value, its text and the setting of the run it shows (the first run given per cell)."""
     z = np.full((len(models), len(datasets)), np.nan)
     text = [["" for _ in datasets] for _ in models]
+    shown = [["" for _ in datasets] for _ in models]
     seen: set[tuple[int, int]] = set()
-    for r in runs:
+    for r, setting in zip(runs, cell_settings(runs)):
         i, j = models.index(model_name(r)), datasets.index(str(r.spec.get("dataset")))
         if (i, j) in seen:
             continue
@@ -69,6 +75,35 @@ def depth_heatmap(runs: Sequence[RunResult], *, value: str = "jumping_point", re
             z[i, j] = v
             raw = getattr(r.depth, value)
             text[i][j] = f"{v:.2f}" if value == "peak_accuracy" else (f"{v:.2f} ({raw})" if relative else f"{raw}")
+        if setting:
+            text[i][j] += f"<br><sup>{setting}</sup>"
+            shown[i][j] = setting
+    return z, text, shown
+
+
+def _not_acquired_text(x_labels: list[str], models: list[str], text: list[list[str]]) -> go.Scatter:
+    """The cells' "–" as text: Plotly draws nothing of an all-empty heatmap, not even its text."""
+    cells = [(x_labels[j], models[i], text[i][j]) for i in range(len(models)) for j in range(len(x_labels))
+             if text[i][j]]
+    return go.Scatter(x=[c[0] for c in cells], y=[c[1] for c in cells], mode="text",
+                      text=[c[2] for c in cells], textfont=dict(size=14, color="#444"), showlegend=False,
+                      hovertemplate="%{y}<br>%{x}<br>not acquired<extra></extra>", meta={"role": "not-acquired"})
+
+
+def depth_heatmap(runs: Sequence[RunResult], *, value: str = "jumping_point", relative: bool = True,
+                  title: str | None = None) -> go.Figure:
+    """Model × dataset heatmap of ``value`` (jumping_point, converging_point, peak_accuracy, peak_layer).
+
+    When several runs share a model and dataset the first one given wins (pass newest first,
+    and filter by bit width / noise beforehand); where the runs given differ in other settings
+    (samples, noise...), each cell names the setting of the run it shows, in its text and hover.
+    Empty cells: no run; "–": concept not acquired.
+    """
+    if value not in VALUES:
+        raise ValueError(f"value must be one of {sorted(VALUES)}")
+    datasets = dataset_order(runs)
+    models = sorted({model_name(r) for r in runs})
+    z, text, shown = _cells(runs, models, datasets, value, relative)
     cats = {str(r.spec.get("dataset")): str(r.spec.get("category") or "custom") for r in runs}
     x_labels = [f"{d}<br><sub>{cats[d]}</sub>" for d in datasets]
     is_layer = value != "peak_accuracy"
@@ -77,24 +112,22 @@ def depth_heatmap(runs: Sequence[RunResult], *, value: str = "jumping_point", re
     if not is_layer:
         zmin = 0.5
     fig = go.Figure(go.Heatmap(
-        z=z, x=x_labels, y=models, text=text, texttemplate="%{text}", colorscale=SEQUENTIAL,
-        reversescale=is_layer, zmin=zmin, zmax=zmax, colorbar=dict(title=dict(text=unit, font=dict(size=12))),
+        z=z, x=x_labels, y=models, text=text, texttemplate="%{text}", colorscale=SEQUENTIAL, customdata=shown,
+        reversescale=is_layer, zmin=zmin, zmax=zmax, colorbar=colorbar(unit),
         hoverongaps=False,
         hovertemplate="%{y}<br>%{x}<br>" + VALUES[value] + ": %{text}<extra></extra>",
         meta={"role": "heatmap", "value": value, "datasets": datasets, "models": models},
     ))
-    if np.isnan(z).all():  # Plotly draws nothing of an all-empty heatmap, not even its "–" cells
-        cells = [(x_labels[j], models[i], text[i][j]) for i in range(len(models)) for j in range(len(datasets))
-                 if text[i][j]]
-        fig.add_trace(go.Scatter(x=[c[0] for c in cells], y=[c[1] for c in cells], mode="text",
-                                 text=[c[2] for c in cells], textfont=dict(size=14, color="#444"), showlegend=False,
-                                 hovertemplate="%{y}<br>%{x}<br>not acquired<extra></extra>",
-                                 meta={"role": "not-acquired"}))
+    if np.isnan(z).all():
+        fig.add_trace(_not_acquired_text(x_labels, models, text))
     # categories named even where no cell has a value
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=x_labels, range=[-0.5, len(datasets) - 0.5])
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=models)
+    several = any(cell for row in shown for cell in row)
     fig.update_layout(title=title or f"{VALUES[value].capitalize()} by model and dataset"
-                      + (" (layer / layers)" if relative and is_layer else ""),
+                      + (" (layer / layers)" if relative and is_layer else "")
+                      + ("<br><sup>where runs share a model and dataset, the newest is shown; each cell names "
+                         "its setting</sup>" if several else ""),
                       xaxis_title="dataset (ordered by category)", yaxis_title="model")
     paper_theme(fig)
     fig.update_xaxes(showgrid=False)

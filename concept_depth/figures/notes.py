@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..core.specs import HOOK_DESCRIPTIONS, PROBE_NAMES
 from ..results.run import RunResult
+from ..stats.depth import BelowChance, below_chance
 
 #: What each hook reads (the one table is ``concept_depth.specs.HOOK_DESCRIPTIONS``).
 HOOK_TEXT = HOOK_DESCRIPTIONS
@@ -147,6 +148,24 @@ _NOTES = {
         "with the probe accuracy below, the depth where the concept is *readable*."
     ),
 }
+
+
+def below_chance_of(run: RunResult) -> BelowChance | None:
+    """Whether ``run``'s probe is below chance beyond the binomial test at some layers (on its evaluation
+    samples, at its depth metrics' alpha); None when not (or when the run does not say how many it evaluated)."""
+    n_eval = int(run.extra.get("n_eval") or 0)
+    return below_chance(run.layer_numbers, run.metric("accuracy"), chance=run.depth.chance, n_eval=n_eval,
+                        alpha=float((run.depth.definition or {}).get("alpha", 0.05)))
+
+
+def below_chance_message(run: RunResult) -> str | None:
+    """The below-chance finding of ``run`` as one sentence naming its likely cause, or None."""
+    low = below_chance_of(run)
+    if low is None:
+        return None
+    ds = ((run.extra.get("run_spec") or {}).get("extraction") or {}).get("dataset") or {}
+    text = low.message(grouped=bool(ds.get("group_col") or ds.get("choices_col")))
+    return text[0].upper() + text[1:] + "."
 
 
 def what_this_shows(kind: str, run: RunResult | None = None) -> str:

@@ -17,13 +17,15 @@ import numpy as np
 class PCAProjection:
     """coords [N, k]; explained [k] = fraction of this layer's variance on each axis;
     components [k, D] (unit rows); mean [D] (the layer's own mean); degenerate: every vector
-    of the layer is (numerically) the same, e.g. layer 0 when all prompts end in one token."""
+    of the layer is (numerically) the same, e.g. layer 0 when all prompts end in one token; method: ``pca``, or
+    ``umap`` for a :func:`~.umap_projection.fit_umap` embedding (no components, nothing explained)."""
 
     coords: np.ndarray
     explained: np.ndarray
     components: np.ndarray
     mean: np.ndarray
     degenerate: bool = False
+    method: str = "pca"
 
 
 def _top_components(centered: np.ndarray, k: int) -> np.ndarray:

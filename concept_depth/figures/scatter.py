@@ -33,14 +33,23 @@ def share(fraction: float) -> str:
     return f"{pct:.2f}%" if pct >= 0.01 else "<0.01%"
 
 
+#: What a UMAP view says of its axes (they carry no unit and no share of variance).
+UMAP_NOTE = "UMAP (seeded): neighbours kept together; axes have no units, distances between clusters mean little"
+
+
 def _axis_title(i: int, proj: PCAProjection) -> str:
+    if proj.method == "umap":
+        return f"UMAP {i + 1}" + (" (one point)" if proj.degenerate else "")
     if proj.degenerate:
         return f"PC{i + 1} (no variance: one point)"
     return f"PC{i + 1} ({share(proj.explained[i])} of variance)"
 
 
 def _hover_text(text: str, limit: int = 320, width: int = 72) -> str:
-    """The sample's text for a hover label: whitespace tidied, cut at ``limit``, wrapped with <br>."""
+    """The sample's text for a hover label: whitespace tidied, cut at ``limit``, wrapped with <br>. A text
+    already in lines (joined with ``<br>``, e.g. a question and its options) keeps them, each wrapped."""
+    if "<br>" in str(text):
+        return "<br>".join(_hover_text(line, limit, width) for line in str(text).split("<br>"))
     text = " ".join(str(text).split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -100,7 +109,10 @@ def pca_scatter(proj: PCAProjection, labels: np.ndarray, *, prompts: Sequence[st
     wrong [N] bool, held-out points the probe gets wrong (drawn with an x outline).
     """
     fig = go.Figure(_traces(proj, labels, prompts, proba, wrong, label_names))
-    title = title or (f"Layer {layer}: PCA of the layer vectors" if layer is not None else "PCA")
+    what = "UMAP" if proj.method == "umap" else "PCA"
+    title = title or (f"Layer {layer}: {what} of the layer vectors" if layer is not None else what)
+    if proj.method == "umap":
+        title += f"<br><sup>{UMAP_NOTE}</sup>"
     if proj.degenerate:  # explain the single dot where the reader sees it
         title += f"<br><sup>{ONE_POINT}</sup>"
     fig.update_layout(title=title, xaxis_title=_axis_title(0, proj), yaxis_title=_axis_title(1, proj),
@@ -186,7 +198,8 @@ def pca_grid(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, layers: 
         raise ValueError("no layers to draw")
     cols = max(1, min(cols, len(layers)))
     rows = (len(layers) + cols - 1) // cols
-    titles = [f"layer {l} · one point" if projs[l].degenerate else
+    umap = all(projs[l].method == "umap" for l in layers)
+    titles = [f"layer {l} · one point" if projs[l].degenerate else f"layer {l}" if umap else
               f"layer {l} · {share(projs[l].explained[0])} / {share(projs[l].explained[1])}" for l in layers]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.04, vertical_spacing=0.12 if rows > 1 else 0.08)
@@ -195,7 +208,8 @@ def pca_grid(projs: Mapping[int, PCAProjection], labels: np.ndarray, *, layers: 
         for tr in _traces(projs[layer], labels, prompts, None, wrongs.get(layer) if wrongs else None,
                           label_names, marker_size=5, showlegend=(k == 0)):
             fig.add_trace(tr, row=r, col=c)
-    lines = [title or "PCA of chosen layers",
+    lines = [title or ("UMAP" if umap else "PCA") + " of chosen layers",
+             f"<sup>{UMAP_NOTE} · one embedding per layer</sup>" if umap else
              "<sup>one PCA basis shared by all layers · panels: share of each layer's variance on PC1 / PC2</sup>"
              if shared_basis else "<sup>PCA per layer · panels: share of variance on PC1 / PC2</sup>"]
     if any(projs[l].degenerate for l in layers):

@@ -52,6 +52,12 @@ def title_above_plot(fig: go.Figure, lines: int | None = None, clearance: int | 
     return fig
 
 
+def colorbar(title: str) -> dict:
+    """A heatmap's colour bar: its title runs along the bar's right side, so it never meets the top tick
+    label (a title on top ran into the "1" of a 0-1 scale)."""
+    return dict(title=dict(text=title, side="right", font=dict(size=12)), ticks="outside", ticklen=4)
+
+
 def color(i: int) -> str:
     """The i-th palette colour (wrapping)."""
     return PALETTE[i % len(PALETTE)]

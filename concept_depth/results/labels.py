@@ -32,6 +32,24 @@ def _n(item: Any) -> int | None:
     return None if n is None else int(n)
 
 
+def model_text(spec: dict[str, Any]) -> str:
+    """The model's name without the bit width the loader appends to a low-bit model's label
+    (``Gemma 3 270M (...), 8-bit`` -> ``Gemma 3 270M (...)``): labels name the bit width once, as its own part."""
+    label = str(spec.get("model_label") or spec.get("model"))
+    quant = spec.get("quant")
+    for suffix in (f", {quant}-bit float16", f", {quant}-bit"):
+        if quant not in (None, 32, "32") and label.endswith(suffix) and len(label) > len(suffix):
+            return label[: -len(suffix)]
+    return label
+
+
+def quant_text(spec: dict[str, Any]) -> str:
+    """``8-bit``; ``16-bit float16`` where the model ran in float16 (its label says so)."""
+    quant = int(spec.get("quant", 32) or 32)
+    text = _QUANT.get(quant, f"{quant}-bit")
+    return text + " float16" if str(spec.get("model_label") or "").endswith(f"{quant}-bit float16") else text
+
+
 def _noise(s: dict) -> str:
     kind = s.get("noise") or "none"
     if kind in ("none", "clean"):
@@ -50,12 +68,12 @@ def _protocol(s: dict) -> str:
 #: (field, formatter) in the order the parts appear in a label. A formatter returns the
 #: text of one run's value; runs whose texts are all equal share that part.
 PARTS: tuple[tuple[str, Callable[[Any], str]], ...] = (
-    ("model", lambda it: str(_spec(it).get("model_label") or _spec(it).get("model"))),
+    ("model", lambda it: model_text(_spec(it))),
     ("model_revision", lambda it: f"rev {str(_spec(it).get('model_revision'))[:8]}"
      if _spec(it).get("model_revision") else "rev default"),
     ("dataset", lambda it: str(_spec(it).get("dataset"))),
     ("variant", lambda it: str(_spec(it).get("variant") or "default variant")),
-    ("quant", lambda it: _QUANT.get(int(_spec(it).get("quant", 32) or 32), f"{_spec(it).get('quant')}-bit")),
+    ("quant", lambda it: quant_text(_spec(it))),
     ("noise", lambda it: _noise(_spec(it))),
     ("n", lambda it: f"n={_n(it)}" if _n(it) is not None else "n=?"),
     ("hook", lambda it: _HOOK.get(_spec(it).get("hook", "residual"), str(_spec(it).get("hook")))),
@@ -181,14 +199,15 @@ def spec_label(spec: dict[str, Any]) -> str:
     noise = spec.get("noise", "none")
     noise_txt = "" if noise in (None, "none", "clean") else f", {noise}"
     chat_txt = ", chat template" if spec.get("chat_template") else ""
-    return (f"{spec.get('model_label') or spec.get('model')} · {spec.get('dataset')} · "
-            f"{spec.get('quant')}-bit{noise_txt}{chat_txt}")
+    return f"{model_text(spec)} · {spec.get('dataset')} · {quant_text(spec)}{noise_txt}{chat_txt}"
 
 
 def model_name(run: Any) -> str:
-    """The heatmap row of a run: its model, and whether prompts went through the chat template."""
+    """The heatmap row of a run: its model, its bit width below 32, and whether prompts went through the chat
+    template."""
+    quant = "" if int(run.spec.get("quant", 32) or 32) == 32 else f" · {quant_text(run.spec)}"
     chat = " · chat template" if run.spec.get("chat_template") else ""
-    return str(run.spec.get("model_label") or run.spec.get("model")) + chat
+    return model_text(run.spec) + quant + chat
 
 
 def setting_label(run: Any) -> str:

@@ -21,6 +21,10 @@ and is stored with every result):
   ``p_value`` still say whether the peak beats chance.
 - converging point (both rules): the first layer with acc >= peak - eps, eps = converge_eps.
 - relative depth: layer / n_layers (n_layers = number of transformer blocks).
+- below chance (:func:`below_chance`): layers whose accuracy is significantly *below* chance (one-sided exact
+  binomial test of the lower tail, Bonferroni over the layers tested). A probe that is reliably wrong on held-out
+  samples has found the concept and reads it backwards: a finding, most often of a split that separates paired
+  items (counterfact's true and false version of one fact on opposite sides), not "not acquired".
 """
 
 from __future__ import annotations
@@ -192,3 +196,66 @@ def relative_depths(metrics: DepthMetrics) -> dict[str, float | None]:
     """Relative depth (layer / n_layers) of jumping, converging and peak layers."""
     return {name: metrics.relative(getattr(metrics, name))
             for name in ("jumping_point", "converging_point", "peak_layer")}
+
+
+@dataclass(frozen=True)
+class BelowChance:
+    """Layers whose held-out accuracy is below chance beyond the binomial test (:func:`below_chance`).
+
+    layers : the layers below chance after the Bonferroni correction, ascending.
+    lowest_layer, lowest_accuracy : the layer with the lowest accuracy, and that accuracy.
+    p_value : the lowest layer's one-sided lower-tail p-value, Bonferroni-adjusted over the layers tested.
+    chance, n_eval : what the test compared with, on how many evaluation units.
+    """
+
+    layers: tuple[int, ...]
+    lowest_layer: int
+    lowest_accuracy: float
+    p_value: float
+    chance: float
+    n_eval: int
+
+    def message(self, grouped: bool = False) -> str:
+        """One sentence naming the finding and its likely cause (``grouped``: the split already kept groups)."""
+        p = "< 1e-300" if self.p_value == 0 else f"{self.p_value:.2g}"
+        head = (f"accuracy is below chance beyond the binomial test at {len(self.layers)} layer"
+                f"{'s' if len(self.layers) != 1 else ''} (lowest {self.lowest_accuracy:.3f} at layer "
+                f"{self.lowest_layer} against chance {self.chance:.3f}, Bonferroni-adjusted p = {p}): the probe "
+                "reads the concept backwards on the held-out samples, a finding, not only 'not acquired'")
+        if grouped:
+            return head + "; the split kept each group together, so look for labels that flip between the splits"
+        return (head + "; likely cause: a split that separates paired items (the true and the false version of "
+                "one fact on opposite sides), which grouped splits prevent (--group-col)")
+
+
+def below_chance_p_value(accuracy: float, n_eval: int, chance: float) -> float:
+    """One-sided p-value that ``accuracy`` on ``n_eval`` units is below ``chance``: P(X <= round(accuracy x
+    n_eval)) for X ~ Binomial(n_eval, chance)."""
+    if n_eval <= 0 or not np.isfinite(accuracy):
+        return 1.0
+    k = min(max(int(round(accuracy * n_eval)), 0), int(n_eval))
+    return float(binom.cdf(k, int(n_eval), min(max(float(chance), 0.0), 1.0)))
+
+
+def below_chance(layers: Sequence[int], accuracy: Sequence[float | None], *, chance: float, n_eval: int,
+                 alpha: float = 0.05) -> BelowChance | None:
+    """The layers whose accuracy is significantly below ``chance``, or None when there are none.
+
+    Parameters
+    ----------
+    layers : [K] layer numbers.
+    accuracy : [K] held-out accuracy per layer (None where not measured).
+    chance : chance accuracy of the evaluation units (majority-class rate; mean 1/k for multiple choice).
+    n_eval : number of evaluation units each accuracy was measured on.
+    alpha : level of the test after the Bonferroni correction over the K layers measured.
+    """
+    measured = [(int(l), float(a)) for l, a in zip(layers, accuracy) if a is not None and np.isfinite(a)]
+    if not measured or n_eval <= 0:
+        return None
+    adjusted = {l: min(1.0, below_chance_p_value(a, n_eval, chance) * len(measured)) for l, a in measured}
+    below = tuple(l for l, a in measured if a < chance and adjusted[l] < alpha)
+    if not below:
+        return None
+    lowest, acc = min(measured, key=lambda la: la[1])
+    return BelowChance(layers=below, lowest_layer=lowest, lowest_accuracy=acc, p_value=adjusted[lowest],
+                       chance=float(chance), n_eval=int(n_eval))

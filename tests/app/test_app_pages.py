@@ -185,7 +185,8 @@ def test_runs_lists_imports_and_deletes(make_run, charts, open_page, trace_names
     at = open_page("app_pages/runs.py")
     table = at.dataframe[0].value  # the compact table: fits the page, creation time to the minute
     assert table["created"][0] == "2026-11-22 10:00"
-    assert table["origin"][0] == "import" and "cities" in table["run"][0]
+    # the dataset has a column of its own (issue 22 item 20), the run column names the model
+    assert table["origin"][0] == "import" and table["dataset"][0] == "cities" and "tiny:llama" in table["run"][0]
     full = at.dataframe[1].value  # every spec field, in an expander
     assert list(full["key"]) == ["import-from-gpu-server"] and full["dataset"][0] == "cities"  # kind import
     fig, = charts(at)  # the chosen run's curves, jumping point marked

@@ -5,9 +5,11 @@ jumping and converging point on one layer and on neighbouring layers, a sample-c
 8-bit twin, an expression analysis's probe step) and a models x datasets grid of two tiny models
 from the Compare page, opens every page, checks each draws a Plotly
 chart and shows no exception box, and that no two labels of a chart overlap (annotations,
-marker labels, legend entries, titles: their boxes as the browser lays them out), no
-annotation sits on a plot's data area and no title runs off its figure. Saves a screenshot
-of each page into test-artifacts/screenshots/ (git-ignored) to look at.
+marker labels, legend entries, titles: their boxes as the browser lays them out), no label sits on a
+marker or a drawn line, no colour-bar tick runs into its title, no legend repeats a piece in every entry,
+no annotation sits on a plot's data area, no title runs off its figure and no button label or chip is
+cut with an ellipsis (the ``chart_checks`` fixture). Saves a screenshot of each page into
+test-artifacts/screenshots/ (git-ignored) to look at.
 """
 
 from __future__ import annotations
@@ -86,60 +88,19 @@ def _settle(page, chart: bool = True) -> None:
     page.wait_for_timeout(800)  # let plotly finish its first paint
 
 
-# Every label Plotly draws, per chart, with the box the browser gave it; and each chart's data areas.
-_LABEL_BOXES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map((plot, i) => {
-  const box = el => { const r = el.getBoundingClientRect(); return {x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}; };
-  const labels = [];
-  for (const [sel, kind] of [['.annotation-text', 'annotation'], ['.textpoint text', 'marker label'],
-                             ['.legendtext', 'legend'], ['.gtitle', 'title'],
-                             ['.g-xtitle text, .g-ytitle text', 'axis title']]) {
-    plot.querySelectorAll(sel).forEach(el => {
-      const b = box(el);
-      if (b.x1 - b.x0 > 0 && b.y1 - b.y0 > 0 && el.textContent.trim()) labels.push({kind, text: el.textContent.trim(), ...b});
-    });
-  }
-  const areas = Array.from(plot.querySelectorAll('.nsewdrag')).map(box).filter(b => b.x1 - b.x0 > 0);
-  const svg = plot.querySelector('.main-svg');
-  return {chart: i, labels, areas, figure: svg ? box(svg) : null};
-})"""
-
-
-def _overlap(a: dict, b: dict, tol: float = 1.0) -> bool:
-    return min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > tol and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > tol
-
-
-def _labels_do_not_collide(page, name: str) -> int:
-    """Fail when two labels of a chart overlap, an annotation covers a data area, or a title is cut off.
-    Returns how many labels were checked (so a caller can require that there were some)."""
-    problems, n = [], 0
-    for chart in page.evaluate(_LABEL_BOXES):
-        labels = chart["labels"]
-        n += len(labels)
-        for i, a in enumerate(labels):
-            for b in labels[i + 1:]:
-                if _overlap(a, b):
-                    problems.append(f"chart {chart['chart']}: {a['kind']} {a['text']!r} overlaps "
-                                    f"{b['kind']} {b['text']!r}")
-            if a["kind"] in ("annotation", "title") and any(_overlap(a, area) for area in chart["areas"]):
-                problems.append(f"chart {chart['chart']}: {a['kind']} {a['text']!r} sits on the data")
-            fig = chart["figure"]
-            if a["kind"] == "title" and fig and (a["x0"] < fig["x0"] - 1 or a["x1"] > fig["x1"] + 1
-                                                  or a["y0"] < fig["y0"] - 1):
-                problems.append(f"chart {chart['chart']}: title {a['text']!r} is cut off")
-    assert not problems, f"{name}: " + "; ".join(problems)
-    return n
-
-
-def _check(page, name: str, chart: bool = True) -> None:
+def _check(page, checks, name: str, chart: bool = True) -> None:
+    """The page settled, no exception box, the app's navigation, a chart whose labels pass ``checks``
+    (the ``chart_checks`` fixture), no text cut off; a screenshot of it."""
     _settle(page, chart)
     assert page.locator("[data-testid=stException]").count() == 0, f"exception box on {name}"
     # app.py's navigation (titles), not Streamlit's legacy pages/ listing (file names)
     nav = page.inner_text("[data-testid=stSidebarNav]")
     assert "Compare" in nav and "app" not in nav.split(), f"wrong navigation on {name}: {nav!r}"
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # first, to look at what failed
     if chart:
         assert page.locator(CHART).count() >= 1, f"no chart on {name}"
-        assert _labels_do_not_collide(page, name) > 0, f"no chart labels found on {name}"
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        assert checks.labels_do_not_collide(page, name) > 0, f"no chart labels found on {name}"
+    checks.nothing_cut_off(page, name)
 
 
 def _seed_runs(cache_dir, make_run) -> None:
@@ -156,12 +117,14 @@ def _seed_runs(cache_dir, make_run) -> None:
             make_run(key="seed-adjacent", quant=8, jump=4, converge=5, shift=0.03),  # J and C on neighbours
             replace(make_run(key="seed-expression", dataset="STSA", category="emotional"),
                     extra={"origin": "expression"})]
+    # a low-bit model is labelled as the loader labels it: "<model>, 8-bit"
+    runs[2] = replace(runs[2], spec=dict(runs[2].spec, model_label="tiny:llama, 8-bit"))
     for i, run in enumerate(runs):  # stored as runs computed here (save_run would make them imports)
         run = replace(run, extra=dict(run.extra, created_ts=1.0e9 + i))
         store.put_result(RUN_KIND, run.key, run.to_dict())
 
 
-def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run):
+def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run, chart_checks):
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -177,12 +140,12 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run):
             _settle(page, chart=False)
             page.get_by_role("button", name="Run probe").click()
             page.wait_for_selector("[data-testid=stMetric]", timeout=120_000)
-            _check(page, "probe")
+            _check(page, chart_checks, "probe")
             assert "Peak accuracy" in page.inner_text("body")
             for name, path in (("home", ""), ("layers", "layers"), ("compare", "compare"), ("runs", "runs"),
                                ("runs-j-equals-c", "runs?run=seed-jc"), ("runs-j-next-to-c", "runs?run=seed-adjacent")):
                 page.goto(f"{server}/{path}")
-                _check(page, name)
+                _check(page, chart_checks, name)
             body = page.inner_text("body")
             assert "J = 4" in body or page.locator(".textpoint text", has_text="J = 4").count() == 1
             # Home: the latest *probe* run is the browser's own, not the expression analysis's probe step
@@ -195,7 +158,19 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run):
             for tab, name in (("Difference vs float32 clean", "compare-difference"), ("Heatmaps", "compare-heatmap")):
                 page.get_by_role("tab", name=tab).click()
                 page.wait_for_timeout(800)
-                _check(page, name)
+                _check(page, chart_checks, name)
+            # Compare, the runs of one dataset (one model at two bit widths and two sample counts): the legend
+            # names what differs, the model and dataset go to the title
+            page.get_by_role("combobox", name="Dataset", exact=True).click()  # the overlay's dataset filter
+            page.get_by_role("option", name="cities", exact=True).click()
+            page.keyboard.press("Escape")
+            _settle(page)
+            page.get_by_role("tab", name="Curves").click()  # the legend of the overlaid curves
+            page.wait_for_timeout(800)
+            _check(page, chart_checks, "compare-cities")
+            page.get_by_role("tab", name="Difference vs float32 clean").click()
+            page.wait_for_timeout(800)
+            _check(page, chart_checks, "compare-cities-difference")
             # Compare: the model-families grid from a link, its missing runs computed, then the paper's panels
             page.goto(f"{server}/compare?models=tiny:llama,tiny:gpt2&datasets=builtin-coinflip,builtin-capitals"
                       "&limit=40")
@@ -204,22 +179,22 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run):
             page.wait_for_selector("button:has-text('All 4 runs are cached')", timeout=240_000)
             _settle(page)
             assert page.locator(".gtitle", has_text="one panel per dataset").count() == 1
-            _check(page, "compare-families")
+            _check(page, chart_checks, "compare-families")
             page.get_by_role("tab", name="Heatmap", exact=True).click()
             page.wait_for_timeout(800)
-            _check(page, "compare-families-heatmap")
+            _check(page, chart_checks, "compare-families-heatmap")
             # Beyond the paper: transfer between datasets and steering, run on the tiny model, no label overlaps
             page.goto(f"{server}/beyond?model=tiny:llama&limit=40")
             _settle(page, chart=False)
             page.get_by_role("button", name="Run transfer").click()
             page.wait_for_selector(CHART, timeout=120_000)
             _settle(page)
-            _check(page, "beyond-transfer")
+            _check(page, chart_checks, "beyond-transfer")
             page.get_by_role("tab", name="Steering").click()
             page.get_by_role("button", name="Run steering").click()
             page.wait_for_selector(".gtitle:has-text('Steering along')", timeout=180_000)
             _settle(page)
-            _check(page, "beyond-steering")
+            _check(page, chart_checks, "beyond-steering")
             # Layers: a grid of chosen layers on one shared basis (long title, per-panel shares)
             page.goto(f"{server}/layers")
             _settle(page)
@@ -227,14 +202,14 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run):
             _settle(page)
             page.get_by_text("One PCA basis for all layers").click()
             _settle(page)
-            _check(page, "layers-grid")
+            _check(page, chart_checks, "layers-grid")
             # Cognition vs expression: run the analysis on the same tiny model, then expect its charts.
             page.set_viewport_size({"width": 1400, "height": 3800})  # the page's four figures in one screenshot
             page.goto(f"{server}/expression?model=tiny:llama&dataset=builtin-coinflip")
             _settle(page, chart=False)
             page.get_by_role("button", name="Run", exact=True).click()
             page.wait_for_selector(CHART, timeout=120_000)
-            _check(page, "expression")
+            _check(page, chart_checks, "expression")
             assert "logit lens" in page.inner_text("body").lower()
             page.set_viewport_size({"width": 1400, "height": 2200})
             # a figure downloads as SVG, rendered by kaleido when the button is clicked
@@ -257,6 +232,6 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run):
             _settle(page)
             page.get_by_text("play through all layers").click()
             page.wait_for_selector(".updatemenu-button", timeout=30_000)
-            _check(page, "layers-animation")
+            _check(page, chart_checks, "layers-animation")
         finally:
             browser.close()

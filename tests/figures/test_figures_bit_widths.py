@@ -70,3 +70,53 @@ def test_depth_shift_figure_draws_intervals_and_skips_undefined():
     assert list(tr.x) == [2, -1] and list(tr.y) == ["jumping point", "peak layer"]
     assert list(tr.error_x.array) == [2.0, 1.0] and list(tr.error_x.arrayminus) == [1.0, 2.0]
     assert "7 − 5 = +2 layers" in tr.text[0]
+
+
+def _table(mean_sd=(0.02, 0.05, 0.3), max_sd=(0.4, 0.6, 0.9)):
+    return {"reference": "aref", "layers": [
+        {"layer": l, "cosine_mean": 0.999, "cosine_min": 0.99, "max_sd": hi, "mean_sd": lo}
+        for l, (lo, hi) in enumerate(zip(mean_sd, max_sd))]}
+
+
+def test_fidelity_deviation_panel_has_several_ticks_and_every_quantity_its_own_style():
+    # issue 22 item 21: the SD panel (0.02-0.9, inside one power of ten) had one tick, 0.1; its two legend
+    # entries "mean cosine" and "mean deviation" were the same solid line
+    fig = fidelity_figure([("8-bit", _table())])
+    ticks = list(fig.layout.yaxis2.tickvals)
+    assert len([t for t in ticks if 0.02 <= t <= 0.9]) >= 3
+    styles = {(t.line.dash, t.marker.symbol) for t in fig.data}
+    assert len(styles) == 4  # mean / smallest cosine, largest / mean deviation
+    # one bit width: the legend names the quantities, the title the bit width (not "8-bit: ..." four times)
+    assert [t.name for t in fig.data] == ["mean cosine", "smallest cosine", "largest deviation", "mean deviation"]
+    assert "8-bit" in fig.layout.title.text
+
+
+def test_depth_shifts_of_two_settings_sit_in_separate_rows():
+    # issue 22 item 21: both settings on one row, one's intervals hid the other's
+    shift = [DepthShift("jumping_point", 5, 7, 2, 1.0, 4.0, 0.98), DepthShift("peak_layer", 9, 8, -1, -3.0, 0.0, 1.0)]
+    fig = depth_shift_figure([("8-bit", _paired([0, 1], shifts=shift)), ("4-bit", _paired([0, 1], shifts=shift))])
+    a, b = _role(fig, "shift")
+    assert all(ya != yb for ya, yb in zip(a.y, b.y))
+    assert all(abs(ya - yb) < 1 for ya, yb in zip(a.y, b.y))  # still in the metric's row
+    assert list(fig.layout.yaxis.ticktext) == ["jumping point", "converging point", "peak layer"]
+
+
+def test_a_heatmap_cell_names_the_setting_of_the_run_it_shows(make_run):
+    # issue 22 item 21: "where several share a model and dataset, the newest wins" - but which one a cell showed
+    # was nowhere; here the newest is the n=200 run
+    from dataclasses import replace
+
+    from concept_depth.figures import depth_heatmap
+
+    new = replace(make_run(key="new", jump=4), n_samples=200, spec=dict(make_run().spec, limit=200))
+    old = make_run(key="old", jump=3)
+    other = make_run(key="o", dataset="STSA", category="emotional")
+    fig = depth_heatmap([new, old, other])
+    heat = fig.data[0]
+    cities = heat.x.index(next(x for x in heat.x if x.startswith("cities")))
+    stsa = heat.x.index(next(x for x in heat.x if x.startswith("STSA")))
+    assert "n=200" in heat.text[0][cities] and "n=100" in heat.text[0][stsa]
+    assert "newest" in fig.layout.title.text
+    # runs that differ in nothing but model and dataset: cells carry their value only
+    plain = depth_heatmap([old, other]).data[0]
+    assert all("<br>" not in t for row in plain.text for t in row)

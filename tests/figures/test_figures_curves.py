@@ -32,13 +32,26 @@ def test_jumping_and_converging_on_one_layer_make_one_marker_with_one_label(make
     assert both.name == "jumping = converging point (layer 4)"
 
 
-def test_separate_markers_label_below_and_above_so_neighbours_never_collide(make_run):
+def test_separate_markers_are_labelled_above_the_plot_j_to_the_left_c_to_the_right(make_run):
+    # issue 22 item 2: "J = 9" printed below its marker sat on the curves and the marker; labels now sit above the
+    # plot's frame (where no score can be), the left one ending at its layer, the right one starting there, so
+    # neighbours never collide either
     fig = layer_curves(make_run(jump=4, converge=5))
     jp, = _role(fig, "jumping_point")
     cp, = _role(fig, "converging_point")
     assert list(jp.text) == ["J = 4"] and list(cp.text) == ["C = 5"]
-    assert jp.textposition.startswith("bottom") and cp.textposition.startswith("top")
+    assert jp.mode == "markers" and cp.mode == "markers"  # no text on the data
+    j_label, c_label = _role(fig, "depth-label")
+    assert list(j_label.text) == ["J = 4"] and list(c_label.text) == ["C = 5"]
+    top = fig.layout.yaxis.range[1]
+    assert j_label.y[0] >= top and c_label.y[0] >= top and j_label.mode == "text"
+    assert j_label.textposition == "top left" and c_label.textposition == "top right"
+    assert list(j_label.x) == [4.0] and list(c_label.x) == [5.0]
+    guides = _role(fig, "depth-guide")  # a faint line from each marker up to its label
+    assert [list(g.y) for g in guides] == [[jp.y[0], top], [cp.y[0], top]]
     assert jp.marker.symbol != cp.marker.symbol
+    # the title keeps clear of the labels above the frame
+    assert fig.layout.title.pad.b >= 30
 
 
 def test_chance_is_a_legend_entry_not_a_label_on_the_curves(make_run):

@@ -123,3 +123,16 @@ def test_a_heatmap_where_nothing_was_acquired_still_names_its_cells(make_run):
     # with one value drawn, the heatmap writes its own "–" cells: no second layer of text
     runs[0] = make_run(model="Gemma", dataset="coinflip", category="inferential", key="g")
     assert [t.type for t in depth_heatmap(runs).data] == ["heatmap"]
+
+
+def test_the_key_names_only_markers_drawn_and_a_star_at_the_top_is_drawn_whole(make_run):
+    # issue 22 item 22: the ★ at accuracy 1.0 was clipped by the frame; the key listed markers no panel had
+    top = make_run(model="Gemma", key="top", jump=8, converge=8)
+    layers = tuple(replace(s, accuracy=1.0) if s.layer == 8 else s for s in top.layers)
+    top = replace(top, layers=layers, depth=replace(top.depth, peak_accuracy=1.0, peak_layer=8))
+    fig = family_panels([top, make_run(model="SmolLM2", key="none", jump=None, converge=None)])
+    star, = [t for t in fig.data if (t.meta or {}).get("role") == "both"]
+    assert star.y[0] == 1.0 and star.cliponaxis is False
+    assert [t.name for t in _role(fig, "key")] == ["jumping = converging point"]
+    unacquired = family_panels([make_run(model="SmolLM2", key="none", jump=None, converge=None)])
+    assert not _role(unacquired, "key")

@@ -79,3 +79,29 @@ def test_title_margin_grows_with_its_lines_and_keeps_a_figures_clearance(make_ru
     assert two.layout.title.pad.b == 28 + TITLE_LINE_PX
     title_above_plot(two, lines=3)
     assert two.layout.title.pad.b == 28 + 2 * TITLE_LINE_PX
+
+
+def _low_bit(run, quant, key):
+    """A run as the loader labels a low-bit model: ``<model>, 8-bit``."""
+    return _with(run, key, quant=quant, model_label=f"{run.spec['model_label']}, {quant}-bit")
+
+
+def test_a_low_bit_runs_title_names_its_bit_width_once(make_run):
+    # issue 22 item 1: "Gemma 3 270M (...), 8-bit · cities · 8-bit"
+    gemma = _with(make_run(), "g", model_label="Gemma 3 270M (Q4_K_M GGUF, dequantised)")
+    run = _low_bit(gemma, 8, "g8")
+    assert run.label == "Gemma 3 270M (Q4_K_M GGUF, dequantised) · cities · 8-bit"
+    title = layer_curves(run).layout.title.text
+    assert title.count("8-bit") == 1 and title.count("Gemma") == 1
+    half = _with(gemma, "g16", quant=16, model_label=f"{gemma.spec['model_label']}, 16-bit float16")
+    assert half.label.endswith("cities · 16-bit float16") and half.label.count("16-bit") == 1
+
+
+def test_a_legend_of_bit_widths_of_one_model_names_only_the_bit_width(make_run):
+    # issue 22 item 4: the model's full name (with the bit width the loader appends) in every legend entry
+    gemma = _with(make_run(), "g", model_label="Gemma 3 270M (Q4_K_M GGUF, dequantised)")
+    runs = [gemma, _low_bit(gemma, 8, "g8"), _low_bit(gemma, 4, "g4")]
+    fig = layer_curves(runs, metrics=("accuracy",))
+    names = [t.name for t in fig.data if (t.meta or {}).get("role") == "metric"]
+    assert names == ["32-bit", "8-bit", "4-bit"]
+    assert "Gemma 3 270M" in fig.layout.title.text and "cities" in fig.layout.title.text
