@@ -47,6 +47,7 @@ if dataset is not None and dataset["dataset"]:
         info = next((d for d in ui.catalog() if d.name == dataset["dataset"]), None)
         default_words = tuple(info.answer_words) if info is not None else default_words
         multiple_choice = info is not None and info.kind == "multiple-choice"
+multiple_choice = multiple_choice or bool(dataset and dataset.get("choices_col"))  # an uploaded question file
 
 c1, c2, c3, c4 = st.columns(4)
 quant = c1.selectbox("Bit width", cd.choices.QUANTS, key="x_quant", format_func=cd.choices.QUANT_NAMES.get)

@@ -104,16 +104,59 @@ def chat_template_toggle(model: str | None, *, key: str = "chat_template", conta
              f"Part of the cache key, and named in the result's label."))
 
 
+UPLOAD_KINDS = ("a text with a binary label", "a multiple-choice question")
+
+
 def _save_upload(data: bytes, filename: str) -> str:
     """Content-addressed copy of an upload in the cache, so the dataset spec (and key) is stable."""
     return str(store_upload(data, filename, cache_dir=get_store().directory))
 
 
+def _upload_picker() -> dict:
+    """An uploaded table: its text column and either a binary label column (optionally grouped rows) or a
+    multiple-choice question's options and answer columns."""
+    up = st.file_uploader("CSV, TSV or JSONL: a text column and a binary label column, or a question, its "
+                          "options and its answer", type=["csv", "tsv", "jsonl", "json"], key="upload")
+    if up is None:
+        raise BadInputError("upload a file, or pick a paper or built-in dataset")
+    data = up.getvalue()
+    columns, preview = inspect_table(data, up.name)
+    choice = st.radio("Each row is", UPLOAD_KINDS, horizontal=True, key="upload_kind",
+                      help="multiple choice: each row a question with its options (a JSON list, or '|'-separated "
+                           "in CSV/TSV) and its answer (0-based index, option text or letter); accuracy is per "
+                           "question, chance 1/k") == UPLOAD_KINDS[1]
+    c1, c2, c3 = st.columns(3)
+    text_col = c1.selectbox("Question column" if choice else "Text column", columns,
+                            index=columns.index(_guess(columns, ("text", "statement", "sentence", "question"), 0)),
+                            key="text_col")
+    out = dict(dataset=None, text_col=text_col, label_col=None, choices_col=None, answer_col=None, group_col=None,
+               variant=None)
+    if choice:
+        out["choices_col"] = c2.selectbox("Options column", columns, key="choices_col",
+                                          index=columns.index(_guess(columns, ("choices", "options"), -1)))
+        out["answer_col"] = c3.selectbox("Answer column", columns, key="answer_col",
+                                         index=columns.index(_guess(columns, ("answer", "answerkey", "label"), -1)))
+    else:
+        out["label_col"] = c2.selectbox("Label column", columns, key="label_col",
+                                        index=columns.index(_guess(columns, ("label", "labels", "y", "target"), -1)))
+        groups = c3.multiselect("Rows that belong together (optional)", columns, key="group_col",
+                                help="rows sharing these columns' values are one group and never split between "
+                                     "training and test (two versions of one fact, say)")
+        out["group_col"] = ",".join(groups) or None
+    st.caption("Preview (first rows)")
+    st.dataframe(preview, hide_index=True, width="stretch")
+    return dict(out, dataset_file=_save_upload(data, up.name))
+
+
+def _guess(columns: list[str], names: tuple[str, ...], fallback: int) -> str:
+    return next((c for c in columns if c.lower() in names), columns[fallback])
+
+
 def dataset_picker() -> dict:
     """Dataset: the nine paper datasets (marked available or not), built-in ones, or an upload.
 
-    Returns the dataset's option values (``dataset`` or ``dataset_file`` with ``text_col`` / ``label_col``,
-    and ``variant``). Raises BadInputError for a bad upload.
+    Returns the dataset's option values (``dataset``, or ``dataset_file`` with ``text_col`` and
+    ``label_col`` / ``group_col`` or ``choices_col`` / ``answer_col``, and ``variant``). Raises BadInputError for a bad upload.
     """
     infos = catalog()
     paper = [d for d in infos if not d.builtin]
@@ -123,21 +166,7 @@ def dataset_picker() -> dict:
     default_src = 1 if wanted and any(d.name.lower() == str(wanted).lower() for d in paper) else 0
     src = st.radio("Dataset source", sources, index=default_src, horizontal=True, key="dataset_source")
     if src == "Upload a file":
-        up = st.file_uploader("CSV, TSV or JSONL with a text column and a binary label column",
-                              type=["csv", "tsv", "jsonl", "json"], key="upload")
-        if up is None:
-            raise BadInputError("upload a file, or pick a paper or built-in dataset")
-        data = up.getvalue()
-        columns, preview = inspect_table(data, up.name)
-        c1, c2 = st.columns(2)
-        guess_text = next((c for c in columns if c.lower() in ("text", "statement", "sentence", "question")), columns[0])
-        guess_label = next((c for c in columns if c.lower() in ("label", "labels", "y", "target")), columns[-1])
-        text_col = c1.selectbox("Text column", columns, index=columns.index(guess_text), key="text_col")
-        label_col = c2.selectbox("Label column", columns, index=columns.index(guess_label), key="label_col")
-        st.caption("Preview (first rows)")
-        st.dataframe(preview, hide_index=True, width="stretch")
-        return dict(dataset=None, dataset_file=_save_upload(data, up.name), text_col=text_col, label_col=label_col,
-                    variant=None)
+        return _upload_picker()
     group = paper if src == "Paper dataset" else builtin
 
     def fmt(d) -> str:
@@ -156,7 +185,8 @@ def dataset_picker() -> dict:
     if info.variants:
         variant = st.selectbox("Variant", info.variants, key="variant",
                                help="StrategyQA: 'question' drops the gold rationale the reference code leaks")
-    return dict(dataset=name, dataset_file=None, text_col=None, label_col=None, variant=variant)
+    return dict(dataset=name, dataset_file=None, text_col=None, label_col=None, choices_col=None, answer_col=None,
+                group_col=None, variant=variant)
 
 
 LIMIT_HELP = ("Decides run time and how exact the scores are: at most limit/2 samples per class, in file "
