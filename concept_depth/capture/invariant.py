@@ -58,6 +58,7 @@ class _Forward:
     lengths: tuple[int, ...]  # real tokens of each row of the batch
     width: int  # positions per row (S)
     index: Any  # [sum(lengths)] positions of the real tokens in the flattened [B * S] batch
+    prompt_of: Any  # [sum(lengths)] the row (prompt) each of those tokens belongs to
     block: int  # rows per matrix product (0: as given)
     row_attention: bool
 
@@ -170,30 +171,45 @@ def _linear_forward(self, x):
     return blocks(x.reshape(-1, x.shape[-1])).reshape(*x.shape[:-1], -1)
 
 
-def _int8_per_prompt(self, x, lengths: tuple[int, ...]):
-    """``Linear8bitLt`` on [B, S, D] as B lone prompts of ``lengths`` tokens.
+def _int8_quantise(a16, prompt_of, n_prompts: int, threshold: float):
+    """bitsandbytes' ``int8_vectorwise_quant`` (its default backend, which the CPU uses) applied to each
+    prompt's rows of ``a16`` [M, K] fp16 on its own, in one pass: elements >= ``threshold`` are outliers,
+    each row is quantised by its absmax without them, and each prompt's outlier columns are zeroed in
+    that prompt's rows. Returns (int8 [M, K], row scales [M], {prompt: outlier columns})."""
+    outliers = a16.abs() >= threshold if threshold > 0.0 else None
+    a = a16.masked_fill(outliers, 0) if outliers is not None else a16
+    scale = a.abs().amax(dim=1).float()
+    q = torch.round(a * (127.0 / scale.unsqueeze(-1))).to(torch.int8)
+    columns = {}
+    if outliers is not None and bool(outliers.any()):
+        counts = torch.zeros((n_prompts, a16.shape[1]), dtype=torch.int32, device=a16.device)
+        per_prompt = counts.index_add_(0, prompt_of, outliers.to(torch.int32)) > 0  # [prompts, K]
+        q.masked_fill_(per_prompt.index_select(0, prompt_of), 0)
+        for i in torch.nonzero(per_prompt.any(dim=1)).view(-1).tolist():
+            columns[i] = torch.nonzero(per_prompt[i]).view(-1)
+    return q, scale, columns
+
+
+def _int8_per_prompt(self, x, active: _Forward):
+    """``Linear8bitLt`` on the real tokens of [B, S, K] as B lone prompts -> [sum(lengths), N].
 
     Mirrors bitsandbytes' ``MatMul8bitLt.forward`` (inference): fp16 row-wise quantisation with the
-    outlier columns of *this prompt's* tokens, the integer product and dequantisation (exact and
-    element-wise, so any rows may share it), then the outlier columns' product in the input dtype
-    on the prompt's own rows, the same call as for the prompt alone.
+    outlier columns of *each prompt's* tokens, the integer product and dequantisation (exact and
+    element-wise, so any rows may share it), then each prompt's outlier columns' product in the input
+    dtype on its own rows, the same call as for the prompt alone.
     """
     ops = torch.ops.bitsandbytes
     state = self.state
-    quantised, scales, outliers = [], [], []
-    for i, n in enumerate(lengths):
-        q, sc, cols = ops.int8_vectorwise_quant.default(x[i, :n].to(torch.float16), state.threshold)
-        quantised.append(q)
-        scales.append(sc)
-        outliers.append(cols if state.threshold > 0.0 and cols is not None and cols.numel() else None)
-    out = ops.int8_scaled_mm.default(torch.cat(quantised), state.CB, torch.cat(scales), state.SCB, bias=self.bias,
-                                     dtype=x.dtype)  # [sum(lengths), N]: the real tokens, packed
-    start = 0
-    for i, (n, cols) in enumerate(zip(lengths, outliers)):
-        if cols is not None:
-            part = ops.int8_vectorwise_dequant.default(state.CB[:, cols].contiguous(), state.SCB).to(x.dtype).t()
-            out[start:start + n] = out[start:start + n].addmm(x[i, :n][:, cols].contiguous(), part)
-        start += n
+    rows = x.reshape(-1, x.shape[-1]).index_select(0, active.index)  # [M, K], packed
+    q, scale, columns = _int8_quantise(rows.to(torch.float16), active.prompt_of, len(active.lengths), state.threshold)
+    out = ops.int8_scaled_mm.default(q, state.CB, scale, state.SCB, bias=self.bias, dtype=x.dtype)
+    starts = [0]
+    for n in active.lengths:
+        starts.append(starts[-1] + n)
+    for i, cols in columns.items():
+        a, b = starts[i], starts[i + 1]
+        part = ops.int8_vectorwise_dequant.default(state.CB[:, cols].contiguous(), state.SCB).to(x.dtype).t()
+        out[a:b] = out[a:b].addmm(rows[a:b][:, cols].contiguous(), part)
     return out
 
 
@@ -208,7 +224,7 @@ def _int8_forward(self, x):
         self.init_8bit_state()
     if self.bias is not None and self.bias.dtype != x.dtype:
         self.bias.data = self.bias.data.to(x.dtype)
-    out = _unpacked(_int8_per_prompt(self, x, active.lengths), x, active)
+    out = _unpacked(_int8_per_prompt(self, x, active), x, active)
     if self.state.CB is not None:
         self.weight.data = self.state.CB
     return out
@@ -298,7 +314,8 @@ def invariant_forward(model, mode: str, mask) -> Iterator[None]:
     rows = mode == "rows"
     lengths = tuple(int(n) for n in mask.sum(dim=1).tolist())
     index = torch.nonzero(mask.reshape(-1), as_tuple=True)[0]
-    token = _ACTIVE.set(_Forward(lengths, int(mask.shape[1]), index, ROW_BLOCK if rows else 0, rows))
+    prompt_of = torch.div(index, mask.shape[1], rounding_mode="floor")
+    token = _ACTIVE.set(_Forward(lengths, int(mask.shape[1]), index, prompt_of, ROW_BLOCK if rows else 0, rows))
     try:
         if rows:
             with _row_attention_on(model):
