@@ -174,46 +174,76 @@ def bit_factors(rates: dict[int, float] | None) -> tuple[dict[int, float], str]:
             "measured here on the CPU (batched, batch-invariant), assumed to carry over to the GPU")
 
 
-def project(run: dict, data: dict[str, tuple[int, float, float]], rates: dict[int, float] | None) -> None:
+def _grid(run: dict, data: dict[str, tuple[int, float, float]], extraction) -> dict:
+    """The grid's tasks: one per (paper model, bit width); ``extraction(q, flops)`` -> seconds of one run."""
     from concept_depth.models.known import KNOWN_MODELS
 
-    factor, source = bit_factors(rates)
-
-    # prompt tokens as FLOPs (2 x non-embedding parameters each): the shared prompt prefix is run once
-    # (prefix KV reuse), so this is the rate a user sees, and the projection below uses it too
-    cpu_flops = 2 * _non_embedding("embedded") * run["real_tokens"] / run["extract_s"]
     probe_unit = run["probe_s"] / (run["n"] * run["hidden"] * run["layers"])  # s per sample x width x layer
-    print(f"\nmeasured here (CPU, 2 cores): {run['real_tokens'] / run['extract_s']:.0f} prompt tokens/s = "
-          f"{cpu_flops / 1e9:.0f} GFLOP/s effective in extraction; probing {probe_unit * 1e9:.0f} s per 10^9 "
-          "sample x width x layer (paper protocol + control)")
     models = [m for m in KNOWN_MODELS if m.paper]
-    tasks, names, runs, gpu_s, probe_s, load_s = [], [], 0, 0.0, 0.0, 0.0
+    out = {"models": models, "tasks": [], "names": [], "runs": 0, "extract": 0.0, "probe": 0.0, "load": 0.0}
     for m in models:
         body = _non_embedding(m.source)
         for q in QUANTS:
             task = m.n_params * {32: 4, 16: 2, 8: 1, 4: 0.5}[q] / (DISK_GBPS * 1e9)  # load once per task
-            load_s += task
-            for name, (n, tokens, padding) in data.items():
+            out["load"] += task
+            for _name, (n, tokens, padding) in data.items():
                 for _noise in NOISE_SETTINGS:
-                    flops = 2 * body * n * tokens * (padding if q != 32 else 1.0)
-                    ex = flops / (PEAK_TFLOPS[16 if q != 32 else 32] * 1e12 * UTILISATION * factor[q])
+                    ex = extraction(q, 2 * body * n * tokens, padding)
                     pr = probe_unit * n * m.hidden_size * (m.n_layers + 1) * 2 / CPUS_PER_TASK
                     task += ex + pr
-                    gpu_s, probe_s, runs = gpu_s + ex, probe_s + pr, runs + 1
-            tasks.append(task)
-            names.append(f"{m.label} {q}-bit")
-    print(f"grid: {len(models)} models ({', '.join(m.label for m in models)}) x {len(data)} datasets "
-          f"x {len(QUANTS)} bit widths x {len(NOISE_SETTINGS)} noise settings = {runs} runs in {len(tasks)} tasks")
-    print(f"summed: extraction {_hours(gpu_s)}, probing {_hours(probe_s)}, model loads {_hours(load_s)}; "
-          f"longest task {_hours(max(tasks))} ({names[tasks.index(max(tasks))]}); mean run "
-          f"{_hours((gpu_s + probe_s) / runs)}")
+                    out["extract"] += ex
+                    out["probe"] += pr
+                    out["runs"] += 1
+            out["tasks"].append(task)
+            out["names"].append(f"{m.label} {q}-bit")
+    return out
+
+
+def _table(grid: dict, title: str) -> None:
+    tasks = grid["tasks"]
+    print(f"\n{title}: extraction {_hours(grid['extract'])}, probing {_hours(grid['probe'])}, model loads "
+          f"{_hours(grid['load'])}; longest task {_hours(max(tasks))} ({grid['names'][tasks.index(max(tasks))]}); "
+          f"mean run {_hours((grid['extract'] + grid['probe']) / grid['runs'])}")
     print("\n| GPUs | wall time | GPU-hours held |\n|---|---|---|")
     for g in (1, 8, 64):
         span = _schedule(tasks, g)
         print(f"| {g} | {_hours(span)} | {span * g / 3600:.0f} |")
+
+
+def project(run: dict, data: dict[str, tuple[int, float, float]], rates: dict[int, float] | None,
+            cpu_rates: dict[int, float] | None = None) -> None:
+    """Print the grid's tables: on GPUs with the low bit widths' factors measured here (or assumed), with
+    the assumed ones for comparison, and the extraction alone on this CPU from its measured rates."""
+    factor, source = bit_factors(rates)
+    # prompt tokens as FLOPs (2 x non-embedding parameters each): the shared prompt prefix is run once
+    # (prefix KV reuse), so this is the rate a user sees
+    cpu_flops = 2 * _non_embedding("embedded") * run["real_tokens"] / run["extract_s"]
+    probe_unit = run["probe_s"] / (run["n"] * run["hidden"] * run["layers"])
+    print(f"\nmeasured here (CPU, 2 cores): {run['real_tokens'] / run['extract_s']:.0f} prompt tokens/s = "
+          f"{cpu_flops / 1e9:.0f} GFLOP/s effective in extraction; probing {probe_unit * 1e9:.0f} s per 10^9 "
+          "sample x width x layer (paper protocol + control)")
+
+    def on_gpu(f):
+        def seconds(q, flops, padding):  # low bit widths: the padding of their fixed GPU shapes, no prefix cache
+            return flops * (padding if q != 32 else 1.0) / (PEAK_TFLOPS[16 if q != 32 else 32] * 1e12 * UTILISATION * f[q])
+        return seconds
+
+    grid = _grid(run, data, on_gpu(factor))
+    print(f"grid: {len(grid['models'])} models ({', '.join(m.label for m in grid['models'])}) x {len(data)} datasets "
+          f"x {len(QUANTS)} bit widths x {len(NOISE_SETTINGS)} noise settings = {grid['runs']} runs in "
+          f"{len(grid['tasks'])} tasks")
+    _table(grid, f"on GPUs, int8 x{factor[8]:.2f} and NF4 x{factor[4]:.2f} of 16-bit speed ({source.split(' (')[0]})")
+    if rates:
+        _table(_grid(run, data, on_gpu(ASSUMED_BIT_FACTOR)),
+               f"the same with the assumed factors (int8 x{ASSUMED_BIT_FACTOR[8]}, NF4 x{ASSUMED_BIT_FACTOR[4]})")
+    if cpu_rates:
+        body = _non_embedding("embedded")
+        cpu = _grid(run, data, lambda q, flops, _p: flops / (2 * body * cpu_rates[q]))["extract"]
+        print(f"\nthe extraction alone on one core of this CPU, at the rates measured here per bit width (cities: "
+              f"float32 helped by its prefix cache): {cpu / 3600 / 24:.0f} days")
     pad = [p for _, _, p in data.values()]
     print(f"\nmeasured: the run above (load, extraction rate, probe cost), the prompt lengths (Gemma tokenizer, "
-          f"capped at {MAX_TOKENS}) and the fixed-shape padding of 16/8/4 bits ({min(pad):.2f}-{max(pad):.2f}x); "
+          f"capped at {MAX_TOKENS}), the fixed-shape padding of 16/8/4 bits ({min(pad):.2f}-{max(pad):.2f}x), "
           f"int8 x{factor[8]:.2f} and NF4 x{factor[4]:.2f} of 16-bit speed: {source}")
     print(f"assumed: {GPU}, peak {PEAK_TFLOPS[16]:.0f} TFLOP/s bf16 / {PEAK_TFLOPS[32]:.0f} float32, "
           f"{UTILISATION:.0%} of peak (not measured on a GPU yet: bench/gpu_check.py), probes on {CPUS_PER_TASK} "
@@ -244,17 +274,18 @@ def main() -> None:
     print(f"one run, embedded on cities, {run['n']} samples: {run['wall_s']:.1f} s wall = load {run['load_s']:.1f} s "
           f"+ extraction {run['extract_s']:.1f} s ({run['tokens_run']} tokens run, {run['real_tokens']} real) "
           f"+ probes {run['probe_s']:.1f} s ({run['layers']} layers, hidden {run['hidden']})")
+    cpu_rates = None
     if args.assumed_factors:
         rates = None
     elif args.bit_rates:
         rates = {32: 1.0, **{int(k): float(v) for k, v in (x.split("=") for x in args.bit_rates.split(","))}}
     else:
         print(f"batched extraction here, {args.bit_prompts} cities prompts per bit width:")
-        rates = measure_bit_widths(args.bit_prompts)
+        rates = cpu_rates = measure_bit_widths(args.bit_prompts)
     data = mean_tokens()
     print("datasets (samples, mean prompt tokens, fixed-shape padding): "
           + ", ".join(f"{k} {n} / {t:.0f} / {p:.2f}" for k, (n, t, p) in data.items()))
-    project(run, data, rates)
+    project(run, data, rates, cpu_rates)
     print(f"\nload average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (2 cores, shared)")
 
 
