@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,24 @@ from .hashing import file_sha256
 #: The direct path (same tensors as transformers' GGUF loader, bit for bit) did not.
 CONVERT_VERSION = 1
 _MARKER = "concept_depth_converted.json"
+
+#: Tokenizers loaded from a directory's saved files while its weights were being converted (on a
+#: second core), for the first load of that directory: :func:`take_tokenizer`.
+_FRESH_TOKENIZERS: dict[str, Any] = {}
+_FRESH_LOCK = threading.Lock()
+
+
+def load_saved_tokenizer(directory: str | os.PathLike):
+    """A converted directory's tokenizer, loaded as :func:`~concept_depth.models.hub.load_pretrained`
+    loads it (``AutoTokenizer`` from the local files)."""
+    return transformers.AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
+
+
+def take_tokenizer(directory: str | os.PathLike):
+    """The tokenizer loaded during this process's conversion of ``directory`` (once; else None), so
+    the first load after a conversion does not read the 33 MB tokenizer file a second time."""
+    with _FRESH_LOCK:
+        return _FRESH_TOKENIZERS.pop(str(Path(directory).resolve()), None)
 
 
 def converted_dir(cache_dir: str | os.PathLike, gguf_sha: str) -> Path:
@@ -145,10 +164,15 @@ def convert_gguf(gguf_path: str | os.PathLike, target: str | os.PathLike, *, ggu
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    fresh = _FRESH_TOKENIZERS.pop(str(tmp.resolve()), None)
     if target.exists():  # another process finished first
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         tmp.rename(target)
+        if fresh is not None:
+            fresh.name_or_path = str(target)
+            with _FRESH_LOCK:
+                _FRESH_TOKENIZERS[str(target.resolve())] = fresh
     steps.finish()
     return target
 
@@ -212,14 +236,25 @@ def _tokenizer_from_gguf(path: Path, model_type: str):
 
 
 def _convert_direct(header, out: Path, steps: ConvertSteps) -> None:
+    steps(1, "converting the tokenizer")
+    config_dict = gguf_config_dict(header)
+    tokenizer = _TokenizerJob(header.path, config_dict["model_type"], out)  # on the second core, meanwhile
+    try:
+        _convert_weights(header, out, steps, config_dict)
+    except BaseException:
+        tokenizer.wait()  # nothing may still write into ``out`` once the caller removes it
+        raise
+    steps(3, "saving: the tokenizer")
+    with _FRESH_LOCK:
+        _FRESH_TOKENIZERS[str(out.resolve())] = tokenizer.result()
+
+
+def _convert_weights(header, out: Path, steps: ConvertSteps, config_dict: dict[str, Any]) -> None:
     from gguf.constants import GGMLQuantizationType  # optional, heavy: only to convert a GGUF file
     from gguf.quants import dequantize
     from safetensors.numpy import save_file  # optional, heavy (comes with transformers)
     utils = transformers_gguf_utils
 
-    steps(1, "converting the tokenizer")
-    config_dict = gguf_config_dict(header)
-    _tokenizer_from_gguf(header.path, config_dict["model_type"]).save_pretrained(str(out))
     config = transformers.AutoConfig.for_model(**config_dict)
     with torch.device("meta"):  # names and shapes only: no weights allocated or initialised
         skeleton = transformers.AutoModelForCausalLM.from_config(config)
@@ -247,6 +282,37 @@ def _convert_direct(header, out: Path, steps: ConvertSteps) -> None:
     config.dtype = torch.float32
     config.save_pretrained(str(out))
     transformers.GenerationConfig.from_model_config(config).save_pretrained(str(out))
+
+
+class _TokenizerJob:
+    """Build the tokenizer from the GGUF, save it into ``out`` and load it back from there, in a thread.
+
+    That is pure Python for the most part (the GGUF's 262k-token vocabulary read again, merges
+    rebuilt, the saved file parsed), while the weights' dequantisation is numpy, which releases the
+    interpreter: on two cores the two overlap. ``result()`` waits and re-raises the thread's error.
+    """
+
+    def __init__(self, path: Path, model_type: str, out: Path) -> None:
+        self._box: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._run, args=(path, model_type, out), daemon=True,
+                                        name="concept-depth-tokenizer")
+        self._thread.start()
+
+    def _run(self, path: Path, model_type: str, out: Path) -> None:
+        try:
+            _tokenizer_from_gguf(path, model_type).save_pretrained(str(out))
+            self._box["tokenizer"] = load_saved_tokenizer(out)
+        except BaseException as exc:  # noqa: BLE001 - handed to the converting thread
+            self._box["error"] = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self):
+        self._thread.join()
+        if "error" in self._box:
+            raise self._box["error"]
+        return self._box["tokenizer"]
 
 
 def _convert_with_transformers(header, out: Path, steps: ConvertSteps) -> None:

@@ -141,3 +141,12 @@ def test_direct_conversion_equals_transformers_gguf_loader(name, tmp_path):
     gguf._convert_with_transformers(read_header(src), slow, gguf.ConvertSteps(None))
     for f in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
         assert (out / f).read_bytes() == (slow / f).read_bytes(), f
+    # the tokenizer loaded back while the weights converted is handed to the first load, once
+    from transformers import AutoTokenizer
+
+    fresh, again = gguf.take_tokenizer(out), AutoTokenizer.from_pretrained(str(out))
+    assert fresh is not None and gguf.take_tokenizer(out) is None and type(fresh) is type(again)
+    assert fresh.backend_tokenizer.to_str() == again.backend_tokenizer.to_str()
+    assert fresh.special_tokens_map == again.special_tokens_map and fresh.name_or_path == str(out)
+    text = "A coin is heads up. Ünïcode, spaces  and\ttabs."
+    assert fresh(text)["input_ids"] == again(text)["input_ids"]
