@@ -9,7 +9,7 @@ For each bit width (32, 16, 8, 4) on the embedded Gemma 3 270M, the same STSA pr
 
 Per bit width it prints prompts/s batched and one at a time (wall clock) with CPU seconds per
 prompt (process time: on a shared machine wall time measures the neighbours' load as much as our
-work; run with ``--threads 1`` there), batched prompts/s as a share of float32's, the largest
+work; run with ``--threads 1`` there), batched speed as a share of float32's (by wall and by CPU time), the largest
 standardised difference between batch size 1, 16 and the shuffled order (|a - b| in units of each
 dimension's SD over the prompts, max over prompts, dimensions and layers; goal 0.000, bound 0.05)
 and between batched and one at a time, with the smallest cosine. Two prompts warm each path up
@@ -93,7 +93,7 @@ def main() -> None:
     samples = load_samples(DatasetSpec(name="STSA", limit=args.n))
     print(f"{args.model}, STSA, {len(samples)} prompts, torch threads {torch.get_num_threads()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f} (1 min)")
-    print("| bits | mode | prompts/s batched (CPU s/p) | one at a time (CPU s/p) | batched / float32 batched "
+    print("| bits | mode | prompts/s batched (CPU s/p) | one at a time (CPU s/p) | batched / float32 batched (wall, CPU) "
           "| max SD bs1/bs16/shuffled | identical | max SD batched vs one at a time | min cos |")
     print("|---|---|---|---|---|---|---|---|---|")
     float32 = None
@@ -102,8 +102,9 @@ def main() -> None:
         ids, _, _ = Capture(lm).encode_samples(samples, 512)
         r = measure(lm, ids, PooledLayers("residual", layer_numbers(lm.n_layers, "residual"), "last"))
         if quant == 32:
-            float32 = r["batched_pps"]
-        share = f"{r['batched_pps'] / float32:.0%}" if float32 else "n/a"
+            float32 = r
+        share = (f"{r['batched_pps'] / float32['batched_pps']:.0%}, {float32['batched_cpu'] / r['batched_cpu']:.0%}"
+                 if float32 else "n/a")
         print(f"| {quant} | {r['mode']} | {r['batched_pps']:.2f} ({r['batched_cpu']:.3f}) | {r['alone_pps']:.2f} "
               f"({r['alone_cpu']:.3f}) | {share} | {r['batch_sd']:.4f} | {'yes' if r['identical'] else 'no'} "
               f"| {r['vs_alone_sd']:.4f} | {r['vs_alone_cos']:.6f} |", flush=True)
