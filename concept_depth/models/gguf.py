@@ -10,7 +10,7 @@ seconds. Two ways, same numbers:
   dequantisation and the same per-architecture fix-ups transformers applies (Llama's q/k
   permutation, Gemma's norm offset), and write them straight into ``model.safetensors``. The
   tokenizer is built by its own class from the GGUF, which is what ``AutoTokenizer`` ends up
-  doing. No full model is materialised and the file is parsed once instead of three times:
+  doing, in a second process while this one dequantises (it is pure Python: 5 s of the quick start). No full model is materialised and the file is parsed once instead of three times:
   Gemma 3 270M converts in ~10 s instead of ~55 s on two cores (``bench/bench_quickstart.py``).
 - **through transformers** (every other architecture): ``from_pretrained(gguf_file=...)``, then
   ``save_pretrained`` with the GGUF quantizer detached (it refuses otherwise; the tensors are
@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import json
 import os
+import logging
 import shutil
-import threading
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -50,24 +52,24 @@ from .hashing import file_sha256
 #: The direct path (same tensors as transformers' GGUF loader, bit for bit) did not.
 CONVERT_VERSION = 1
 _MARKER = "concept_depth_converted.json"
+log = logging.getLogger(__name__)
 
-#: Tokenizers loaded from a directory's saved files while its weights were being converted (on a
-#: second core), for the first load of that directory: :func:`take_tokenizer`.
-_FRESH_TOKENIZERS: dict[str, Any] = {}
-_FRESH_LOCK = threading.Lock()
-
-
-def load_saved_tokenizer(directory: str | os.PathLike):
-    """A converted directory's tokenizer, loaded as :func:`~concept_depth.models.hub.load_pretrained`
-    loads it (``AutoTokenizer`` from the local files)."""
-    return transformers.AutoTokenizer.from_pretrained(str(directory), local_files_only=True)
-
-
-def take_tokenizer(directory: str | os.PathLike):
-    """The tokenizer loaded during this process's conversion of ``directory`` (once; else None), so
-    the first load after a conversion does not read the 33 MB tokenizer file a second time."""
-    with _FRESH_LOCK:
-        return _FRESH_TOKENIZERS.pop(str(Path(directory).resolve()), None)
+#: Builds the tokenizer of a GGUF and saves it into a folder, in a process of its own (see
+#: :class:`_TokenizerProcess`): ``python -c _TOKENIZER_SCRIPT GGUF MODEL_TYPE OUT``. It imports
+#: transformers only (not this package, whose imports take seconds), and does what
+#: :func:`_tokenizer_from_gguf` does; a test checks that the files equal transformers' own.
+_TOKENIZER_SCRIPT = """
+import sys
+from pathlib import Path
+import transformers
+from transformers.models.auto import tokenization_auto as auto
+path, model_type, out = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+try:
+    cls = auto.tokenizer_class_from_name(auto.TOKENIZER_MAPPING_NAMES.get(model_type) or "TokenizersBackend")
+except (ImportError, AttributeError):
+    cls = None
+(cls or transformers.AutoTokenizer).from_pretrained(str(path.parent), gguf_file=path.name).save_pretrained(out)
+"""
 
 
 def converted_dir(cache_dir: str | os.PathLike, gguf_sha: str) -> Path:
@@ -164,15 +166,10 @@ def convert_gguf(gguf_path: str | os.PathLike, target: str | os.PathLike, *, ggu
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    fresh = _FRESH_TOKENIZERS.pop(str(tmp.resolve()), None)
     if target.exists():  # another process finished first
         shutil.rmtree(tmp, ignore_errors=True)
     else:
         tmp.rename(target)
-        if fresh is not None:
-            fresh.name_or_path = str(target)
-            with _FRESH_LOCK:
-                _FRESH_TOKENIZERS[str(target.resolve())] = fresh
     steps.finish()
     return target
 
@@ -238,15 +235,15 @@ def _tokenizer_from_gguf(path: Path, model_type: str):
 def _convert_direct(header, out: Path, steps: ConvertSteps) -> None:
     steps(1, "converting the tokenizer")
     config_dict = gguf_config_dict(header)
-    tokenizer = _TokenizerJob(header.path, config_dict["model_type"], out)  # on the second core, meanwhile
+    tokenizer = _TokenizerProcess(header.path, config_dict["model_type"], out)  # on another core, meanwhile
     try:
         _convert_weights(header, out, steps, config_dict)
     except BaseException:
-        tokenizer.wait()  # nothing may still write into ``out`` once the caller removes it
+        tokenizer.stop()  # nothing may still write into ``out`` once the caller removes it
         raise
     steps(3, "saving: the tokenizer")
-    with _FRESH_LOCK:
-        _FRESH_TOKENIZERS[str(out.resolve())] = tokenizer.result()
+    if not tokenizer.finished():  # no second process here (or it failed): build it in this one
+        _tokenizer_from_gguf(header.path, config_dict["model_type"]).save_pretrained(str(out))
 
 
 def _convert_weights(header, out: Path, steps: ConvertSteps, config_dict: dict[str, Any]) -> None:
@@ -284,35 +281,37 @@ def _convert_weights(header, out: Path, steps: ConvertSteps, config_dict: dict[s
     transformers.GenerationConfig.from_model_config(config).save_pretrained(str(out))
 
 
-class _TokenizerJob:
-    """Build the tokenizer from the GGUF, save it into ``out`` and load it back from there, in a thread.
+class _TokenizerProcess:
+    """Build and save the GGUF's tokenizer in a second Python process while this one dequantises.
 
-    That is pure Python for the most part (the GGUF's 262k-token vocabulary read again, merges
-    rebuilt, the saved file parsed), while the weights' dequantisation is numpy, which releases the
-    interpreter: on two cores the two overlap. ``result()`` waits and re-raises the thread's error.
+    Converting Gemma's tokenizer is pure Python (its 262k-token vocabulary read from the GGUF again,
+    the merges rebuilt): in a thread it holds the interpreter lock and slowed the weights' numpy
+    work threefold (measured), in a process of its own it runs on the other core. ``finished()``
+    waits and says whether the files were written; when not, the caller builds it itself.
     """
 
     def __init__(self, path: Path, model_type: str, out: Path) -> None:
-        self._box: dict[str, Any] = {}
-        self._thread = threading.Thread(target=self._run, args=(path, model_type, out), daemon=True,
-                                        name="concept-depth-tokenizer")
-        self._thread.start()
-
-    def _run(self, path: Path, model_type: str, out: Path) -> None:
         try:
-            _tokenizer_from_gguf(path, model_type).save_pretrained(str(out))
-            self._box["tokenizer"] = load_saved_tokenizer(out)
-        except BaseException as exc:  # noqa: BLE001 - handed to the converting thread
-            self._box["error"] = exc
+            self._proc = subprocess.Popen([sys.executable, "-c", _TOKENIZER_SCRIPT, str(path), model_type, str(out)],
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.PIPE)
+        except OSError:
+            self._proc = None
 
-    def wait(self) -> None:
-        self._thread.join()
+    def finished(self) -> bool:
+        if self._proc is None:
+            return False
+        _, err = self._proc.communicate()
+        if self._proc.returncode != 0:
+            log.warning("converting the tokenizer in a second process failed (%s); converting it here",
+                        err.decode(errors="replace").strip().splitlines()[-1:] or self._proc.returncode)
+            return False
+        return True
 
-    def result(self):
-        self._thread.join()
-        if "error" in self._box:
-            raise self._box["error"]
-        return self._box["tokenizer"]
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
 
 
 def _convert_with_transformers(header, out: Path, steps: ConvertSteps) -> None:

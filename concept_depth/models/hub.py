@@ -89,10 +89,9 @@ def is_encoder_config(config) -> bool:
 
 def load_pretrained(path_or_id: str, *, quant: int, device: torch.device, revision: str | None = None,
                     trust_remote_code: bool = False, token: str | None = None, local_only: bool = False,
-                    gguf_file: str | None = None, device_map: str | None = None, tokenizer=None):
+                    gguf_file: str | None = None, device_map: str | None = None):
     """(model, tokenizer) from a directory or hub id, eval mode, on ``device``, at ``quant`` bits
-    (``device_map="auto"``: spread over every GPU by accelerate instead). ``tokenizer``: one already
-    loaded from the same files (a conversion loads it while converting), used instead of loading it."""
+    (``device_map="auto"``: spread over every GPU by accelerate instead)."""
     common: dict[str, Any] = dict(revision=revision, trust_remote_code=trust_remote_code, token=token,
                                   local_files_only=local_only)
     if gguf_file:
@@ -108,8 +107,7 @@ def load_pretrained(path_or_id: str, *, quant: int, device: torch.device, revisi
     kwargs = quant_kwargs(quant, device, device_map)
     cls = transformers.AutoModel if is_encoder_config(config) else transformers.AutoModelForCausalLM
     try:
-        if tokenizer is None:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(path_or_id, **common)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path_or_id, **common)
         model = cls.from_pretrained(path_or_id, **common, **kwargs)
     except (MemoryError, torch.OutOfMemoryError) as exc:
         raise hub_error(path_or_id, exc) from None

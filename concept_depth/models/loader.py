@@ -143,7 +143,7 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
             offline = embedded_model(spec.source)
             path = offline.ensure_converted(cache, progress)
             loading("the converted model")
-            model, tokenizer = load_pretrained(str(path), local_only=True, tokenizer=gguf.take_tokenizer(path), **common)
+            model, tokenizer = load_pretrained(str(path), local_only=True, **common)
             label = offline.label
         elif kind == "minilm":
             try:
@@ -158,7 +158,7 @@ def load_model(spec: ModelSpec, *, device: str | None = None, cache_dir=None,
             sha = fingerprint.split(":")[1]
             path = gguf.convert_gguf(src, gguf.converted_dir(cache, sha), gguf_sha=sha, progress=progress)
             loading("the converted model")
-            model, tokenizer = load_pretrained(str(path), local_only=True, tokenizer=gguf.take_tokenizer(path), **common)
+            model, tokenizer = load_pretrained(str(path), local_only=True, **common)
             label = f"{src.stem} (GGUF, dequantised)"
         elif kind == "dir":
             model, tokenizer = load_pretrained(str(Path(spec.source).expanduser()), local_only=True,
