@@ -233,7 +233,7 @@ def _tokenizer_from_gguf(path: Path, model_type: str):
 
 
 def _convert_direct(header, out: Path, steps: ConvertSteps) -> None:
-    steps(1, "converting the tokenizer")
+    steps(1, "converting the tokenizer (in a second process) and laying out the weights")
     config_dict = gguf_config_dict(header)
     tokenizer = _TokenizerProcess(header.path, config_dict["model_type"], out)  # on another core, meanwhile
     try:
@@ -241,7 +241,7 @@ def _convert_direct(header, out: Path, steps: ConvertSteps) -> None:
     except BaseException:
         tokenizer.stop()  # nothing may still write into ``out`` once the caller removes it
         raise
-    steps(3, "saving: the tokenizer")
+    steps(3, "saving: waiting for the tokenizer")
     if not tokenizer.finished():  # no second process here (or it failed): build it in this one
         _tokenizer_from_gguf(header.path, config_dict["model_type"]).save_pretrained(str(out))
 
