@@ -14,8 +14,8 @@ the same command again (everything cached) and prints that time too.
 The command runs in a pseudo-terminal so its progress bars (stage text from ``ProgressEvent``)
 are drawn exactly as a user sees them; the stage times are read from when each stage's text
 first appears. The machine load (``os.getloadavg``) before and after is printed with the
-figures: on a shared machine they are only comparable at similar load. Target: under 60 s
-on a quiet 2-core machine (it was 81 s: 59 s loading/converting, 17 s extracting).
+figures: on a shared machine they are only comparable at similar load. Target: under 30 s
+on a quiet 2-core machine (81 s, then 42 s, then 36.6 s: about 18 s of it is float32 extraction).
 
     python bench/bench_quickstart.py
     python bench/bench_quickstart.py --model smollm2 --limit 200
@@ -124,7 +124,7 @@ def main() -> int:
         report("first run (empty cache)", total, stages)
         again, stages2, rc2, _ = run(cmd, env)
         report("second run (all cached)", again, stages2)
-        print(f"\nload average after: {load_after:.2f} (1 min); target: first run under 60 s on a quiet 2-core machine")
+        print(f"\nload average after: {load_after:.2f} (1 min); target: first run under 30 s on a quiet 2-core machine")
     finally:
         if args.keep:
             print(f"cache kept at {cache}")

@@ -39,9 +39,12 @@ class Segment:
 
 
 def right_padded(seqs: list[list[int]], pad_id: int, device: torch.device, prefix_len: int = 0,
-                 is_prefix: bool = False) -> Segment:
-    """A :class:`Segment` of ``seqs`` padded on the right with ``pad_id``."""
-    b, s = len(seqs), max(len(x) for x in seqs)
+                 is_prefix: bool = False, length: int | None = None, rows: int | None = None) -> Segment:
+    """A :class:`Segment` of ``seqs`` padded on the right with ``pad_id``; ``length`` and ``rows`` fix
+    its shape (extra rows repeat the first sequence; their results are dropped)."""
+    if rows is not None and rows > len(seqs):
+        seqs = list(seqs) + [seqs[0]] * (rows - len(seqs))
+    b, s = len(seqs), max(max(len(x) for x in seqs), length or 0)
     ids = torch.full((b, s), pad_id, dtype=torch.long)
     mask = torch.zeros((b, s), dtype=torch.bool)
     for i, x in enumerate(seqs):
@@ -94,3 +97,35 @@ def plan_batches(lengths: list[int], order: list[int], batch_size: int, max_grow
         cur_max, cur_real = new_max, new_real
     batches.append(cur)
     return batches
+
+
+#: Fixed shapes (capture mode ``shapes``): the token positions of every batch, rows x bucket length.
+SHAPE_TOKENS = 8192
+
+
+def bucket_length(n: int) -> int:
+    """The padded length of an ``n``-token prompt under fixed shapes: ``n`` rounded up to a multiple
+    of 32 (up to 256 tokens), 64 (up to 1024) or 256 (beyond), at most a quarter of padding."""
+    step = 32 if n <= 256 else (64 if n <= 1024 else 256)
+    return -(-n // step) * step
+
+
+def shape_rows(length: int, tokens: int = SHAPE_TOKENS) -> int:
+    """Rows of every batch of one bucket length (a function of the length alone)."""
+    return max(1, tokens // length)
+
+
+def plan_fixed_shapes(lengths: list[int], order: list[int],
+                      tokens: int = SHAPE_TOKENS) -> list[tuple[list[int], int, int]]:
+    """``(prompts, bucket length, rows)`` per batch: ``order`` grouped by bucket, then cut into
+    ``shape_rows`` prompts; a bucket's last batch is padded to the same rows by the caller. The shape
+    of every pass a prompt is in depends on its own length only, never on the batch size or order."""
+    buckets: dict[int, list[int]] = {}
+    for i in order:
+        buckets.setdefault(bucket_length(lengths[i]), []).append(i)
+    plan = []
+    for length in sorted(buckets, reverse=True):
+        rows = shape_rows(length, tokens)
+        members = buckets[length]
+        plan.extend((members[k:k + rows], length, rows) for k in range(0, len(members), rows))
+    return plan

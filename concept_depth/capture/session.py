@@ -11,10 +11,11 @@ Every forward pass of every analysis goes through :meth:`Capture.run`:
   whose key/value cache is computed once (see :mod:`~concept_depth.capture.batches`);
 - the forward stops after the last point anything needs (a private exception raised by
   a hook registered after all the others);
-- models whose numbers depend on the other rows of a batch (every low bit width: bfloat16
-  and NF4 round after each op with shape-dependent kernels, bitsandbytes int8 picks outlier
-  columns over all rows) run one prompt at a time with no prefix cache, as the reference
-  does, so a prompt's vectors never depend on the batch size, the order or its neighbours.
+- low bit widths (16, 8, 4) batch without letting a prompt's numbers depend on its batch
+  (see :mod:`~concept_depth.capture.invariant`): on a CPU each row computes exactly what its
+  prompt computes alone (mode ``rows``: row-wise attention, per-prompt int8 outliers); on a GPU
+  every batch has a fixed shape, rows x length bucket (mode ``shapes``); where neither is known
+  to hold, one prompt at a time (mode ``alone``). None of them uses the prefix cache.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ import numpy as np
 from ..core.optional import torch, transformers
 from ..datasets.sample_set import SampleSet
 from ..models import architectures as A
-from .batches import Segment, common_prefix, plan_batches, right_padded
+from .batches import Segment, common_prefix, plan_batches, plan_fixed_shapes, right_padded
 from .edits import Edit
+from .invariant import LOW_BIT_WIDTHS, batch_mode, invariant_forward
 from .locks import model_lock
 from .readers import Reader
 from .tokenize import encode_samples, encode_texts
@@ -71,16 +73,24 @@ def _quiet_bitsandbytes() -> None:
         log.addFilter(_Once())
 
 
-#: Bit widths whose vectors would depend on the batch: bfloat16 and 4-bit (rounding after every
-#: op, so shape-dependent kernels and padding move standardised dimensions by up to 2.6 SD on the
-#: embedded model) and bitsandbytes int8 (outlier columns are picked over all rows of a batch).
-BATCH_DEPENDENT_QUANTS = (16, 8, 4)
+#: Bit widths whose vectors would depend on the batch in a plain padded batch: bfloat16 and 4-bit
+#: (attention over a padded length rounds differently; 2.3 SD on the embedded model) and
+#: bitsandbytes int8 (outlier columns are picked over all rows of a batch; 5.5 SD).
+BATCH_DEPENDENT_QUANTS = LOW_BIT_WIDTHS
 
 
 def rows_depend_on_batch(loaded: Any) -> bool:
-    """True when a row's numbers would depend on the other rows of its batch (any low bit width)."""
+    """True when a plain padded batch would make a row's numbers depend on the other rows (any low
+    bit width); the capture then batches in an invariant mode (:func:`~.invariant.batch_mode`)."""
     spec = getattr(loaded, "spec", None)
     return getattr(spec, "quant", 32) in BATCH_DEPENDENT_QUANTS
+
+
+def _first_rows(result: Any, n: int) -> Any:
+    """A reader's batch result without the rows a fixed shape added (arrays or dicts of arrays, rows first)."""
+    if isinstance(result, dict):
+        return {k: v[:n] for k, v in result.items()}
+    return result[:n]
 
 
 def _hidden(value: Any) -> torch.Tensor:
@@ -95,9 +105,11 @@ class Capture:
     loaded : a ``LoadedModel`` (``model``, ``tokenizer``, ``device``, ``spec``).
     reuse_prefix : compute a token prefix shared by every prompt once (does not change
         the numbers; off for models whose rows depend on the batch).
+    mode : one of :data:`~.invariant.BATCH_MODES` (default: :func:`~.invariant.batch_mode`,
+        ``batched`` for float32); tests and benchmarks force one.
     """
 
-    def __init__(self, loaded: Any, *, reuse_prefix: bool = True) -> None:
+    def __init__(self, loaded: Any, *, reuse_prefix: bool = True, mode: str | None = None) -> None:
         self.loaded = loaded
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
@@ -105,17 +117,22 @@ class Capture:
         self.body = A.base_model(self.model)
         self.is_decoder = A.is_decoder(self.model)
         self.window = A.sliding_window(self.model)
-        self.one_at_a_time = rows_depend_on_batch(loaded)
-        self.reuse_prefix = reuse_prefix and self.is_decoder and not self.one_at_a_time
         self.lock = model_lock(self.model)
         with self.lock:
             A.use_fused_norms(self.model)  # same numbers, fewer passes over memory (idempotent)
+            self.mode = mode or batch_mode(loaded)
+        self.reuse_prefix = reuse_prefix and self.is_decoder and self.mode == "batched"
         # transformers renamed the cache argument (``past_key_values`` -> ``cache``) in 5.x
         self._cache_arg = "cache" if "cache" in inspect.signature(self.body.forward).parameters else "past_key_values"
         self.stats = CaptureStats()
         tok = self.tokenizer
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else (tok.eos_token_id or 0)
         _quiet_bitsandbytes()
+
+    @property
+    def one_at_a_time(self) -> bool:
+        """True when every prompt runs alone (mode ``alone``)."""
+        return self.mode == "alone"
 
     # ---- tokenisation (under the lock) ----------------------------------------------
     def tokenized(self, fn: Callable[[Any], Any]) -> Any:
@@ -190,7 +207,8 @@ class Capture:
             kwargs["use_cache"] = cache is not None
             if cache is not None:
                 kwargs[self._cache_arg] = cache
-        with self.lock, self._hooks(reader, edits, [seg], stop), torch.inference_mode():
+        with (self.lock, self._hooks(reader, edits, [seg], stop), torch.inference_mode(),
+              invariant_forward(self.model, self.mode, seg.mask)):
             try:
                 self.body(**kwargs)
             except _StopForward:
@@ -230,13 +248,21 @@ class Capture:
                 prefix_kv = self._prefix_cache(list(ids[todo[0]][:p]), reader)
             else:
                 p = 0
-        size = 1 if self.one_at_a_time else batch_size
-        plan = plan_batches([len(x) - p for x in ids], todo, size, max_growth=1 if self.one_at_a_time else 8)
-        for chunk in plan:
+        lengths = [len(x) - p for x in ids]
+        if self.mode == "shapes":
+            plan = plan_fixed_shapes(lengths, todo)
+        else:
+            size = 1 if self.one_at_a_time else batch_size
+            # in mode rows the linear layers skip padding, so a batch need not close to avoid it
+            plan = [(c, None, None) for c in plan_batches(lengths, todo, size,
+                                                          max_growth=1 if self.one_at_a_time else 8,
+                                                          max_padding=1.0 if self.mode == "rows" else 0.05)]
+        for chunk, length, n_rows in plan:
             suffixes = [list(ids[i][p:]) for i in chunk]
             use_prefix = prefix_kv is not None and self._prefix_fits(p, max(len(x) for x in suffixes))
             seqs = suffixes if use_prefix else [list(ids[i]) for i in chunk]
-            seg = right_padded(seqs, self.pad_id, self.device, prefix_len=p if use_prefix else 0)
+            seg = right_padded(seqs, self.pad_id, self.device, prefix_len=p if use_prefix else 0,
+                               length=length, rows=n_rows)
             cache = None
             if use_prefix:
 
@@ -247,8 +273,8 @@ class Capture:
             self.stats.batches += 1
             self.stats.prefix_batches += int(use_prefix)
             self.stats.tokens_run += int(seg.ids.numel())
-            self.stats.real_tokens += int(seg.mask.sum()) + (p * seg.size if use_prefix else 0)
-            yield chunk, out
+            self.stats.real_tokens += int(seg.mask[:len(chunk)].sum()) + (p * len(chunk) if use_prefix else 0)
+            yield chunk, (_first_rows(out, len(chunk)) if seg.size > len(chunk) else out)
 
 
 def run_all(capture: Capture, ids: Sequence[list[int]], reader: Reader, *, batch_size: int = 16,

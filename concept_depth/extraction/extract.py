@@ -143,7 +143,7 @@ def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, d
               "prompts_per_s": round(fresh / extract_s, 3) if extract_s > 0 and fresh else 0.0,
               "computed": fresh, "prefix_tokens": stats.prefix_tokens, "prefix_batches": stats.prefix_batches,
               "tokens_run": stats.tokens_run, "real_tokens": stats.real_tokens,
-              "one_prompt_at_a_time": cap.one_at_a_time}
+              "one_prompt_at_a_time": cap.one_at_a_time, "batch_mode": cap.mode}
     spec_dict = dict(spec.to_dict(), model_fingerprint=fingerprint, model_label=lm.label,
                      content_hash=samples.content_hash, n_truncated=n_cut, dataset_name=samples.name,
                      category=samples.category, label_names=list(samples.label_names))

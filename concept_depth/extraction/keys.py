@@ -10,13 +10,27 @@ from ..models.fingerprint import model_fingerprint
 from ..models.known import known_model
 from ..models.memory import check_fits, model_size
 
+#: How each bit width's numbers are computed, where that changed after keys existed (absent: never).
+#: 16 and 4 -> 2: batched, batch-invariant forwards (fixed 512-row matrix products, row-wise
+#: attention; :mod:`concept_depth.capture.invariant`) and, at 4 bits on a CPU, NF4 weights
+#: dequantised and multiplied in float32. 8-bit vectors are bit for bit those of one prompt at a
+#: time, as before, and float32 did not change, so their keys stay as they were.
+BIT_WIDTH_PATH = {16: 2, 4: 2}
+
+
+def numbers_path(quant: int) -> dict:
+    """The key entry saying how a bit width's numbers are computed (empty where it never changed)."""
+    version = BIT_WIDTH_PATH.get(int(quant))
+    return {"bit_width_path": version} if version else {}
+
 
 def activation_key_dict(spec: ExtractionSpec, samples: SampleSet, fingerprint: str) -> dict:
     """What the key hashes. Batch size and device are deliberately absent.
 
     The samples' content hash covers the final prompts (template, noise already applied)
     and labels; the noise and prompt fields are listed too so the key reads clearly. The
-    chat template appears only when on, so keys made before it existed stay valid.
+    chat template and the bit-width path appear only where they apply, so keys made before
+    they existed stay valid.
     """
     out = {
         "kind": "activations", "schema": SCHEMA_VERSION,
@@ -24,6 +38,7 @@ def activation_key_dict(spec: ExtractionSpec, samples: SampleSet, fingerprint: s
         "hook": spec.hook, "pooling": spec.pooling, "max_tokens": int(spec.max_tokens),
         "samples": samples.content_hash, "prompt": spec.dataset.prompt,
         "noise": spec.dataset.noise.to_dict(),
+        **numbers_path(spec.model.quant),
     }
     if spec.chat_template:
         out["chat_template"] = True

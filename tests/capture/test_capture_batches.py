@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from concept_depth.capture import common_prefix, plan_batches
-from concept_depth.capture.batches import right_padded
+from concept_depth.capture.batches import bucket_length, plan_fixed_shapes, right_padded, shape_rows
 
 
 def test_batches_cover_every_prompt_once_and_grow_only_when_short():
@@ -42,3 +42,15 @@ def test_batches_close_early_rather_than_pad_much_once_they_are_big_enough():
     assert batches == [list(range(9)), list(range(9, 16))]
     small = plan_batches(lengths, order, batch_size=16, min_tokens=10_000, max_padding=0.05)
     assert small == [order]  # too few tokens yet to be worth a separate batch
+
+
+def test_fixed_shapes_depend_on_a_prompts_own_length_only():
+    """Mode ``shapes``: every pass a prompt is in has rows x bucket(its length), whatever the others."""
+    assert [bucket_length(n) for n in (1, 32, 33, 256, 257, 1024, 1025)] == [32, 32, 64, 256, 320, 1024, 1280]
+    lengths = [5, 40, 41, 90, 300, 33, 64, 65] * 5
+    for order in (list(range(len(lengths))), list(range(len(lengths)))[::-1]):
+        plan = plan_fixed_shapes(lengths, order, tokens=256)
+        assert sorted(i for chunk, _, _ in plan for i in chunk) == sorted(order)
+        for chunk, length, rows in plan:
+            assert rows == shape_rows(length, 256) and len(chunk) <= rows
+            assert all(bucket_length(lengths[i]) == length for i in chunk)

@@ -10,6 +10,7 @@ import pytest
 
 from concept_depth.core.errors import BadInputError, Cancelled
 from concept_depth.core.specs import DatasetSpec, ExtractionSpec, ModelSpec, NoiseSpec
+from concept_depth.datasets.sample_set import SampleSet
 from concept_depth.extraction import activation_key, activations_from_key, extract_activations
 from concept_depth.models import model_fingerprint
 from concept_depth.storage.store import Store
@@ -55,6 +56,21 @@ def test_key_changes_with_every_number_changing_field(make_samples, statements):
     # nothing else: same spec and samples rebuilt from scratch give the same key
     assert activation_key(ExtractionSpec(model=ModelSpec(source="tiny:llama"), dataset=DatasetSpec(name="toy")),
                           make_samples(), model_fingerprint(ModelSpec(source="tiny:llama"))) == base
+
+
+def test_float32_and_8_bit_keys_are_those_made_before_low_bit_batching():
+    """Batching low bit widths changed how 16- and 4-bit vectors are computed, so only their keys moved;
+    float32 and 8-bit vectors are computed as before and a cached result must still be found (keys
+    computed with the code before that change)."""
+    samples = SampleSet(name="toy", category="factual", template="Statement: {text} Answer:", texts=("a", "b"),
+                        labels=np.array([0, 1], dtype=np.int64), label_names=("false", "true"))
+
+    def key(quant):
+        spec = ExtractionSpec(model=ModelSpec(source="tiny:llama", quant=quant), dataset=DatasetSpec(name="toy"))
+        return activation_key(spec, samples, "tiny:llama:seed0:v1")
+
+    assert key(32) == "a89cd34db6b0d79c4d375b4a8" and key(8) == "ae298dff945d97576a9c67541"
+    assert key(16) != "a15ca95e14fe0236a0260a8e3" and key(4) != "a0b135f62e250f04590472196"
 
 
 def test_batch_size_and_device_do_not_change_the_key_and_hits_need_no_model(make_samples, tiny_models, store):

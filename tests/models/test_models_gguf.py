@@ -13,6 +13,7 @@ import pytest
 
 from concept_depth.core.errors import UnavailableError
 from concept_depth.core.specs import ModelSpec
+from concept_depth.models import gguf
 from concept_depth.models.embedded import EMBEDDED_MODELS, GEMMA3_270M, SMOLLM2_135M, embedded_model
 from concept_depth.models.fingerprint import classify_source, model_fingerprint
 
@@ -141,3 +142,13 @@ def test_direct_conversion_equals_transformers_gguf_loader(name, tmp_path):
     gguf._convert_with_transformers(read_header(src), slow, gguf.ConvertSteps(None))
     for f in ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"):
         assert (out / f).read_bytes() == (slow / f).read_bytes(), f
+
+
+def test_the_tokenizer_process_says_when_it_could_not_run(monkeypatch, tmp_path, caplog):
+    """Without a second interpreter (or when it fails) the conversion builds the tokenizer itself."""
+    monkeypatch.setattr(gguf.sys, "executable", str(tmp_path / "no-python-here"))
+    assert gguf._TokenizerProcess(tmp_path / "x.gguf", "llama", tmp_path).finished() is False
+    monkeypatch.undo()
+    job = gguf._TokenizerProcess(tmp_path / "missing.gguf", "llama", tmp_path / "out")
+    assert job.finished() is False and "second process failed" in caplog.text
+    gguf._TokenizerProcess(tmp_path / "missing.gguf", "llama", tmp_path / "out").stop()  # killing is safe too

@@ -17,6 +17,7 @@ from ...core.options import (
     text_escapes,
 )
 from ...core.specs import DatasetSpec, ModelSpec, Spec, number, stable_hash
+from ...extraction.keys import numbers_path
 
 #: Bump when the expression code changes the numbers it produces.
 EXPRESSION_VERSION = 2
@@ -132,7 +133,8 @@ class ExpressionSpec(Spec):
         """
         return stable_hash({
             "kind": RESULT_KIND, "schema": SCHEMA_VERSION, "version": EXPRESSION_VERSION,
-            "model": model_fingerprint, "quant": int(self.model.quant), "dataset": dataset_hash,
+            "model": model_fingerprint, "quant": int(self.model.quant), **numbers_path(self.model.quant),
+            "dataset": dataset_hash,
             "shots": list(self.shots), "seed": int(self.seed), "answer_words": list(answer_words),
             "cue": self.answer_cue, "pool_size": self.pool_size, "max_n": self.max_n,
             "max_tokens": self.max_tokens, "probe": bool(self.probe),
