@@ -85,17 +85,67 @@ def _space_needed(n: int, n_layers: int, hidden_size: int, hook: str) -> int:
     return 2 * n * len(layer_numbers(n_layers, hook)) * hidden_size * 4
 
 
-def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, device, progress) -> Activations:
+def _load(spec, store, samples, model_loader, device, progress):
+    """The model of ``spec`` and its load time; a full disk is said before a long load when the model's
+    shape is known without loading it."""
     t0 = time.perf_counter()
     known = known_model(spec.model.source)
-    if known is not None:  # its shape is known without loading it: a full disk is said before a long load
+    if known is not None:
         store.check_free_space(_space_needed(len(samples), known.n_layers, known.hidden_size, spec.hook),
                                f"the layer vectors of {len(samples)} prompts")
     if model_loader is None:
-
         model_loader = cached_loader(store.directory, device, progress)
     lm = model_loader(spec.model)
-    load_s = time.perf_counter() - t0
+    return lm, time.perf_counter() - t0
+
+
+def _extract_rows(cap, ids, reader, rows, have, store, key, batch_size, tracker) -> None:
+    """Run ``rows`` and stream their vectors to the store in chunks (never all N at once); ``have`` [N]
+    marks the rows done. Finished work is kept on cancel, error or interrupt."""
+    pending_idx: list[int] = []
+    pending: list[np.ndarray] = []
+    last_flush = time.perf_counter()
+
+    def flush() -> None:
+        nonlocal last_flush
+        if pending_idx:
+            store.write_chunk(key, np.asarray(pending_idx), np.concatenate(pending))
+            pending_idx.clear()
+            pending.clear()
+        last_flush = time.perf_counter()
+
+    try:
+        for chunk, vecs in cap.run(ids, reader, batch_size=batch_size, rows=rows):  # vecs [b, K, D]
+            have[chunk] = True
+            pending_idx.extend(int(i) for i in chunk)
+            pending.append(vecs)
+            if time.perf_counter() - last_flush >= CHUNK_SECONDS:
+                flush()
+            tracker.update(int(have.sum()))
+    finally:
+        flush()
+
+
+def _timing(cap, load_s: float, extract_s: float, fresh: int) -> dict:
+    stats = cap.stats
+    return {"load_s": round(load_s, 3), "extract_s": round(extract_s, 3),
+            "prompts_per_s": round(fresh / extract_s, 3) if extract_s > 0 and fresh else 0.0,
+            "computed": fresh, "prefix_tokens": stats.prefix_tokens, "prefix_batches": stats.prefix_batches,
+            "tokens_run": stats.tokens_run, "real_tokens": stats.real_tokens,
+            "one_prompt_at_a_time": cap.one_at_a_time, "batch_mode": cap.mode}
+
+
+def _meta(spec, fingerprint, lm, samples, prompts, n_cut, timing) -> dict:
+    """What the cache keeps beside the layer vectors: the spec as run, labels, prompts, timing."""
+    spec_dict = dict(spec.to_dict(), model_fingerprint=fingerprint, model_label=lm.label,
+                     content_hash=samples.content_hash, n_truncated=n_cut, dataset_name=samples.name,
+                     category=samples.category, label_names=list(samples.label_names))
+    return {"spec": spec_dict, "labels": [int(x) for x in samples.labels], "prompts": list(prompts),
+            "n_layers": lm.n_layers, "model_label": lm.label, "timing": timing}
+
+
+def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, device, progress) -> Activations:
+    lm, load_s = _load(spec, store, samples, model_loader, device, progress)
     t1 = time.perf_counter()
     cap = Capture(lm)
     ids, prompts, n_cut = cap.encode_samples(samples, spec.max_tokens, chat_template=spec.chat_template)
@@ -109,46 +159,13 @@ def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, d
     tracker.update(int(have.sum()))
     reader = PooledLayers(spec.hook, layers, spec.pooling)
 
-    def extract_rows(rows) -> None:
-        """Run ``rows`` and stream their vectors to the store in chunks (never all N at once)."""
-        pending_idx: list[int] = []
-        pending: list[np.ndarray] = []
-        last_flush = time.perf_counter()
-
-        def flush() -> None:
-            nonlocal last_flush
-            if pending_idx:
-                store.write_chunk(key, np.asarray(pending_idx), np.concatenate(pending))
-                pending_idx.clear()
-                pending.clear()
-            last_flush = time.perf_counter()
-
-        try:
-            for chunk, vecs in cap.run(ids, reader, batch_size=batch_size, rows=rows):  # vecs [b, K, D]
-                have[chunk] = True
-                pending_idx.extend(int(i) for i in chunk)
-                pending.append(vecs)
-                if time.perf_counter() - last_flush >= CHUNK_SECONDS:
-                    flush()
-                tracker.update(int(have.sum()))
-        finally:
-            flush()  # keep finished work on cancel, error or interrupt
+    def extract(rows) -> None:
+        _extract_rows(cap, ids, reader, rows, have, store, key, batch_size, tracker)
 
     todo = np.flatnonzero(~have)
-    extract_rows(todo)
-    extract_s = time.perf_counter() - t1
-    fresh = len(todo)
-    stats = cap.stats
-    timing = {"load_s": round(load_s, 3), "extract_s": round(extract_s, 3),
-              "prompts_per_s": round(fresh / extract_s, 3) if extract_s > 0 and fresh else 0.0,
-              "computed": fresh, "prefix_tokens": stats.prefix_tokens, "prefix_batches": stats.prefix_batches,
-              "tokens_run": stats.tokens_run, "real_tokens": stats.real_tokens,
-              "one_prompt_at_a_time": cap.one_at_a_time, "batch_mode": cap.mode}
-    spec_dict = dict(spec.to_dict(), model_fingerprint=fingerprint, model_label=lm.label,
-                     content_hash=samples.content_hash, n_truncated=n_cut, dataset_name=samples.name,
-                     category=samples.category, label_names=list(samples.label_names))
-    meta = {"spec": spec_dict, "labels": [int(x) for x in samples.labels], "prompts": list(prompts),
-            "n_layers": lm.n_layers, "model_label": lm.label, "timing": timing}
+    extract(todo)
+    meta = _meta(spec, fingerprint, lm, samples, prompts, n_cut,
+                 _timing(cap, load_s, time.perf_counter() - t1, len(todo)))
     for attempt in range(3):
         try:
             store.finish_layers(key, list(layers), meta)
@@ -159,5 +176,5 @@ def _compute(spec, key, fingerprint, store, samples, model_loader, batch_size, d
             log.warning("%d rows of %s were lost from the cache; computing them again", len(exc.missing), key)
             have[:] = True
             have[np.asarray(exc.missing, dtype=np.int64)] = False
-            extract_rows(np.asarray(exc.missing, dtype=np.int64))
+            extract(np.asarray(exc.missing, dtype=np.int64))
     return activations_from_key(store, key, cached=False)
