@@ -80,13 +80,17 @@ def first_component(D: np.ndarray) -> np.ndarray:
     """[d] unit first right singular vector of ``D`` [M, d] (uncentred), deterministic up to its sign.
 
     Small matrices: full SVD; larger: ARPACK (``svds``, k=1) started from the mean row, which costs a
-    few matrix-vector products instead of the M x d x min(M, d) of a full decomposition.
+    few matrix-vector products instead of the M x d x min(M, d) of a full decomposition. ARPACK iterates
+    in the smaller of the two dimensions, so with fewer rows than features (M < d) the start is the mean
+    row's image ``D @ mean`` [M].
     """
     if min(D.shape) <= FULL_SVD_MAX:
         return np.linalg.svd(D, full_matrices=False)[2][0]
     start = D.mean(axis=0)
+    if D.shape[0] < D.shape[1]:
+        start = D @ start
     if not np.any(start):
-        start = np.ones(D.shape[1])
+        start = np.ones(min(D.shape))
     _, _, vt = svds(D, k=1, v0=start / np.linalg.norm(start), solver="arpack")
     return vt[0]
 

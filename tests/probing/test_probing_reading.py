@@ -66,10 +66,12 @@ def test_no_pair_is_a_one_line_error_and_layer_probe_forwards_groups():
     assert np.argmax(np.abs(scaled.direction())) == 3
 
 
-def test_large_matrices_take_arpack_and_agree_with_the_full_svd():
+@pytest.mark.parametrize("shape", [(300, 120), (90, 640)], ids=["more rows", "fewer rows than features"])
+def test_large_matrices_take_arpack_and_agree_with_the_full_svd(shape):
     rng = np.random.default_rng(3)
-    D = rng.normal(size=(300, 120))
+    D = rng.normal(size=shape)
     D[:, 7] += 4.0
     v = first_component(D)
     full = np.linalg.svd(D, full_matrices=False)[2][0]
+    assert v.shape == (shape[1],)
     assert abs(abs(v @ full) - 1.0) < 1e-8
