@@ -8,11 +8,12 @@ A failing combination is reported at the end and does not stop the others.
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import sys
 
 from ..core.errors import BadInputError
+from ..core.files import write_atomic
+from ..export.csv_text import rows_csv
 from ..storage.store import Store
 from ..workflows.cluster import run_sweep_on_ray, worker_cache_for
 from ..workflows.cluster.runtime import address_of, import_ray
@@ -123,10 +124,7 @@ def _sweep(args: argparse.Namespace) -> int:
                              on_outcome=report)
     rows = [row for i in sorted(rows_of) for row in rows_of[i]]
     csv_path = out_dir / "sweep.csv"
-    with csv_path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_atomic(csv_path, rows_csv(rows, CSV_COLUMNS))
     failures = [o for o in outcomes if not o.ok]
     print(f"wrote {csv_path} ({len(rows)} rows, {total - len(failures)} of {total} runs)")
     return report_failures(failures, total)

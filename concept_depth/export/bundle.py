@@ -14,6 +14,7 @@ import pandas as pd
 from ..figures.curves import layer_curves
 from ..results.labels import run_labels
 from ..results.run import RESULT_SCHEMA, RunResult
+from .csv_text import frame_csv
 from .figures import figures_to_bytes
 
 SPEC_COLUMNS = ("model", "model_label", "dataset", "category", "quant", "noise", "noise_strength", "noise_seed",
@@ -114,8 +115,8 @@ def make_bundle(runs: Sequence[RunResult], *, figures: bool = True, fmt: str = "
         stems = [member_stem(r.key, taken) for r in runs]
         for r, stem in zip(runs, stems):
             put(f"results/{stem}.json", r.to_json(), f"result ({RESULT_SCHEMA}): {run_name(r)}")
-        put("tidy.csv", tidy_frame(runs).to_csv(index=False), "one row per run x layer x metric")
-        put("runs.csv", runs_table(runs).to_csv(index=False), "one row per run: spec and depth metrics")
+        put("tidy.csv", frame_csv(tidy_frame(runs)), "one row per run x layer x metric")
+        put("runs.csv", frame_csv(runs_table(runs)), "one row per run: spec and depth metrics")
         if figures and runs:
             rendered = figures_to_bytes([layer_curves(r) for r in runs], fmt,
                                         width_in=width_in, height_in=height_in, dpi=dpi)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from ..core.files import write_atomic
 from ..workflows.families import TABLE_COLUMNS, ModelComparison
+from .csv_text import rows_csv
 from .figures import CSS_DPI, figure_to_bytes, format_from_path
 
 
@@ -20,11 +19,7 @@ def write_outputs(comparison: ModelComparison, *, figure: str | None = None, hea
 
     lines = []
     if out:
-        text = io.StringIO(newline="")
-        writer = csv.DictWriter(text, fieldnames=list(TABLE_COLUMNS))
-        writer.writeheader()
-        writer.writerows(comparison.table())
-        write_atomic(Path(out), text.getvalue())
+        write_atomic(Path(out), rows_csv(comparison.table(), TABLE_COLUMNS))
         lines.append(f"wrote {out} ({len(comparison.runs)} rows)")
     if not comparison.runs:
         return lines

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from ..core.files import write_atomic
 from ..workflows.series import SERIES_COLUMNS, CheckpointSeries
+from .csv_text import rows_csv
 from .figures import write_figure
 
 #: What ``--out`` of a series may end in: the table as CSV, or the series as JSON.
@@ -16,11 +15,7 @@ OUT_SUFFIXES = (".csv", ".json")
 
 def series_csv(series: CheckpointSeries) -> str:
     """The table (:data:`SERIES_COLUMNS`), one row per stage and dataset, empty cells for missing values."""
-    text = io.StringIO(newline="")
-    writer = csv.DictWriter(text, fieldnames=list(SERIES_COLUMNS))
-    writer.writeheader()
-    writer.writerows(series.table())
-    return text.getvalue()
+    return rows_csv(series.table(), SERIES_COLUMNS)
 
 
 def write_series_outputs(series: CheckpointSeries, *, out: str | None = None, figure: str | None = None,
