@@ -51,8 +51,11 @@ ui.figure_with_downloads(cd.figures.layer_curves(run), f"curves-{run.key[:8]}",
                          note=cd.figures.what_this_shows("curves", run),
                          key="runs-detail", height=380)
 c1, c2 = st.columns(2)
-confirm = c1.checkbox("Also delete its layer vectors", key="del_acts",
-                      help="activations are shared by runs with different probe settings")
+imported = run.origin == "import"
+confirm = c1.checkbox("Also delete its layer vectors", key="del_acts", disabled=imported,
+                      help="an imported run's layer vectors were made elsewhere: vectors stored here under the "
+                           "same key belong to runs computed here and stay" if imported else
+                           "activations are shared by runs with different probe settings")
 if c2.button("Delete this run", key="delete"):
     with ui.show_errors("delete"):
         ui.delete_stored_run(run, with_vectors=confirm)
