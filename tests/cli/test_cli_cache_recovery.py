@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from concept_depth.analyses.probe import list_runs
 from concept_depth.capture import Capture
 from concept_depth.cli.main import main
 from concept_depth.storage.store import Store
@@ -132,3 +133,26 @@ def test_a_destroyed_index_loses_no_result(three_runs, tmp_path, monkeypatch, ca
     for _, result in results:  # the layer vectors are found too, intact
         assert store.verify(result["activation_key"])
     assert main(["cache", "verify", "--cache-dir", str(cache)]) == 0, capsys.readouterr()
+
+
+def test_cache_verify_repair_puts_lost_index_rows_back_from_their_sidecars(three_runs, tmp_path, capsys):
+    """Item 6, on demand: rows gone from an index that opens fine (no rebuild on opening) hide their runs
+    from every listing; ``cache verify`` names each, changing nothing; ``--repair`` puts them back."""
+    source, results = three_runs
+    cache = tmp_path / "cache"
+    shutil.copytree(source, cache)
+    store = Store(cache)
+    lost = [k for k in store.index.keys("res/") if k.startswith("res/run/")]
+    assert len(lost) == 3
+    for k in lost:
+        store.index.delete(k)
+    store.index.close()
+    assert list_runs(Store(cache)) == []
+    capsys.readouterr()
+    assert main(["cache", "verify", "--cache-dir", str(cache)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("in a sidecar file but not in the index") == 3 and "restored" not in out
+    assert list_runs(Store(cache)) == []  # without --repair nothing is written
+    assert main(["cache", "verify", "--repair", "--cache-dir", str(cache)]) == 0
+    assert capsys.readouterr().out.count("restored from its sidecar") == 3
+    assert sorted(r.key for r in list_runs(Store(cache))) == sorted(r["key"] for _, r in results)
