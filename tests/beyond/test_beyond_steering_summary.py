@@ -3,9 +3,12 @@ effect only when it beats the random push there; a large random push is no effec
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
+from concept_depth.analyses.steering import effect_line
 from concept_depth.analyses.steering_effects import summary
 
 
@@ -44,3 +47,14 @@ def test_a_probe_push_the_wrong_way_is_not_an_effect():
     effects, excess = _tables([0.20, -0.20], [0.0, 0.0], [0.20, -0.20], [0.01, 0.01])  # up for -4, down for +4
     e = summary((6,), (-4.0, 4.0), effects, excess, [0.9], 100, 50)["effect"]
     assert e["found"] is False and e["probe_effect"] < 0
+
+
+def test_the_command_lines_sentence_leads_with_the_probes_own_move_and_calls_no_effect():
+    # the reported case as ``steer`` prints it: the probe's own -0.001 first, the random -0.290 beside, no effect
+    effects, excess = _tables([-0.001, 0.002], [-0.290, 0.001], [0.289, 0.001], [0.0173, 0.01])
+    line = effect_line(SimpleNamespace(summary=summary((6,), (-4.0, 4.0), effects, excess, [0.9], 100, 50)))
+    assert line.startswith("probe direction at layer 6, α = +4: p(class 1) moves +0.002 ")  # its own best move
+    assert "0.29" not in line and line.endswith(": no effect beyond a random push of the same size")
+    effects, excess = _tables([-0.30, 0.25], [-0.02, 0.01], [-0.28, 0.24], [0.02, 0.02])
+    line = effect_line(SimpleNamespace(summary=summary((6,), (-4.0, 4.0), effects, excess, [0.9], 100, 50)))
+    assert "α = -4: p(class 1) moves +0.300" in line and ": an effect: the probe direction" in line
