@@ -216,12 +216,12 @@ def test_probe_then_every_page_renders_a_chart(server, cache_dir, make_run, char
             page.goto(f"{server}/runs")
             _settle(page)
             page.get_by_role("button", name="Download", exact=True).first.click()
-            with page.expect_download(timeout=60_000) as dl:
+            with page.expect_download(timeout=180_000) as dl:  # kaleido starts its chromium on first use
                 page.get_by_role("button", name="SVG").first.click()
             svg = Path(dl.value.path()).read_bytes()
             assert b"<svg" in svg[:400] and b"Accuracy" in svg
             # the PNG carries its DPI (300 by default), so a document places it at its size in inches
-            with page.expect_download(timeout=60_000) as dl:
+            with page.expect_download(timeout=180_000) as dl:  # kaleido starts its chromium on first use
                 page.get_by_role("button", name="PNG").first.click()
             from PIL import Image
 

@@ -30,13 +30,22 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def _default_signals() -> None:
+    """In the child: Ctrl-C and SIGTERM at their defaults. A test run started in the background by a
+    non-interactive shell (``cmd &``, ``nohup``) inherits SIGINT ignored, and Python keeps an ignored
+    SIGINT ignored (no KeyboardInterrupt), as a user's ``nohup`` run should."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "Ctrl-C"])
 def test_a_signal_mid_run_prints_the_interrupted_line(tmp_path, sig, code):
     env = dict(os.environ, PYTHONPATH=str(REPO), CONCEPT_DEPTH_CACHE=str(tmp_path / "cache"))
     proc = subprocess.Popen([sys.executable, "-c", DRIVER, "run", "--model", "tiny:llama", "--dataset",
                              "builtin-coinflip", "--limit", "40", "--quiet"],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_signals)
     try:
         assert proc.stdout.readline().strip() == "working", proc.stderr.read()
         proc.send_signal(sig)
