@@ -15,7 +15,7 @@ The command runs in a pseudo-terminal so its progress bars (stage text from ``Pr
 are drawn exactly as a user sees them; the stage times are read from when each stage's text
 first appears. The machine load (``os.getloadavg``) before and after is printed with the
 figures: on a shared machine they are only comparable at similar load. Target: under 30 s
-on a quiet 2-core machine (81 s, then 42 s, then 36.6 s, now 32.7 s: 16 s of it is float32 extraction).
+on a quiet 2-core machine (81 s, then 42 s, then 36.6 s, 32.7 s, now 32.2 s: 16-17 s of it is float32 extraction).
 
     python bench/bench_quickstart.py
     python bench/bench_quickstart.py --model smollm2 --limit 200

@@ -45,6 +45,7 @@ from ..core.optional import (
     transformers_tokenization_auto,
 )
 from ..core.progress import ProgressCallback, ProgressEvent
+from . import tokenizer_files
 from .architectures import GGUF_DIRECT
 from .gguf_file import read_header
 from .hashing import file_sha256
@@ -56,20 +57,26 @@ _MARKER = CONVERTED_MARKER  # what makes a folder under models/ the cache's own 
 log = logging.getLogger(__name__)
 
 #: Builds the tokenizer of a GGUF and saves it into a folder, in a process of its own (see
-#: :class:`_TokenizerProcess`): ``python -c _TOKENIZER_SCRIPT GGUF MODEL_TYPE OUT``. It imports
-#: transformers only (not this package, whose imports take seconds), and does what
-#: :func:`_tokenizer_from_gguf` does; a test checks that the files equal transformers' own.
+#: :class:`_TokenizerProcess`): ``python -c _TOKENIZER_SCRIPT GGUF MODEL_TYPE OUT TOKENIZER_FILES_PY``. It
+#: imports transformers only (not this package, whose imports take seconds; :mod:`.tokenizer_files` is
+#: loaded by path), and does what :func:`_tokenizer_from_gguf` and ``record_added_tokens`` do; a test checks
+#: that the files equal those of the transformers path.
 _TOKENIZER_SCRIPT = """
+import importlib.util
 import sys
 from pathlib import Path
 import transformers
 from transformers.models.auto import tokenization_auto as auto
-path, model_type, out = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+path, model_type, out, files = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 try:
     cls = auto.tokenizer_class_from_name(auto.TOKENIZER_MAPPING_NAMES.get(model_type) or "TokenizersBackend")
 except (ImportError, AttributeError):
     cls = None
 (cls or transformers.AutoTokenizer).from_pretrained(str(path.parent), gguf_file=path.name).save_pretrained(out)
+spec = importlib.util.spec_from_file_location("tokenizer_files", files)
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+module.record_added_tokens(out)
 """
 
 
@@ -245,6 +252,7 @@ def _convert_direct(header, out: Path, steps: ConvertSteps) -> None:
     steps(3, "saving: waiting for the tokenizer")
     if not tokenizer.finished():  # no second process here (or it failed): build it in this one
         _tokenizer_from_gguf(header.path, config_dict["model_type"]).save_pretrained(str(out))
+        tokenizer_files.record_added_tokens(out)
 
 
 def _convert_weights(header, out: Path, steps: ConvertSteps, config_dict: dict[str, Any]) -> None:
@@ -293,7 +301,8 @@ class _TokenizerProcess:
 
     def __init__(self, path: Path, model_type: str, out: Path) -> None:
         try:
-            self._proc = subprocess.Popen([sys.executable, "-c", _TOKENIZER_SCRIPT, str(path), model_type, str(out)],
+            self._proc = subprocess.Popen([sys.executable, "-c", _TOKENIZER_SCRIPT, str(path), model_type, str(out),
+                                           tokenizer_files.__file__],
                                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.PIPE)
         except OSError:
@@ -328,6 +337,7 @@ def _convert_with_transformers(header, out: Path, steps: ConvertSteps) -> None:
     steps(3, "saving")
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
+    tokenizer_files.record_added_tokens(out)
 
 
 class _TopLevel:
