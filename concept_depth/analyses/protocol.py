@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from ..core.options import OptionGroup
 from ..core.progress import ProgressCallback
-from ..core.specs import DatasetSpec, ExtractionSpec, ModelSpec, Spec
+from ..core.specs import DatasetSpec, ExtractionSpec, ModelSpec, Spec, specs_within
 from ..datasets import SampleSet, load_samples
 from ..extraction import Activations, activation_key_for, extract_activations
 from ..extraction.keys import fingerprint_for
@@ -187,13 +187,7 @@ def run_analysis(analysis: Analysis[S, R], spec: S, *, session: Session | None =
 
 def model_specs(spec: Any) -> list[ModelSpec]:
     """Every ModelSpec inside ``spec`` (its extraction's, or each of several extractions'), in order."""
-    if isinstance(spec, ModelSpec):
-        return [spec]
-    if isinstance(spec, (tuple, list)):
-        return [m for s in spec for m in model_specs(s)]
-    if isinstance(spec, Spec):
-        return [m for value in vars(spec).values() for m in model_specs(value)]
-    return []
+    return specs_within(spec, ModelSpec)
 
 
 __all__ = ["Session", "Analysis", "run_analysis", "model_specs"]

@@ -14,7 +14,7 @@ from typing import Any
 from ..analyses import Analysis
 from ..capture.points import layer_numbers
 from ..core.errors import BadInputError
-from ..core.specs import ExtractionSpec, ModelSpec, Spec
+from ..core.specs import ExtractionSpec, ModelSpec, Spec, specs_within
 from ..models.memory import model_size
 
 #: Declared option names that hold layer numbers of the spec's hook (a comma list or one number).
@@ -32,13 +32,7 @@ def model_depth(model: ModelSpec) -> int | None:
 
 def extractions_of(spec: Any) -> list[ExtractionSpec]:
     """Every ExtractionSpec inside ``spec`` (its own, or each of several), in order."""
-    if isinstance(spec, ExtractionSpec):
-        return [spec]
-    if isinstance(spec, (tuple, list)):
-        return [e for s in spec for e in extractions_of(s)]
-    if isinstance(spec, Spec):
-        return [e for value in vars(spec).values() for e in extractions_of(value)]
-    return []
+    return specs_within(spec, ExtractionSpec)
 
 
 def asked_layers(analysis: Analysis, spec: Spec, view: dict[str, Any]) -> list[tuple[str, tuple[int, ...]]]:

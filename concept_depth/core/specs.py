@@ -132,6 +132,21 @@ class Spec:
         return spec
 
 
+SpecT = typing.TypeVar("SpecT", bound=Spec)
+
+
+def specs_within(spec: Any, kind: type[SpecT]) -> list[SpecT]:
+    """Every ``kind`` spec inside ``spec`` (``spec`` itself, the fields of a spec, the items of a tuple or
+    list, recursively), in field order."""
+    if isinstance(spec, kind):
+        return [spec]
+    if isinstance(spec, (tuple, list)):
+        return [found for item in spec for found in specs_within(item, kind)]
+    if isinstance(spec, Spec):
+        return [found for value in vars(spec).values() for found in specs_within(value, kind)]
+    return []
+
+
 def _to_json(value: Any) -> Any:
     if isinstance(value, Spec):
         return value.to_dict()
@@ -425,5 +440,5 @@ class RunSpec(Spec):
 __all__ = [
     "SCHEMA_VERSION", "QUANTS", "HOOKS", "HOOK_DESCRIPTIONS", "POOLINGS", "NOISE_KINDS", "PROTOCOLS", "PROBES",
     "PROBE_NAMES", "MAX_SEED", "MAX_FOLDS", "MIN_PER_CLASS", "stable_hash", "number", "in_range", "Spec",
-    "NoiseSpec", "DatasetSpec", "ModelSpec", "ExtractionSpec", "ProbeSpec", "DepthSpec", "RunSpec", "replace",
+    "specs_within", "NoiseSpec", "DatasetSpec", "ModelSpec", "ExtractionSpec", "ProbeSpec", "DepthSpec", "RunSpec", "replace",
 ]
