@@ -26,19 +26,13 @@ def cache(tmp_path, make_run):
     return store
 
 
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and len(err.strip().splitlines()) == 1, err
-    return err
-
-
 def _keys(store: Store) -> list[str]:
     return sorted(e.key for e in store.entries())
 
 
 @pytest.mark.parametrize("key", ["..", "../..", "../../victim", "/some/dir", "VICTIM_PATH", "models/tiny-llama-v1",
                                  ".", "~"])
-def test_delete_never_touches_paths(cache, tmp_path, capsys, key):
+def test_delete_never_touches_paths(cache, tmp_path, capsys, key, one_error_line):
     """Item 1: a path-like KEY is one error line (exit 2); nothing inside or outside the cache is deleted."""
     victim = tmp_path / "victim"
     victim.mkdir()
@@ -46,17 +40,17 @@ def test_delete_never_touches_paths(cache, tmp_path, capsys, key):
     key = str(victim) if key == "VICTIM_PATH" else key
     before = _keys(cache)
     assert main(["cache", "delete", key, "--cache-dir", str(cache.directory)]) == 2
-    _one_error_line(capsys)
+    one_error_line()
     assert (victim / "precious.txt").read_text() == "keep me"
     assert _keys(cache) == before and "tiny-llama-v1" in cache.converted_models()
 
 
-def test_delete_by_key_prefix_and_model_name(cache, capsys):
+def test_delete_by_key_prefix_and_model_name(cache, capsys, one_error_line):
     d = ["--cache-dir", str(cache.directory)]
     assert main(["cache", "delete", "run", *d]) == 2  # prefix shorter than 4 characters
-    assert "at least 4 characters" in _one_error_line(capsys)
+    assert "at least 4 characters" in one_error_line()
     assert main(["cache", "delete", "run0", *d]) == 2  # ambiguous
-    assert "matches 2 entries" in _one_error_line(capsys)
+    assert "matches 2 entries" in one_error_line()
     assert main(["cache", "delete", "run0002", *d]) == 0
     assert main(["cache", "delete", "a1b2", *d]) == 0
     assert main(["cache", "delete", "tiny-llama-v1", *d]) == 0
@@ -154,7 +148,7 @@ def _user_things(root) -> dict:
     return things
 
 
-def test_the_cache_touches_only_what_it_made(cache, capsys):
+def test_the_cache_touches_only_what_it_made(cache, capsys, one_error_line):
     """Issue 22 item 13: `delete mymodel`, `verify --repair` and `clear` removed folders the cache never made."""
     d = ["--cache-dir", str(cache.directory)]
     things = _user_things(cache.directory)
@@ -162,9 +156,9 @@ def test_the_cache_touches_only_what_it_made(cache, capsys):
     out = capsys.readouterr().out
     assert "mymodel" not in out and "mystuff" not in out and "tiny-llama-v1" in out
     assert main(["cache", "delete", "mymodel", *d]) == 2
-    assert "no cache entry" in _one_error_line(capsys)
+    assert "no cache entry" in one_error_line()
     assert main(["cache", "delete", "mystuff", *d]) == 2
-    _one_error_line(capsys)
+    one_error_line()
     assert main(["cache", "verify", *d]) == 0  # not a problem: named in notes, left alone
     out = capsys.readouterr().out
     assert "note: entry arrays/mystuff: not made by this cache" in out and "arrays/README" in out

@@ -28,33 +28,27 @@ def cached(tmp_path_factory):
     return cache
 
 
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and len(err.strip().splitlines()) == 1, err
-    return err
-
-
 @pytest.mark.parametrize("command", [
     ["run", *TINY],
     ["extract", *TINY[:-2], "--out", "{cache}/y.npz"],
     ["sweep", *TINY, "--out-dir", "{cache}/sweep"],
     ["families", *TINY],
 ])
-def test_an_unknown_device_is_refused_on_a_cache_hit(cached, capsys, command):
+def test_an_unknown_device_is_refused_on_a_cache_hit(cached, capsys, command, one_error_line):
     argv = [a.replace("{cache}", str(cached)) for a in command]
     assert main([*argv, "--cache-dir", str(cached)]) == 0  # a hit: nothing to load
     capsys.readouterr()
     assert main([*argv, "--cache-dir", str(cached), "--device", "tpu9"]) == 2
-    assert "unknown device 'tpu9'" in _one_error_line(capsys)
+    assert "unknown device 'tpu9'" in one_error_line()
 
 
-def test_an_absent_device_is_refused_on_a_cache_hit(cached, capsys):
+def test_an_absent_device_is_refused_on_a_cache_hit(cached, capsys, one_error_line):
     import torch
 
     if torch.backends.mps.is_available():
         pytest.skip("an Apple GPU is present")
     assert main(["run", *TINY, "--cache-dir", str(cached), "--device", "mps"]) == 3
-    assert "mps" in _one_error_line(capsys)
+    assert "mps" in one_error_line()
 
 
 def test_check_device():
@@ -105,11 +99,11 @@ def no_load(monkeypatch, tmp_path):
     (["transfer", "--model", "Qwen/Qwen1.5-0.5B", "--dataset", "builtin-capitals,builtin-coinflip", "--hook",
       "mlp_out", "--layer", "0"], "Qwen/Qwen1.5-0.5B has no mlp_out layer 0 (layers 1..24)"),
 ])
-def test_layer_numbers_the_model_lacks_fail_before_any_load(no_load, capsys, argv, expected):
+def test_layer_numbers_the_model_lacks_fail_before_any_load(no_load, capsys, argv, expected, one_error_line):
     if "--dataset" not in argv:
         argv = [*argv, "--dataset", "builtin-capitals"]
     assert main([*argv, "--limit", "40", "--quiet"]) == 2
-    err = _one_error_line(capsys)
+    err = one_error_line()
     assert expected in err, err
 
 
@@ -119,8 +113,8 @@ def test_layers_the_model_has_pass_the_check(no_load, capsys):
         main(["steer", "--model", "embedded", "--dataset", "builtin-capitals", "--layers", "0,18", "--quiet"])
 
 
-def test_a_model_whose_depth_is_unknown_offline_is_checked_after_extraction(tmp_path, capsys):
+def test_a_model_whose_depth_is_unknown_offline_is_checked_after_extraction(tmp_path, capsys, one_error_line):
     """tiny models have no catalog entry: the steering analysis itself says so once the vectors are there."""
     code = main(["steer", "--model", "tiny:gpt2", "--dataset", "builtin-capitals", "--limit", "24", "--layers", "99",
                  "--cache-dir", str(tmp_path / "c"), "--quiet"])
-    assert code == 2 and "no residual layer 99" in _one_error_line(capsys)
+    assert code == 2 and "no residual layer 99" in one_error_line()

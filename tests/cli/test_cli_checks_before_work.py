@@ -33,12 +33,6 @@ def no_work(monkeypatch, tmp_path):
     return tmp_path
 
 
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and len(err.strip().splitlines()) == 1, err
-    return err
-
-
 @pytest.mark.parametrize("argv, expected", [
     (["run", *TINY, "--seed", "-1"], "seed must be in [0, 4294967295], got -1"),
     (["run", *TINY, "--converge-eps", "nan"], "converge eps must be a finite number"),
@@ -61,9 +55,9 @@ def _one_error_line(capsys) -> str:
     (["expression", *TINY, "--seed", "-1"], "seed must be a whole number from 0"),
     (["datasets", "builtin-coinflip", "--limit", "1"], "limit must be in [2,"),
 ])
-def test_bad_options_fail_before_any_work(no_work, capsys, argv, expected):
+def test_bad_options_fail_before_any_work(no_work, capsys, argv, expected, one_error_line):
     assert main(argv) == 2
-    assert expected in _one_error_line(capsys)
+    assert expected in one_error_line()
 
 
 def _places(tmp_path):
@@ -90,7 +84,7 @@ def _places(tmp_path):
     ("export", "--bundle", ".zip"),
 ])
 def test_unwritable_output_paths_fail_before_any_work(no_work, tmp_path, capsys, make_run, where, command, option,
-                                                      suffix):
+                                                      suffix, one_error_line):
     path, expected = _places(tmp_path)[where]
     if where == "onto a directory":
         path = str(tmp_path / f"a-dir{suffix}")
@@ -106,11 +100,12 @@ def test_unwritable_output_paths_fail_before_any_work(no_work, tmp_path, capsys,
     else:
         argv = [command, *TINY, option, path]
     assert main(argv) == 2
-    assert expected in _one_error_line(capsys)
+    assert expected in one_error_line()
 
 
 @pytest.mark.parametrize("command", [["run"], ["extract", "--out", "x.npz"], ["expression"]])
-def test_a_catalog_model_too_large_for_here_says_so_offline_before_any_load(monkeypatch, tmp_path, capsys, command):
+def test_a_catalog_model_too_large_for_here_says_so_offline_before_any_load(monkeypatch, tmp_path, capsys, command,
+                                                                              one_error_line):
     """Offline, a paper model's fingerprint cannot be resolved; its size is in the catalog, so the refusal
     says what it needs, what is free and which bit width fits, rather than only "no network"."""
     import concept_depth.extraction.keys as keys
@@ -138,9 +133,9 @@ def test_a_catalog_model_too_large_for_here_says_so_offline_before_any_load(monk
     monkeypatch.setattr(loader, "load_model", forbidden)
     code = main([*command, "--model", "meta-llama/Llama-2-13b-chat-hf", "--dataset", "builtin-coinflip", "--limit",
                  "40", "--quiet"])
-    err = _one_error_line(capsys)
+    err = one_error_line()
     assert code == 3 and "needs about 58.7 GiB but 20.0 GiB is free" in err and "8 bits" in err and "fits here" in err
     # a model the catalog does not know keeps the plain "no network" line
     code = main([*command, "--model", "someone/unknown-model", "--dataset", "builtin-coinflip", "--limit", "40",
                  "--quiet"])
-    assert code == 3 and "no network" in _one_error_line(capsys)
+    assert code == 3 and "no network" in one_error_line()

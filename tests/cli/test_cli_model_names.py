@@ -26,35 +26,29 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))  # nothing cached: the hub would be asked
 
 
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and len(err.strip().splitlines()) == 1, err
-    return err
-
-
 @pytest.mark.parametrize("typed, meant", [
     ("embeded", "embedded"), ("Embeded", "embedded"), ("smolm2", "smollm2"), ("mini-lm", "minilm"),
     ("gemma3-207m", "gemma3-270m"), ("tiny-llama", "tiny:llama"),
 ])
-def test_a_mistyped_offline_name_suggests_the_right_one(offline, capsys, typed, meant):
+def test_a_mistyped_offline_name_suggests_the_right_one(offline, capsys, typed, meant, one_error_line):
     assert main(["run", "--model", typed, *ARGS]) == 2
-    err = _one_error_line(capsys)
+    err = one_error_line()
     assert f"did you mean {meant}" in err and "network" not in err, err
 
 
-def test_a_mistyped_tiny_model_suggests_the_tiny_ones(offline, capsys):
+def test_a_mistyped_tiny_model_suggests_the_tiny_ones(offline, capsys, one_error_line):
     assert main(["run", "--model", "tiny:lama", *ARGS]) == 2
-    err = _one_error_line(capsys)
+    err = one_error_line()
     assert "unknown tiny model 'tiny:lama'" in err and "did you mean tiny:llama" in err
 
 
-def test_a_mistyped_hub_id_names_the_catalog_id_even_offline(offline, capsys):
+def test_a_mistyped_hub_id_names_the_catalog_id_even_offline(offline, capsys, one_error_line):
     assert main(["run", "--model", "Qwen/Qwen1.5-05B", *ARGS]) == 3
-    err = _one_error_line(capsys)
+    err = one_error_line()
     assert "no network" in err and "did you mean Qwen/Qwen1.5-0.5B" in err, err
 
 
-def test_a_hub_id_the_hub_does_not_have_names_the_close_catalog_ids(monkeypatch, capsys, tmp_path):
+def test_a_hub_id_the_hub_does_not_have_names_the_close_catalog_ids(monkeypatch, capsys, tmp_path, one_error_line):
     import huggingface_hub
 
     class RepositoryNotFoundError(Exception):  # the hub's own needs an HTTP response; the name is what counts
@@ -67,7 +61,7 @@ def test_a_hub_id_the_hub_does_not_have_names_the_close_catalog_ids(monkeypatch,
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
     monkeypatch.setattr(huggingface_hub.HfApi, "model_info", missing)
     assert main(["run", "--model", "meta-llama/Llama-2-7b-chat", *ARGS]) == 2
-    err = _one_error_line(capsys)
+    err = one_error_line()
     assert "unknown model 'meta-llama/Llama-2-7b-chat'" in err
     assert "did you mean meta-llama/Llama-2-7b-chat-hf" in err, err
 

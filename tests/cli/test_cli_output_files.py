@@ -77,12 +77,6 @@ def _left(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.startswith("error:") and len(err.strip().splitlines()) == 1, err
-    return err
-
-
 def test_write_atomic_replaces_whole_or_not_at_all(tmp_path, full_disk):
     good = tmp_path / "a.json"
     write_atomic(good, '{"ok": 1}')
@@ -100,7 +94,7 @@ def test_write_atomic_replaces_whole_or_not_at_all(tmp_path, full_disk):
     assert _left(full_disk) == ["kept.json"]  # no 0-byte or cut-off file, no temporary file
 
 
-def test_run_out_on_a_full_disk_keeps_the_good_json(tmp_path, full_disk, capsys):
+def test_run_out_on_a_full_disk_keeps_the_good_json(tmp_path, full_disk, capsys, one_error_line):
     """`run --out` on a full disk: exit 3 with one line; the good JSON already there is unchanged."""
     out = full_disk / "r.json"
     cache = ["--cache-dir", str(tmp_path / "cache")]
@@ -111,21 +105,22 @@ def test_run_out_on_a_full_disk_keeps_the_good_json(tmp_path, full_disk, capsys)
     before = out.read_bytes()
     capsys.readouterr()
     assert main(["run", *TINY, *cache, "--out", str(out)]) == 3
-    assert "No space left" in _one_error_line(capsys)
+    assert "No space left" in one_error_line()
     assert out.read_bytes() == before and json.loads(before)["schema"].startswith("concept-depth/result")
     assert _left(full_disk) == ["r.json"]
 
 
-def test_export_figure_and_bundle_leave_no_empty_file(make_run, tmp_path, full_disk, monkeypatch, capsys):
+def test_export_figure_and_bundle_leave_no_empty_file(make_run, tmp_path, full_disk, monkeypatch, capsys,
+                                                     one_error_line):
     """`export --figure` and `--bundle` on a full disk: one line, exit 3, no 0-byte file."""
     monkeypatch.setattr(export_cmd, "figure_to_bytes", lambda fig, fmt, **kw: b"<svg>" + b" " * 4000 + b"</svg>")
     result = tmp_path / "base.json"
     result.write_text(make_run(key="base").to_json())
     monkeypatch.setenv("CONCEPT_DEPTH_CACHE", str(tmp_path / "cache"))
     assert main(["export", str(result), "--figure", str(full_disk / "curves.svg")]) == 3
-    assert "No space left" in _one_error_line(capsys)
+    assert "No space left" in one_error_line()
     assert main(["export", str(result), "--bundle", str(full_disk / "b.zip"), "--no-figures"]) == 3
-    assert "No space left" in _one_error_line(capsys)
+    assert "No space left" in one_error_line()
     assert _left(full_disk) == []
     assert main(["export", str(result), "--bundle", str(tmp_path / "b.zip"), "--no-figures"]) == 0
     assert (tmp_path / "b.zip").stat().st_size > 100
