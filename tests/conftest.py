@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny random models, toy samples, hand-made runs, temporary stores, the embedded model.
+"""Shared fixtures: tiny random models, toy samples, hand-made runs, temporary stores, the embedded model,
+a served app.
 
 Helpers several test folders need are fixtures returning the helper function, so no test
 module imports another.
@@ -11,8 +12,13 @@ tests always go to a temporary store.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -187,3 +193,39 @@ def _make_run(*, model: str = "tiny:llama", dataset: str = "cities", category: s
 def make_run():
     """``make_run(model=..., dataset=..., quant=..., noise=..., cv=..., jump=..., ...)`` -> RunResult."""
     return _make_run
+
+
+# ---- a served app (the launcher test, the browser test) ------------------------------------------
+@contextlib.contextmanager
+def _served_app(argv, *, cwd: Path, env: dict, log_path: Path, stop_timeout: float = 10):
+    """Start ``argv(port)`` (a Streamlit server on a free port of 127.0.0.1), wait until its health check
+    answers (up to a minute), yield ``(url, process)``, and stop it. The server's output goes to ``log_path``."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(argv(port), cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            for _ in range(120):
+                try:
+                    if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            else:
+                raise AssertionError(f"the app did not start: {Path(log_path).read_text()[-2000:]}")
+            yield url, proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=stop_timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="session")
+def served_app():
+    """``with served_app(argv, cwd=, env=, log_path=) as (url, process):`` a Streamlit server, started and
+    healthy; ``argv(port)`` gives its command line."""
+    return _served_app

@@ -16,11 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -36,45 +32,22 @@ if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
     pytest.skip("Debian's chromium is not installed (the test fails instead under CI=true)", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("browser-cache")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, cache_dir):
-    port = _free_port()
+def server(tmp_path_factory, cache_dir, served_app):
     env = dict(os.environ, CONCEPT_DEPTH_CACHE=str(cache_dir), CONCEPT_DEPTH_TEST_MODELS="1",
                CONCEPT_DEPTH_QUICKSTART_MODEL="tiny:llama", OMP_NUM_THREADS="1")
-    log = open(tmp_path_factory.mktemp("logs") / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError(f"streamlit did not start; log: {log.name}")
+
+    def argv(port: int) -> list[str]:
+        return [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+
+    with served_app(argv, cwd=REPO, env=env, log_path=tmp_path_factory.mktemp("logs") / "streamlit.log") as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _settle(page, chart: bool = True) -> None:

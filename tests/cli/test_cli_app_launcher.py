@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -98,35 +95,14 @@ def test_app_py_serves_only_the_refusal_when_bound_everywhere_by_default(monkeyp
     assert not at.exception and not at.button and not at.selectbox  # no page ran
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.skipif(os.name != "posix", reason="POSIX: the launcher becomes the server process")
-def test_started_from_another_folder_the_server_listens_on_loopback_only(tmp_path):
-    port = _free_port()
+def test_started_from_another_folder_the_server_listens_on_loopback_only(tmp_path, served_app):
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
     env.update(PYTHONPATH=str(REPO), CONCEPT_DEPTH_CACHE=str(tmp_path / "cache"))
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "concept_depth", "app", "--server.port", str(port),
-                             "--server.headless", "true"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError(f"the app did not start: {(tmp_path / 'server.log').read_text()}")
+
+    def argv(port: int) -> list[str]:
+        return [sys.executable, "-m", "concept_depth", "app", "--server.port", str(port), "--server.headless", "true"]
+
+    with served_app(argv, cwd=tmp_path, env=env, log_path=tmp_path / "server.log", stop_timeout=15) as (_, proc):
         listening = serving.listening_addresses(proc.pid)  # the launcher became the server: same pid
         assert listening == ["127.0.0.1"], listening
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
