@@ -440,5 +440,6 @@ class RunSpec(Spec):
 __all__ = [
     "SCHEMA_VERSION", "QUANTS", "HOOKS", "HOOK_DESCRIPTIONS", "POOLINGS", "NOISE_KINDS", "PROTOCOLS", "PROBES",
     "PROBE_NAMES", "MAX_SEED", "MAX_FOLDS", "MIN_PER_CLASS", "stable_hash", "number", "in_range", "Spec",
-    "specs_within", "NoiseSpec", "DatasetSpec", "ModelSpec", "ExtractionSpec", "ProbeSpec", "DepthSpec", "RunSpec", "replace",
+    "specs_within", "NoiseSpec", "DatasetSpec", "ModelSpec", "ExtractionSpec", "ProbeSpec", "DepthSpec", "RunSpec",
+    "replace",
 ]

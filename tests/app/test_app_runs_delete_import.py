@@ -21,7 +21,8 @@ def _import_naming_local_vectors(cache, make_runs):
     return local.extra["activation_key"], next(r for r in list_runs(store) if r.key == outcome.key)
 
 
-def test_the_page_offers_no_vector_delete_for_an_import_and_keeps_the_local_vectors(tmp_path, set_env, make_runs, open_page):
+def test_the_page_offers_no_vector_delete_for_an_import_and_keeps_the_local_vectors(tmp_path, set_env, make_runs,
+                                                                                    open_page):
     cache = tmp_path / "cache"
     set_env(cache)
     vectors, _ = _import_naming_local_vectors(cache, make_runs)

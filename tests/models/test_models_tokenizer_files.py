@@ -19,7 +19,8 @@ TEXTS = ["A coin is heads up. Jamal flips the coin. Is the coin still heads up? 
 
 def _same_tokenizer(a, b) -> None:
     assert type(a) is type(b) and a.get_vocab() == b.get_vocab() and len(a) == len(b)
-    assert {i: str(t) for i, t in a.added_tokens_decoder.items()} == {i: str(t) for i, t in b.added_tokens_decoder.items()}
+    names = [{i: str(t) for i, t in tok.added_tokens_decoder.items()} for tok in (a, b)]
+    assert names[0] == names[1]
     assert [t.__getstate__() for t in a.added_tokens_decoder.values()] == \
         [t.__getstate__() for t in b.added_tokens_decoder.values()]
     assert a.special_tokens_map == b.special_tokens_map and a.all_special_ids == b.all_special_ids
@@ -27,7 +28,8 @@ def _same_tokenizer(a, b) -> None:
     assert a(TEXTS)["input_ids"] == b(TEXTS)["input_ids"]
     assert a(TEXTS, add_special_tokens=False)["input_ids"] == b(TEXTS, add_special_tokens=False)["input_ids"]
     ids = a(TEXTS[1])["input_ids"]
-    assert a.decode(ids) == b.decode(ids) and a.decode(ids, skip_special_tokens=True) == b.decode(ids, skip_special_tokens=True)
+    assert a.decode(ids) == b.decode(ids)
+    assert a.decode(ids, skip_special_tokens=True) == b.decode(ids, skip_special_tokens=True)
 
 
 def _check_folder(folder: Path) -> None:
@@ -38,7 +40,8 @@ def _check_folder(folder: Path) -> None:
     assert record_added_tokens(folder) is True
     written = json.loads((folder / "tokenizer_config.json").read_text())
     assert {k: v for k, v in written.items() if k != "added_tokens_decoder"} == config  # nothing else changed
-    assert len(written["added_tokens_decoder"]) == len(json.loads((folder / "tokenizer.json").read_text())["added_tokens"])
+    added = json.loads((folder / "tokenizer.json").read_text())["added_tokens"]
+    assert len(written["added_tokens_decoder"]) == len(added)
     assert record_added_tokens(folder) is False  # once
     _same_tokenizer(before, transformers.AutoTokenizer.from_pretrained(str(folder)))
 
